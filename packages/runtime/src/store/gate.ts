@@ -1,0 +1,54 @@
+// The one door every store call goes through: it refuses calls after close(), lets close()
+// wait for the calls already in flight, and turns driver errors into StoreErrors that say
+// which operation failed on which database.
+import { KoraError, StoreError, describeError } from '../errors.js';
+
+export class StoreGate {
+  readonly #location: string;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(location: string) {
+    this.#location = location;
+  }
+
+  run<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(
+        new StoreError(`The store at ${this.#location} is closed: ${op} was called after close()`, { op, location: this.#location }),
+      );
+    }
+    const call = (async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        throw this.#wrap(op, err);
+      }
+    })();
+    this.#inFlight.add(call);
+    const forget = () => this.#inFlight.delete(call);
+    call.then(forget, forget);
+    return call;
+  }
+
+  /** Refuse new calls, let the running ones finish, then `release`. The same promise every time. */
+  close(release: () => Promise<void>): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      await Promise.allSettled([...this.#inFlight]);
+      await release();
+    })();
+    return this.#closing;
+  }
+
+  #wrap(op: string, err: unknown): KoraError {
+    if (err instanceof KoraError) return err;
+    const code = (err as { code?: unknown } | null)?.code;
+    return new StoreError(
+      `Store operation ${op} failed on ${this.#location}: ${describeError(err)}`,
+      { op, location: this.#location, ...(typeof code === 'string' ? { driverCode: code } : {}) },
+      { cause: err },
+    );
+  }
+}

@@ -1,0 +1,165 @@
+// Versioned schema migrations: numbered, applied in order, each version once, all pending ones
+// in one transaction. Written with Kysely's schema builder so PostgreSQL runs the same list;
+// what differs per database comes in through `MigrationDialect`.
+import { sql, type ColumnDefinitionBuilder, type Kysely } from 'kysely';
+import { KoraError, StoreError, describeError } from '../errors.js';
+import type { StoreSchema } from './schema.js';
+
+export interface MigrationDialect {
+  /**
+   * Open the transaction the migrations run in, taking the lock that keeps two processes
+   * opening the same database from migrating it at once.
+   */
+  begin(db: Kysely<StoreSchema>): Promise<void>;
+  /** The type of an auto-incrementing id column (SQLite needs exactly `integer` for its rowid alias). */
+  readonly idType: 'integer' | 'bigint';
+  /** An auto-incrementing primary key whose values are never reused (audit tailing relies on it). */
+  autoIncrementId(column: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+}
+
+export interface Migration {
+  /** 1, 2, 3…: the order they run in. Never renumber or edit one that has shipped; add a new one. */
+  version: number;
+  name: string;
+  up(db: Kysely<StoreSchema>, dialect: MigrationDialect): Promise<void>;
+}
+
+export interface MigrationOutcome {
+  /** Schema version before (0: a fresh database). */
+  from: number;
+  to: number;
+  /** How many migrations ran now. */
+  applied: number;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'run ledger, audit log, key-value store',
+    async up(db, dialect) {
+      // The primary key (task, slot) is the ledger's one index for `claim`, `lastSlot` and
+      // `recent({task})`: both SQLite and PostgreSQL read a b-tree backwards for `slot desc`.
+      await db.schema
+        .createTable('kora_runs')
+        .addColumn('task', 'text', (c) => c.notNull())
+        .addColumn('slot', 'bigint', (c) => c.notNull())
+        .addColumn('daemon', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .addColumn('duration_ms', 'bigint')
+        .addColumn('error', 'text')
+        .addColumn('owner', 'text')
+        .addColumn('count', 'integer')
+        .addPrimaryKeyConstraint('kora_runs_pk', ['task', 'slot'])
+        .execute();
+      // For `recent()` across all tasks and for pruning by age.
+      await db.schema.createIndex('kora_runs_slot').on('kora_runs').column('slot').execute();
+
+      await db.schema
+        .createTable('kora_audit')
+        .addColumn('id', dialect.idType, (c) => dialect.autoIncrementId(c))
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('plugin', 'text', (c) => c.notNull())
+        .addColumn('seam', 'text', (c) => c.notNull())
+        .addColumn('details', 'text', (c) => c.notNull())
+        .execute();
+      // (seam, id): a tailer reads one seam after an id, in id order, from the index alone.
+      await db.schema.createIndex('kora_audit_seam').on('kora_audit').columns(['seam', 'id']).execute();
+
+      await db.schema
+        .createTable('kora_kv')
+        .addColumn('namespace', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('kora_kv_pk', ['namespace', 'key'])
+        .execute();
+    },
+  },
+];
+
+/** Bring the database up to the newest migration. Cheap when it already is: one read. */
+export async function migrate(
+  db: Kysely<StoreSchema>,
+  dialect: MigrationDialect,
+  options: { now: number; location: string; migrations?: readonly Migration[] },
+): Promise<MigrationOutcome> {
+  const migrations = options.migrations ?? MIGRATIONS;
+  checkNumbering(migrations);
+  const latest = migrations.at(-1)?.version ?? 0;
+
+  // Fast path for every boot but the first: a failed read (no table yet) just means "migrate".
+  const seen = await readVersion(db).catch(() => undefined);
+  if (seen !== undefined) {
+    assertNotNewer(seen, latest, options.location);
+    if (seen === latest) return { from: seen, to: seen, applied: 0 };
+  }
+
+  return db.connection().execute(async (conn) => {
+    await dialect.begin(conn);
+    let running: Migration | undefined;
+    try {
+      await conn.schema
+        .createTable('kora_migrations')
+        .ifNotExists()
+        .addColumn('version', 'integer', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('applied_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Read again under the lock: another process may have migrated since the fast path.
+      const from = await readVersion(conn);
+      assertNotNewer(from, latest, options.location);
+      let applied = 0;
+      for (const migration of migrations) {
+        if (migration.version <= from) continue;
+        running = migration;
+        await migration.up(conn, dialect);
+        await conn
+          .insertInto('kora_migrations')
+          .values({ version: migration.version, name: migration.name, applied_at: options.now })
+          .execute();
+        applied++;
+      }
+      await sql`commit`.execute(conn);
+      return { from, to: latest, applied };
+    } catch (err) {
+      await sql`rollback`.execute(conn).catch(() => undefined);
+      if (err instanceof KoraError) throw err;
+      const which = running ? `migration ${running.version} (${running.name})` : 'reading the schema version';
+      throw new StoreError(
+        `Migrating the store at ${options.location} failed at ${which}: ${describeError(err)}. Nothing was changed.`,
+        { location: options.location, migration: running?.version },
+        { cause: err },
+      );
+    }
+  });
+}
+
+async function readVersion(db: Kysely<StoreSchema>): Promise<number> {
+  const row = await db
+    .selectFrom('kora_migrations')
+    .select((eb) => eb.fn.max('version').as('version'))
+    .executeTakeFirst();
+  return Number(row?.version ?? 0);
+}
+
+function assertNotNewer(version: number, latest: number, location: string): void {
+  if (version > latest) {
+    throw new StoreError(
+      `The store at ${location} is at schema version ${version}, newer than this Kora knows (${latest}): ` +
+        'it was migrated by a newer release. Run that release, or point store.url at another database.',
+      { location, version, latest },
+    );
+  }
+}
+
+function checkNumbering(migrations: readonly Migration[]): void {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new StoreError(`Store migrations must be numbered 1, 2, 3… in order; found version ${m.version} at position ${i + 1}`, {
+        migration: m.version,
+      });
+    }
+  });
+}

@@ -1,0 +1,47 @@
+// The tables as Kysely sees them. Column names are the SQL ones; mapping to the camelCase
+// records of `types.ts` happens in each part's file.
+import type { Generated } from 'kysely';
+import type { RunStatus } from './types.js';
+
+export interface RunsTable {
+  task: string;
+  slot: number;
+  daemon: string;
+  status: RunStatus;
+  started_at: number | null;
+  finished_at: number | null;
+  duration_ms: number | null;
+  error: string | null;
+  owner: string | null;
+  count: number | null;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: number;
+  plugin: string;
+  seam: string;
+  /** JSON text, redacted before it was written. */
+  details: string;
+}
+
+export interface KvTable {
+  namespace: string;
+  key: string;
+  /** JSON text. */
+  value: string;
+  updated_at: number;
+}
+
+export interface MigrationsTable {
+  version: number;
+  name: string;
+  applied_at: number;
+}
+
+export interface StoreSchema {
+  kora_runs: RunsTable;
+  kora_audit: AuditTable;
+  kora_kv: KvTable;
+  kora_migrations: MigrationsTable;
+}
