@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { createSilentLogger } from '../log/logger.js';
+import { ServiceRegistry } from '../services/registry.js';
+import { ManualClock } from '../time/clock.js';
+import { Supervisor, type SupervisedDaemon } from './supervisor.js';
+import type { DaemonSpec } from './types.js';
+
+type Behaviour = 'ok' | 'throw' | 'hang';
+
+function daemon(name: string, log: string[], opts: { start?: Behaviour; stop?: Behaviour; fatal?: boolean } = {}): SupervisedDaemon {
+  const spec: DaemonSpec = {
+    name,
+    start: () => {
+      if (opts.start === 'throw') {
+        log.push(`${name}:fail`);
+        throw new Error(`${name} cannot connect`);
+      }
+      if (opts.start === 'hang') {
+        log.push(`${name}:hang`);
+        return new Promise<void>(() => {});
+      }
+      log.push(`${name}:start`);
+    },
+    stop: () => {
+      log.push(`${name}:stop`);
+      if (opts.stop === 'throw') throw new Error(`${name} stop exploded`);
+      if (opts.stop === 'hang') return new Promise<void>(() => {});
+    },
+  };
+  return { name, pluginId: `p-${name}`, spec, fatal: opts.fatal ?? false, startTimeoutMs: 30_000, stopTimeoutMs: 10_000 };
+}
+
+function supervisor(daemons: SupervisedDaemon[], clock = new ManualClock()) {
+  return new Supervisor({ daemons, services: new ServiceRegistry(), logger: createSilentLogger(), clock });
+}
+
+describe('Supervisor', () => {
+  it('unwinds LIFO when a fatal daemon fails: a:start b:start c:fail b:stop a:stop, d never starts', async () => {
+    const log: string[] = [];
+    const sup = supervisor([daemon('a', log), daemon('b', log), daemon('c', log, { start: 'throw', fatal: true }), daemon('d', log)]);
+    const outcome = await sup.start();
+    expect(outcome.ok).toBe(false);
+    expect(outcome.ok === false && outcome.fatal).toBe('c');
+    expect(outcome.ok === false && outcome.error.code).toBe('KORA_ERR_DAEMON_START');
+    expect(log).toEqual(['a:start', 'b:start', 'c:fail', 'b:stop', 'a:stop']);
+    const states = Object.fromEntries(sup.status().map((d) => [d.name, d.state]));
+    expect(states).toEqual({ a: 'stopped', b: 'stopped', c: 'failed', d: 'pending' });
+  });
+
+  it('fences a non-fatal failure and keeps going: d starts, c is failed with its error', async () => {
+    const log: string[] = [];
+    const sup = supervisor([daemon('a', log), daemon('b', log), daemon('c', log, { start: 'throw' }), daemon('d', log)]);
+    const outcome = await sup.start();
+    expect(outcome).toEqual({ ok: true, failed: ['c'] });
+    expect(log).toEqual(['a:start', 'b:start', 'c:fail', 'd:start']);
+    const c = sup.status().find((d) => d.name === 'c');
+    expect(c).toMatchObject({ state: 'failed', fatal: false, error: 'Daemon "c" failed to start: c cannot connect', errorCode: 'KORA_ERR_DAEMON_START' });
+    expect(sup.running()).toEqual(['a', 'b', 'd']);
+    await sup.stop();
+    expect(log.slice(4)).toEqual(['d:stop', 'b:stop', 'a:stop']);
+  });
+
+  it('fails a start that hangs past its timeout and aborts its signal', async () => {
+    const clock = new ManualClock();
+    const log: string[] = [];
+    let signal: AbortSignal | undefined;
+    const hung = daemon('slow', log, { start: 'hang' });
+    const start = hung.spec.start;
+    hung.spec.start = (ctx) => {
+      signal = ctx.signal;
+      return start(ctx);
+    };
+    hung.startTimeoutMs = 5_000;
+    const sup = supervisor([hung, daemon('next', log)], clock);
+    const started = sup.start();
+    await clock.advance(4_999);
+    expect(sup.status()[0]?.state).toBe('starting');
+    await clock.advance(1);
+    const outcome = await started;
+    expect(outcome).toEqual({ ok: true, failed: ['slow'] });
+    expect(sup.status()[0]).toMatchObject({ state: 'failed', errorCode: 'KORA_ERR_DAEMON_START_TIMEOUT' });
+    expect(signal?.aborted).toBe(true);
+    expect(log).toEqual(['slow:hang', 'next:start']);
+  });
+
+  it('does not let a hung or throwing stop block the others', async () => {
+    const clock = new ManualClock();
+    const log: string[] = [];
+    const sup = supervisor([daemon('a', log), daemon('b', log, { stop: 'hang' }), daemon('c', log, { stop: 'throw' })], clock);
+    await sup.start();
+    const stopping = sup.stop();
+    await clock.advance(10_000);
+    await stopping;
+    expect(log).toEqual(['a:start', 'b:start', 'c:start', 'c:stop', 'b:stop', 'a:stop']);
+    const byName = Object.fromEntries(sup.status().map((d) => [d.name, d]));
+    expect(byName.a?.state).toBe('stopped');
+    expect(byName.b).toMatchObject({ state: 'stopped', errorCode: 'KORA_ERR_DAEMON_STOP' });
+    expect(byName.c).toMatchObject({ state: 'stopped', errorCode: 'KORA_ERR_DAEMON_STOP' });
+  });
+
+  it('reports every state a daemon passes through', async () => {
+    const clock = new ManualClock();
+    const seen: string[] = [];
+    let release: () => void = () => {};
+    const spec: DaemonSpec = { name: 'x', start: () => new Promise<void>((r) => (release = r)), stop: () => {} };
+    const sup: Supervisor = new Supervisor({
+      daemons: [{ name: 'x', pluginId: 'p', spec, fatal: false, startTimeoutMs: 1000, stopTimeoutMs: 1000 }],
+      services: new ServiceRegistry(),
+      logger: createSilentLogger(),
+      clock,
+      onChange: () => seen.push(sup.status()[0]?.state ?? '?'),
+    });
+    expect(sup.status()[0]?.state).toBe('pending');
+    const started = sup.start();
+    await clock.advance(10);
+    release();
+    await started;
+    await sup.stop();
+    expect(seen).toEqual(['starting', 'running', 'stopping', 'stopped']);
+    expect(sup.status()[0]?.startDurationMs).toBe(10);
+  });
+
+  it('withdraws the services of a daemon that failed after providing them', async () => {
+    const services = new ServiceRegistry();
+    const spec: DaemonSpec = {
+      name: 'half',
+      start: (ctx) => {
+        ctx.services.provide('llm', { model: 'x' });
+        throw new Error('then broke');
+      },
+    };
+    const sup = new Supervisor({ daemons: [{ name: 'half', pluginId: 'p', spec, fatal: false, startTimeoutMs: 1000, stopTimeoutMs: 1000 }], services, logger: createSilentLogger(), clock: new ManualClock() });
+    await sup.start();
+    expect(services.has('llm')).toBe(false);
+  });
+});

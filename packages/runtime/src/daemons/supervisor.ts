@@ -1,0 +1,208 @@
+// The supervisor: starts daemons FIFO under their start timeouts, fences a non-fatal failure,
+// unwinds LIFO on a fatal one, and stops started daemons LIFO under their stop timeouts.
+import { DaemonError, describeError, KoraError, TimeoutError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { ServiceRegistry } from '../services/registry.js';
+import type { Clock } from '../time/clock.js';
+import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
+import type { DaemonSpec, DaemonState } from './types.js';
+
+export interface SupervisedDaemon {
+  name: string;
+  pluginId: string;
+  spec: DaemonSpec;
+  fatal: boolean;
+  startTimeoutMs: number;
+  stopTimeoutMs: number;
+}
+
+export interface DaemonStatus {
+  name: string;
+  plugin: string;
+  state: DaemonState;
+  fatal: boolean;
+  error: string | null;
+  errorCode: string | null;
+  startedAt: string | null;
+  startDurationMs: number | null;
+  stoppedAt: string | null;
+  stopDurationMs: number | null;
+}
+
+export type StartOutcome = { ok: true; failed: string[] } | { ok: false; fatal: string; error: KoraError };
+
+export interface SupervisorOptions {
+  daemons: SupervisedDaemon[];
+  services: ServiceRegistry;
+  logger: Logger;
+  clock: Clock;
+  /** Called after every state change. */
+  onChange?: () => void;
+  /** Called when a daemon fails to start (fatal or not). */
+  onFailure?: (daemon: SupervisedDaemon, error: KoraError) => void;
+}
+
+interface Entry {
+  daemon: SupervisedDaemon;
+  state: DaemonState;
+  error: KoraError | null;
+  startedAt: number | null;
+  startDurationMs: number | null;
+  stoppedAt: number | null;
+  stopDurationMs: number | null;
+  abort: AbortController;
+  log: Logger;
+}
+
+export class Supervisor {
+  #entries: Entry[];
+  #services: ServiceRegistry;
+  #clock: Clock;
+  #onChange: () => void;
+  #onFailure: NonNullable<SupervisorOptions['onFailure']>;
+  /** Daemons whose start succeeded, in start order; stopped in reverse. */
+  #started: Entry[] = [];
+
+  constructor(options: SupervisorOptions) {
+    this.#services = options.services;
+    this.#clock = options.clock;
+    this.#onChange = options.onChange ?? (() => {});
+    this.#onFailure = options.onFailure ?? (() => {});
+    this.#entries = options.daemons.map((daemon) => ({
+      daemon,
+      state: 'pending',
+      error: null,
+      startedAt: null,
+      startDurationMs: null,
+      stoppedAt: null,
+      stopDurationMs: null,
+      abort: new AbortController(),
+      log: options.logger.child({ daemon: daemon.name, plugin: daemon.pluginId }),
+    }));
+  }
+
+  /** Start every daemon in order. Stops at the first fatal failure, after unwinding what had started. */
+  async start(): Promise<StartOutcome> {
+    const failed: string[] = [];
+    for (const entry of this.#entries) {
+      const error = await this.#startOne(entry);
+      if (!error) continue;
+      this.#onFailure(entry.daemon, error);
+      if (entry.daemon.fatal) {
+        entry.log.fatal({ code: error.code }, `fatal daemon ${entry.daemon.name} failed to start: ${error.message}; stopping the daemons already started`);
+        await this.stop();
+        return { ok: false, fatal: entry.daemon.name, error };
+      }
+      entry.log.error({ code: error.code }, `daemon ${entry.daemon.name} failed to start and is fenced (not fatal): ${error.message}`);
+      failed.push(entry.daemon.name);
+    }
+    return { ok: true, failed };
+  }
+
+  /** Stop started daemons in reverse start order. A hung or throwing stop is logged and skipped. Idempotent. */
+  async stop(): Promise<void> {
+    while (this.#started.length > 0) {
+      const entry = this.#started.pop() as Entry;
+      await this.#stopOne(entry);
+    }
+  }
+
+  /** Names of daemons currently running, in start order. */
+  running(): string[] {
+    return this.#entries.filter((e) => e.state === 'running').map((e) => e.daemon.name);
+  }
+
+  status(): DaemonStatus[] {
+    return this.#entries.map((e) => ({
+      name: e.daemon.name,
+      plugin: e.daemon.pluginId,
+      state: e.state,
+      fatal: e.daemon.fatal,
+      error: e.error?.message ?? null,
+      errorCode: e.error?.code ?? null,
+      startedAt: iso(e.startedAt),
+      startDurationMs: e.startDurationMs,
+      stoppedAt: iso(e.stoppedAt),
+      stopDurationMs: e.stopDurationMs,
+    }));
+  }
+
+  async #startOne(entry: Entry): Promise<KoraError | null> {
+    const { daemon } = entry;
+    this.#set(entry, 'starting');
+    const t0 = this.#clock.now();
+    const context = {
+      name: daemon.name,
+      pluginId: daemon.pluginId,
+      services: this.#services.scoped(daemon.name),
+      log: entry.log,
+      signal: entry.abort.signal,
+    };
+    let error: KoraError | null = null;
+    try {
+      const outcome = await raceTimeout(
+        attempt(() => daemon.spec.start(context)),
+        daemon.startTimeoutMs,
+        this.#clock,
+      );
+      if (outcome === TIMED_OUT) {
+        entry.abort.abort(new Error('start timed out'));
+        error = new TimeoutError('KORA_ERR_DAEMON_START_TIMEOUT', `Daemon "${daemon.name}" did not start within ${daemon.startTimeoutMs} ms`, daemon.startTimeoutMs, {
+          daemon: daemon.name,
+          pluginId: daemon.pluginId,
+        });
+      }
+    } catch (err) {
+      error =
+        err instanceof KoraError
+          ? err
+          : new DaemonError('KORA_ERR_DAEMON_START', `Daemon "${daemon.name}" failed to start: ${describeError(err)}`, { daemon: daemon.name, pluginId: daemon.pluginId }, { cause: err });
+    }
+    entry.startDurationMs = this.#clock.now() - t0;
+    if (error) {
+      entry.error = error;
+      // A fenced daemon must not leave half-provided services behind for others to pick up.
+      this.#services.withdraw(daemon.name);
+      this.#set(entry, 'failed');
+      return error;
+    }
+    entry.startedAt = this.#clock.now();
+    this.#started.push(entry);
+    this.#set(entry, 'running');
+    entry.log.info({ ms: entry.startDurationMs }, `daemon ${daemon.name} running`);
+    return null;
+  }
+
+  async #stopOne(entry: Entry): Promise<void> {
+    const { daemon } = entry;
+    this.#set(entry, 'stopping');
+    entry.abort.abort(new Error('gateway stopping'));
+    const t0 = this.#clock.now();
+    try {
+      if (daemon.spec.stop) {
+        const stop = daemon.spec.stop.bind(daemon.spec);
+        const outcome = await raceTimeout(attempt(() => stop()), daemon.stopTimeoutMs, this.#clock);
+        if (outcome === TIMED_OUT) {
+          entry.error = new TimeoutError('KORA_ERR_DAEMON_STOP', `Daemon "${daemon.name}" did not stop within ${daemon.stopTimeoutMs} ms; skipped`, daemon.stopTimeoutMs, { daemon: daemon.name });
+          entry.log.error(entry.error.message);
+        }
+      }
+    } catch (err) {
+      entry.error = new DaemonError('KORA_ERR_DAEMON_STOP', `Daemon "${daemon.name}" threw while stopping: ${describeError(err)}`, { daemon: daemon.name }, { cause: err });
+      entry.log.error(entry.error.message);
+    }
+    this.#services.withdraw(daemon.name);
+    entry.stopDurationMs = this.#clock.now() - t0;
+    entry.stoppedAt = this.#clock.now();
+    this.#set(entry, 'stopped');
+  }
+
+  #set(entry: Entry, state: DaemonState): void {
+    entry.state = state;
+    this.#onChange();
+  }
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}

@@ -1,0 +1,61 @@
+// What a plugin hands to `ctx.registerDaemon`: a named background component with start/stop,
+// a structural fatal flag, and the periodic tasks the gateway schedules while it runs.
+import type { Logger } from '../log/logger.js';
+import type { Services } from '../services/registry.js';
+import type { Duration } from '../time/duration.js';
+
+export type MissedPolicy = 'skip' | 'run-once';
+
+export interface TaskRunContext {
+  /** Aborted on the run's timeout and when the gateway stops past its drain budget. */
+  readonly signal: AbortSignal;
+  /** Start of the slot this run is for (epoch ms). */
+  readonly slot: number;
+  readonly task: string;
+  readonly log: Logger;
+}
+
+export interface TaskSpec {
+  /** Unique across the gateway; by convention `<daemon or plugin>.<what>`, e.g. `snapshot.compute`. */
+  name: string;
+  /** Fixed-rate interval, aligned to the Unix epoch. Exactly one of `every` / `cron`. */
+  every?: Duration | number;
+  /** 5- or 6-field cron expression. */
+  cron?: string;
+  /** IANA zone for `cron`; default UTC. */
+  timezone?: string;
+  /** Shifts interval slots from the epoch alignment (e.g. `every: 1d, offset: 3h` runs at 03:00 UTC). */
+  offset?: Duration | number;
+  /** Also run once right when the daemon's tasks are scheduled. */
+  runOnStart?: boolean;
+  /** Per-run timeout; default the period (interval) or 1h (cron), whichever is smaller. */
+  timeout?: Duration | number;
+  /** What to do about slots missed while the gateway was down. Default: `skip` under 1h, else `run-once`. */
+  missed?: MissedPolicy;
+  run(context: TaskRunContext): void | Promise<void>;
+}
+
+export interface DaemonContext {
+  readonly name: string;
+  readonly pluginId: string;
+  readonly services: Services;
+  readonly log: Logger;
+  /** Aborted when the start times out or the gateway stops. */
+  readonly signal: AbortSignal;
+}
+
+export interface DaemonSpec {
+  /** Unique across all plugins. */
+  name: string;
+  start(context: DaemonContext): void | Promise<void>;
+  stop?(): void | Promise<void>;
+  tasks?: TaskSpec[];
+  /** A fatal daemon that fails to start aborts boot (exit 1). Default false; config may override. */
+  fatalOnStartupFailure?: boolean;
+  /** Default 30s. */
+  startTimeout?: Duration | number;
+  /** Default 10s. */
+  stopTimeout?: Duration | number;
+}
+
+export type DaemonState = 'pending' | 'starting' | 'running' | 'failed' | 'stopping' | 'stopped';
