@@ -1,0 +1,602 @@
+// The one scheduler of periodic tasks (DESIGN §6). Every task's next slot and every run's
+// deadline sit in one min-heap behind one timer; a firing handles everything due in one pass.
+// Each run claims its (task, slot) in the run ledger before it starts, so a slot runs once
+// across gateways sharing a store, and every run, skip and miss becomes a ledger row.
+import type { TaskRunContext } from '../daemons/types.js';
+import { DaemonError, TimeoutError, describeError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { RunLedger, RunStatus } from '../store/types.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
+import { formatDuration } from '../time/duration.js';
+import { DueHeap, type HeapItem } from './heap.js';
+import { describeSchedule, type ResolvedTask } from './resolve.js';
+import { CRON_COUNT_LIMIT, slotGrid, type SlotGrid } from './slots.js';
+
+export interface SchedulerOptions {
+  clock: Clock;
+  ledger: RunLedger;
+  logger: Logger;
+  /** The gateway's session id, written as the owner of the rows it claims. */
+  owner: string;
+  /** Called after every run, skip and miss is recorded, so the gateway can rewrite its status file. */
+  onChange?: (task: string) => void;
+}
+
+export interface TaskStatus {
+  name: string;
+  daemon: string;
+  pluginId: string;
+  schedule: string;
+  enabled: true;
+  /** ISO time of the next slot; null while the task is being removed or has no further slot. */
+  nextRun: string | null;
+  lastRun: { slot: string; startedAt: string | null; status: RunStatus; durationMs: number | null; error: string | null } | null;
+  /** Runs started by this gateway since the task was scheduled. */
+  runs: number;
+  /** Runs that ended `failed` or `timeout`, plus slots not run because the ledger could not be reached. */
+  failures: number;
+  /** Slots recorded `skipped_overlap`. */
+  skips: number;
+  /** Slots recorded `missed` (a row's `count`, summed). */
+  misses: number;
+  /** A run is in flight, possibly one that already timed out but has not returned yet. */
+  running: boolean;
+}
+
+// Longest single wait. A Node timer counts monotonic time, which stops while the machine sleeps,
+// and overflows past 2^31 ms; waking at least once a minute notices both.
+const MAX_TIMER_MS = 60_000;
+
+/** One scheduled task: its place in the heap is its next slot. */
+class Entry implements HeapItem {
+  at = Infinity;
+  seq = 0;
+  heapIndex = -1;
+  readonly task: ResolvedTask;
+  readonly grid: SlotGrid;
+  readonly schedule: string;
+  running: Run | null = null;
+  removed = false;
+  runs = 0;
+  failures = 0;
+  skips = 0;
+  misses = 0;
+  overlapStreak = 0;
+  // The last row recorded, kept as fields so a run allocates nothing for it.
+  lastSlot = 0;
+  lastStartedAt: number | null = null;
+  lastStatus: RunStatus | null = null;
+  lastDurationMs: number | null = null;
+  lastError: string | null = null;
+  /** The latest ledger write for this task, for remove() to wait on. */
+  lastWrite: Promise<void> | undefined;
+  // Made once per task rather than once per write: a run allocates no closures for its row.
+  readonly onWritten: () => void;
+  readonly onWriteFailed: (err: unknown) => void;
+  readonly #parentLog: Logger;
+  #log: Logger | undefined;
+
+  constructor(task: ResolvedTask, log: Logger, written: (e: Entry) => void, failed: (e: Entry, err: unknown) => void) {
+    this.task = task;
+    this.grid = slotGrid(task.schedule);
+    this.schedule = describeSchedule(task.schedule);
+    this.#parentLog = log;
+    this.onWritten = () => written(this);
+    this.onWriteFailed = (err) => failed(this, err);
+  }
+
+  get log(): Logger {
+    // Created on first use: ten thousand child loggers nobody writes to are memory for nothing.
+    return (this.#log ??= this.#parentLog.child({ task: this.task.name, daemon: this.task.daemon }));
+  }
+
+  setLast(slot: number, status: RunStatus, startedAt: number | null, durationMs: number | null, error: string | null): void {
+    this.lastSlot = slot;
+    this.lastStatus = status;
+    this.lastStartedAt = startedAt;
+    this.lastDurationMs = durationMs;
+    this.lastError = error;
+  }
+}
+
+/** One run of one slot; in the heap (keyed on its deadline) while its function is running. */
+class Run implements HeapItem {
+  at = Infinity;
+  seq = 0;
+  heapIndex = -1;
+  readonly entry: Entry;
+  readonly slot: number;
+  /** When the scheduler fired it; the claim's `startedAt`. */
+  readonly firedAt: number;
+  /** When the task's function was invoked; 0 until then. */
+  startedAt = 0;
+  /** The task's function has been invoked. */
+  started = false;
+  /** The task's function has returned or thrown. */
+  settled = false;
+  /** Its ledger row has its final status (which can come before `settled`: timeout, interrupted). */
+  finished = false;
+  /** Settles when the run is over: claimed or not, started or not, returned or not. */
+  done!: Promise<void>;
+  #controller: AbortController | undefined;
+  #reason: Error | undefined;
+
+  constructor(entry: Entry, slot: number, firedAt: number) {
+    this.entry = entry;
+    this.slot = slot;
+    this.firedAt = firedAt;
+  }
+
+  get signal(): AbortSignal {
+    // Created on first use: most runs never look at their signal, and an AbortController per
+    // run is the largest allocation a fire would otherwise make.
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#reason) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: Error): void {
+    if (this.#reason) return;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+/** What the task's function sees: a view of its run that cannot touch the scheduler's state. */
+class RunContext implements TaskRunContext {
+  readonly #run: Run;
+
+  constructor(run: Run) {
+    this.#run = run;
+  }
+
+  get signal(): AbortSignal {
+    return this.#run.signal;
+  }
+
+  get slot(): number {
+    return this.#run.slot;
+  }
+
+  get task(): string {
+    return this.#run.entry.task.name;
+  }
+
+  get log(): Logger {
+    return this.#run.entry.log;
+  }
+}
+
+interface DaemonTasks {
+  entries: Entry[];
+  removing: Promise<void> | null;
+}
+
+export class Scheduler {
+  readonly #clock: Clock;
+  readonly #ledger: RunLedger;
+  readonly #log: Logger;
+  readonly #owner: string;
+  readonly #onChange: ((task: string) => void) | undefined;
+  readonly #heap = new DueHeap<Entry | Run>();
+  readonly #daemons = new Map<string, DaemonTasks>();
+  readonly #tasks = new Map<string, Entry>();
+  #pendingWrites = 0;
+  #writesIdle: (() => void) | null = null;
+  #timer: TimerHandle | null = null;
+  #timerAt = Infinity;
+  #stopping: Promise<void> | null = null;
+
+  constructor(options: SchedulerOptions) {
+    this.#clock = options.clock;
+    this.#ledger = options.ledger;
+    this.#log = options.logger;
+    this.#owner = options.owner;
+    this.#onChange = options.onChange;
+  }
+
+  /**
+   * Schedule a running daemon's tasks: each first runs at its first slot strictly after now
+   * (and right away too when `runOnStart`). Slots that passed since the task's last ledger row
+   * (the gateway was down) are recorded `missed`, and under `missed: run-once` the latest of
+   * them runs right away.
+   */
+  async add(daemon: string, tasks: ResolvedTask[]): Promise<void> {
+    if (this.#stopping) {
+      this.#log.warn({ daemon }, 'scheduler: not scheduling tasks, the scheduler is stopping');
+      return;
+    }
+    if (this.#daemons.has(daemon)) {
+      throw new DaemonError('KORA_ERR_DAEMON_DUPLICATE', `daemon "${daemon}" already has its tasks scheduled`, { daemon });
+    }
+    const entries: Entry[] = [];
+    const names = new Map<string, Entry>();
+    for (const task of tasks) {
+      const other = this.#tasks.get(task.name) ?? names.get(task.name);
+      if (other) {
+        throw new DaemonError(
+          'KORA_ERR_DAEMON_DUPLICATE',
+          `task "${task.name}" of daemon "${daemon}" is already scheduled for daemon "${other.task.daemon}": task names must be unique across the gateway`,
+          { daemon, task: task.name, other: other.task.daemon },
+        );
+      }
+      const entry = new Entry(task, this.#log, this.#written, this.#writeFailed);
+      entries.push(entry);
+      names.set(task.name, entry);
+    }
+    const record: DaemonTasks = { entries, removing: null };
+    this.#daemons.set(daemon, record);
+    for (const e of entries) this.#tasks.set(e.task.name, e);
+
+    let lastSlots: (number | null)[];
+    try {
+      lastSlots = await Promise.all(entries.map((e) => this.#ledger.lastSlot(e.task.name)));
+    } catch (err) {
+      this.#forget(daemon, record);
+      throw err;
+    }
+    // Removed, or the scheduler stopped, while the ledger was answering.
+    if (record.removing || this.#stopping) return;
+
+    const now = this.#clock.now();
+    const notes: Promise<void>[] = [];
+    for (const [i, e] of entries.entries()) {
+      const { grid, task } = e;
+      const current = grid.slotAtOrBefore(now);
+      let runNow = task.runOnStart ? current : -Infinity;
+      const last = lastSlots[i] ?? null;
+      if (last !== null && current > last) {
+        // Every slot after the last row up to now passed while nothing could run it. Under
+        // run-once (or runOnStart) the latest of them runs now; its row is the run's own.
+        const catchUp = task.runOnStart || task.missed === 'run-once';
+        const first = grid.nextSlotAfter(last);
+        const lastMissed = catchUp ? grid.slotBefore(current) : current;
+        const why = catchUp
+          ? ` while the gateway was down; slot ${iso(current)} runs late instead (${task.runOnStart ? 'runOnStart' : 'missed: run-once'})`
+          : ' while the gateway was down';
+        if (lastMissed >= first) notes.push(this.#miss(e, first, lastMissed, why));
+        else e.log.warn({ slot: iso(current) }, `task: 1 slot missed while the gateway was down; running it late (${task.runOnStart ? 'runOnStart' : 'missed: run-once'})`);
+        if (catchUp) runNow = current;
+      }
+      e.at = grid.nextSlotAfter(now);
+      if (e.at !== Infinity) this.#heap.push(e);
+      if (runNow !== -Infinity) this.#start(e, runNow, now);
+    }
+    this.#arm();
+    await Promise.all(notes);
+  }
+
+  /**
+   * Stop scheduling a daemon's tasks and wait for its in-flight runs, up to `drainMs`; then
+   * abort them and record them `interrupted`. No run of these tasks starts after this returns.
+   */
+  remove(daemon: string, drainMs: number): Promise<void> {
+    const record = this.#daemons.get(daemon);
+    if (!record) return Promise.resolve();
+    record.removing ??= (async () => {
+      for (const e of record.entries) this.#unschedule(e);
+      await this.#drain(record.entries, drainMs, `daemon "${daemon}" is stopping`);
+      await Promise.all(record.entries.map((e) => e.lastWrite));
+      this.#forget(daemon, record);
+    })();
+    return record.removing;
+  }
+
+  /** Stop all scheduling; drain in-flight runs within `drainMs`, then abort them and record them `interrupted`. */
+  stop(drainMs: number): Promise<void> {
+    this.#stopping ??= (async () => {
+      const entries = [...this.#daemons.values()].flatMap((record) => record.entries);
+      for (const e of entries) this.#unschedule(e);
+      // Deadlines stay in the heap meanwhile: a run can still time out while the gateway drains.
+      await this.#drain(entries, drainMs, 'the gateway is stopping');
+      if (this.#pendingWrites > 0) await new Promise<void>((resolve) => (this.#writesIdle = resolve));
+      this.#heap.clear();
+      this.#disarm();
+    })();
+    return this.#stopping;
+  }
+
+  status(): TaskStatus[] {
+    const out: TaskStatus[] = [];
+    for (const { entries } of this.#daemons.values()) {
+      for (const e of entries) {
+        const t = e.task;
+        out.push({
+          name: t.name,
+          daemon: t.daemon,
+          pluginId: t.pluginId,
+          schedule: e.schedule,
+          enabled: true,
+          nextRun: e.heapIndex >= 0 ? iso(e.at) : null,
+          lastRun:
+            e.lastStatus === null
+              ? null
+              : {
+                  slot: iso(e.lastSlot),
+                  startedAt: e.lastStartedAt === null ? null : iso(e.lastStartedAt),
+                  status: e.lastStatus,
+                  durationMs: e.lastDurationMs,
+                  error: e.lastError,
+                },
+          runs: e.runs,
+          failures: e.failures,
+          skips: e.skips,
+          misses: e.misses,
+          running: e.running !== null && e.running.started,
+        });
+      }
+    }
+    return out;
+  }
+
+  // The one timer. Everything due is handled in one pass; `now` is read again only when the
+  // heap's top looks early, so a long pass still picks up what fell due while it ran.
+  #onTimer = (): void => {
+    this.#timer = null;
+    this.#timerAt = Infinity;
+    let now = this.#clock.now();
+    for (;;) {
+      const top = this.#heap.peek();
+      if (!top) break;
+      if (top.at > now) {
+        now = this.#clock.now();
+        if (top.at > now) break;
+      }
+      if (top instanceof Run) {
+        this.#heap.remove(top);
+        this.#timeout(top);
+      } else {
+        this.#fire(top, now);
+      }
+    }
+    this.#arm();
+  };
+
+  #arm(): void {
+    const top = this.#heap.peek();
+    if (!top) return;
+    // An earlier timer already armed is kept: it finds nothing due and re-arms, which is
+    // cheaper than clearing and setting a timer whenever the top of the heap moves later.
+    if (this.#timer && this.#timerAt <= top.at) return;
+    this.#disarm();
+    this.#timerAt = top.at;
+    this.#timer = this.#clock.setTimeout(this.#onTimer, Math.min(Math.max(0, top.at - this.#clock.now()), MAX_TIMER_MS));
+  }
+
+  #disarm(): void {
+    if (this.#timer) this.#clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerAt = Infinity;
+  }
+
+  /** A task's slot is due: run it, and put the task back at its next slot (fixed rate: from the grid, not from the run). */
+  #fire(e: Entry, now: number): void {
+    let slot = e.at;
+    let next = e.grid.nextSlotAfter(slot);
+    if (next <= now) {
+      // The following slot is due already: the event loop stalled or the machine slept. The
+      // latest slot is still within its own period, so it runs (late); the ones before it missed.
+      const latest = e.grid.slotAtOrBefore(now);
+      void this.#miss(e, slot, e.grid.slotBefore(latest), `: the scheduler fell ${formatDuration(now - slot)} behind (event loop stall or machine sleep)`);
+      slot = latest;
+      next = e.grid.nextSlotAfter(latest);
+    }
+    if (next === Infinity) this.#heap.remove(e);
+    else this.#heap.update(e, next);
+    this.#start(e, slot, now);
+  }
+
+  #start(e: Entry, slot: number, now: number): void {
+    if (e.running) {
+      this.#skipOverlap(e, slot, e.running);
+      return;
+    }
+    e.overlapStreak = 0;
+    const run = new Run(e, slot, now);
+    e.running = run;
+    run.done = this.#execute(run);
+  }
+
+  // Claim, run, record. The claim is the first await, so the task's function is invoked as
+  // soon as the ledger answers; lateness is the time from the slot to that invocation.
+  async #execute(run: Run): Promise<void> {
+    const e = run.entry;
+    const task = e.task;
+    try {
+      let claimed: boolean;
+      try {
+        claimed = await this.#ledger.claim({ task: task.name, daemon: task.daemon, slot: run.slot, startedAt: run.firedAt, owner: this.#owner });
+      } catch (err) {
+        // Without a claim the slot could run twice across the fleet, so it does not run at all.
+        e.failures++;
+        e.setLast(run.slot, 'failed', null, null, `not run: the run ledger could not claim the slot: ${describeError(err)}`);
+        e.log.error({ err, slot: iso(run.slot) }, 'task: not run, the run ledger could not claim its slot');
+        this.#changed(task.name);
+        return;
+      }
+      // Claimed elsewhere: another gateway sharing the store runs this slot.
+      if (!claimed) return;
+      if (e.removed) {
+        void this.#finish(run, 'interrupted', 'not started: its daemon stopped while the slot was being claimed');
+        return;
+      }
+      run.startedAt = this.#clock.now();
+      run.started = true;
+      e.runs++;
+      e.setLast(run.slot, 'running', run.startedAt, null, null);
+
+      let failed = false;
+      let error: unknown;
+      try {
+        const result = task.run(new RunContext(run));
+        // Only a promise can still be going, so only a promise gets a deadline and an await:
+        // a synchronous task costs neither a heap entry nor a microtask.
+        if (isPromiseLike(result)) {
+          run.at = run.startedAt + task.timeoutMs;
+          this.#heap.push(run);
+          if (run.at < this.#timerAt) this.#arm();
+          await result;
+        }
+      } catch (err) {
+        failed = true;
+        error = err;
+      }
+      run.settled = true;
+      this.#heap.remove(run);
+      if (!run.finished) {
+        void this.#finish(run, failed ? 'failed' : 'ok', failed ? describeError(error) : null);
+        if (failed) e.log.warn({ err: error, slot: iso(run.slot) }, 'task: run failed');
+      } else {
+        e.log.warn({ slot: iso(run.slot), durationMs: this.#clock.now() - run.startedAt }, 'task: a run that was already recorded (timeout or interrupted) has returned');
+      }
+    } finally {
+      // The row is written in the background: a slow ledger never turns into an overlap.
+      if (e.running === run) e.running = null;
+    }
+  }
+
+  #timeout(run: Run): void {
+    if (run.finished || run.settled) return;
+    const task = run.entry.task;
+    const err = new TimeoutError('KORA_ERR_TASK_TIMEOUT', `task "${task.name}" timed out after ${formatDuration(task.timeoutMs)}`, task.timeoutMs, {
+      task: task.name,
+      daemon: task.daemon,
+      slot: run.slot,
+    });
+    // Recorded now; the task stays `running` until its function returns, so a function that
+    // ignores its signal still never runs twice at once (its next slots are skipped_overlap).
+    void this.#finish(run, 'timeout', err.message);
+    run.entry.log.warn({ slot: iso(run.slot), timeoutMs: task.timeoutMs }, 'task: run timed out; its signal is aborted');
+    run.abort(err);
+  }
+
+  /** Record a claimed run's outcome: counters and last run now, the ledger row in the background. */
+  #finish(run: Run, status: 'ok' | 'failed' | 'timeout' | 'interrupted', error: string | null): Promise<void> {
+    run.finished = true;
+    const e = run.entry;
+    const now = this.#clock.now();
+    const durationMs = run.started ? now - run.startedAt : 0;
+    if (status === 'failed' || status === 'timeout') e.failures++;
+    e.setLast(run.slot, status, run.started ? run.startedAt : null, run.started ? durationMs : null, error);
+    return this.#record(e, this.#ledger.complete(e.task.name, run.slot, { status, finishedAt: now, durationMs, error }));
+  }
+
+  #skipOverlap(e: Entry, slot: number, running: Run): void {
+    e.skips++;
+    const error = `the run for ${iso(running.slot)} was still going`;
+    e.setLast(slot, 'skipped_overlap', null, null, error);
+    // One warning per streak: a hung run would otherwise log at every slot.
+    if (e.overlapStreak++ === 0) e.log.warn({ slot: iso(slot), runningSlot: iso(running.slot) }, 'task: slot skipped, the previous run is still going');
+    void this.#note(e, slot, 'skipped_overlap', error);
+  }
+
+  /** Record the slots in [first, last] as missed: one row, at the latest, standing for all of them. `why` follows "N slots missed". */
+  #miss(e: Entry, first: number, last: number, why: string): Promise<void> {
+    const count = e.grid.countSlots(first, last);
+    if (count === 0) return Promise.resolve();
+    const capped = e.task.schedule.kind === 'cron' && count >= CRON_COUNT_LIMIT;
+    const error = `${count}${capped ? ' or more' : ''} slot${count === 1 ? '' : 's'} missed${why}`;
+    e.misses += count;
+    e.setLast(last, 'missed', null, null, error);
+    e.log.warn({ slot: iso(last), count }, `task: ${error}`);
+    return this.#note(e, last, 'missed', error, count);
+  }
+
+  #note(e: Entry, slot: number, status: 'skipped_overlap' | 'missed', error: string, count?: number): Promise<void> {
+    const t = e.task;
+    const row = { task: t.name, daemon: t.daemon, slot, status, startedAt: null, finishedAt: null, durationMs: null, error, owner: this.#owner };
+    return this.#record(e, this.#ledger.note(count === undefined ? row : { ...row, count }));
+  }
+
+  /** Track a ledger write so remove() and stop() can wait for it; a failed write is logged, never thrown. */
+  #record(e: Entry, write: Promise<void>): Promise<void> {
+    this.#pendingWrites++;
+    e.lastWrite = write.then(e.onWritten, e.onWriteFailed);
+    return e.lastWrite;
+  }
+
+  #written = (e: Entry): void => {
+    this.#writeSettled();
+    this.#changed(e.task.name);
+  };
+
+  #writeFailed = (e: Entry, err: unknown): void => {
+    this.#writeSettled();
+    this.#log.error({ err, task: e.task.name }, 'scheduler: could not write to the run ledger');
+  };
+
+  #writeSettled(): void {
+    if (--this.#pendingWrites === 0 && this.#writesIdle) {
+      this.#writesIdle();
+      this.#writesIdle = null;
+    }
+  }
+
+  #changed(task: string): void {
+    if (!this.#onChange) return;
+    try {
+      this.#onChange(task);
+    } catch (err) {
+      this.#log.error({ err, task }, 'scheduler: onChange threw');
+    }
+  }
+
+  #unschedule(e: Entry): void {
+    e.removed = true;
+    this.#heap.remove(e);
+  }
+
+  /** Wait up to `drainMs` for these tasks' runs to finish; abort and record `interrupted` those that do not. */
+  async #drain(entries: Entry[], drainMs: number, why: string): Promise<void> {
+    const runs: Run[] = [];
+    for (const e of entries) if (e.running) runs.push(e.running);
+    if (runs.length === 0) return;
+    if (drainMs > 0 && (await this.#settlesWithin(Promise.all(runs.map((r) => r.done)), drainMs))) return;
+    const writes: Promise<void>[] = [];
+    for (const run of runs) {
+      // A run still claiming never starts: it records itself `interrupted` as soon as the
+      // ledger answers (see #execute), and that answer is worth waiting for.
+      if (!run.started) writes.push(run.done);
+      if (!run.started || run.settled) continue;
+      const task = run.entry.task;
+      const reason = new DaemonError('KORA_ERR_DAEMON_STOP', `${why}: task "${task.name}" did not finish within the drain budget (${formatDuration(drainMs)}) and was aborted`, {
+        daemon: task.daemon,
+        task: task.name,
+        slot: run.slot,
+      });
+      if (!run.finished) writes.push(this.#finish(run, 'interrupted', reason.message));
+      this.#heap.remove(run);
+      run.abort(reason);
+      run.entry.log.warn({ slot: iso(run.slot), drainMs }, 'task: run interrupted; its signal is aborted');
+    }
+    await Promise.all(writes);
+  }
+
+  #settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.#clock.setTimeout(() => resolve(false), ms);
+      void p.then(() => {
+        this.#clock.clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  #forget(daemon: string, record: DaemonTasks): void {
+    for (const e of record.entries) {
+      this.#unschedule(e);
+      if (this.#tasks.get(e.task.name) === e) this.#tasks.delete(e.task.name);
+    }
+    if (this.#daemons.get(daemon) === record) this.#daemons.delete(daemon);
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
