@@ -1,0 +1,79 @@
+// Commands that load the plugins without starting anything: `kora plugins list`, `kora identity`.
+import type { Env } from '../config/locate.js';
+import { Gateway } from '../gateway/gateway.js';
+import { createLogger } from '../log/logger.js';
+import type { PluginRecord } from '../plugins/loader.js';
+import { printJson, type Io } from './output.js';
+
+export interface InspectOptions {
+  configPath?: string;
+  json?: boolean;
+  env: Env;
+  cwd: string;
+}
+
+async function inspect(options: InspectOptions): Promise<Gateway> {
+  // Warnings still reach stderr; stdout stays the command's output.
+  const logger = await createLogger({ level: (options.env.KORA_LOG_LEVEL as 'warn' | undefined) ?? 'warn' });
+  const gateway = await Gateway.create({ ...options, inspect: true, logger });
+  await gateway.load();
+  return gateway;
+}
+
+export async function runPluginsList(options: InspectOptions, io: Io): Promise<number> {
+  const gateway = await inspect(options);
+  try {
+    const rows = gateway.plugins.map(pluginRow);
+    if (options.json) {
+      printJson(io, rows);
+      return 0;
+    }
+    const header = ['ID', 'VERSION', 'SOURCE', 'ENABLED', 'STATE', 'PATH'];
+    const table = [header, ...rows.map((r) => [r.id, r.version, r.source, r.enabled ? 'yes' : 'no', r.state, r.path])];
+    const widths = header.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
+    for (const row of table) io.out(row.map((cell, i) => (cell ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+    for (const r of rows) if (r.error) io.out(`\n${r.id}: ${r.error}`);
+    return 0;
+  } finally {
+    await gateway.close();
+  }
+}
+
+export function pluginRow(p: PluginRecord) {
+  return {
+    id: p.id,
+    name: p.name,
+    version: p.version,
+    source: p.source,
+    thirdParty: p.source !== 'bundled',
+    path: p.path,
+    enabled: p.enabled,
+    state: p.state,
+    error: p.error,
+    errorCode: p.errorCode,
+    critical: p.critical,
+    hostApi: p.hostApi,
+    registered: p.registered,
+    shadows: p.shadows,
+  };
+}
+
+export async function runIdentity(options: InspectOptions, io: Io): Promise<number> {
+  const gateway = await inspect(options);
+  try {
+    const identity = gateway.identity; // throws IdentityError when nothing resolves
+    const { spec, source, agentName } = identity;
+    if (options.json) {
+      printJson(io, { agentName, source, systemPromptChars: spec.systemPrompt.length, soulChars: spec.soul.length, metadata: spec.metadata });
+      return 0;
+    }
+    io.out(`agent     ${agentName}`);
+    io.out(`source    ${source.kind === 'plugin' ? `plugin ${source.pluginId}` : `file ${source.path}`}`);
+    io.out(`prompt    ${spec.systemPrompt.length} chars`);
+    io.out(`soul      ${spec.soul.length} chars`);
+    for (const [k, v] of Object.entries(spec.metadata)) io.out(`  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    return 0;
+  } finally {
+    await gateway.close();
+  }
+}

@@ -1,0 +1,116 @@
+// The `kora` command line.
+import { Command, CommanderError, Option } from 'commander';
+import { configJsonSchema } from '../config/schema.js';
+import { locateConfig } from '../config/locate.js';
+import { loadConfigFile } from '../config/load.js';
+import { ConfigError } from '../errors.js';
+import { EXIT } from '../gateway/gateway.js';
+import { runDaemon } from './daemon-command.js';
+import { runIdentity, runPluginsList } from './inspect-commands.js';
+import { printJson, processIo, reportError, type Io } from './output.js';
+import { runPluginsDisable, runPluginsEnable, runPluginsInfo, type Placement } from './plugins-commands.js';
+import { runStatus } from './status-command.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export async function main(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<number> {
+  let exitCode = EXIT.ok as number;
+  const program = new Command('kora')
+    .description('Kora: a runtime for always-on AI agents')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showHelpAfterError('(run `kora --help` for usage)');
+  const configOption = () => new Option('-c, --config <path>', 'config file (default: $KORA_CONFIG, ./kora.yaml, $KORA_HOME/kora.yaml)');
+
+  program
+    .command('daemon')
+    .description('run the gateway until SIGINT/SIGTERM')
+    .addOption(configOption())
+    .option('--dev', 'development run: deploy env "dev" unless KORA_DEPLOY_ENV says otherwise')
+    .option('--only <name>', 'start only this daemon (repeatable)', collect, [])
+    .option('--skip <name>', 'do not start this daemon (repeatable)', collect, [])
+    .action(async (o: { config?: string; dev?: boolean; only: string[]; skip: string[] }) => {
+      exitCode = await runDaemon({ configPath: o.config, dev: o.dev === true, only: o.only, skip: o.skip, env, cwd }, io);
+    });
+
+  program
+    .command('status')
+    .description('show the running gateway (reads $KORA_HOME/run/status.json); exit 3 when none runs')
+    .addOption(configOption())
+    .option('--json', 'machine-readable output')
+    .action((o: { config?: string; json?: boolean }) => {
+      exitCode = runStatus({ configPath: o.config, json: o.json === true, env, cwd }, io);
+    });
+
+  program
+    .command('identity')
+    .description('print the identity the gateway would resolve')
+    .addOption(configOption())
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config?: string; json?: boolean }) => {
+      exitCode = await runIdentity({ configPath: o.config, json: o.json === true, env, cwd }, io);
+    });
+
+  const plugins = program.command('plugins').description('inspect plugins, and choose which load and in what order');
+  plugins
+    .command('list')
+    .description('every plugin found: id, version, source, path, enabled, state, error')
+    .addOption(configOption())
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config?: string; json?: boolean }) => {
+      exitCode = await runPluginsList({ configPath: o.config, json: o.json === true, env, cwd }, io);
+    });
+  plugins
+    .command('info')
+    .description('one plugin: its manifest, source, state, and the hooks and daemons it registered')
+    .argument('<id>', 'plugin id')
+    .addOption(configOption())
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, o: { config?: string; json?: boolean }) => {
+      exitCode = await runPluginsInfo({ id, configPath: o.config, json: o.json === true, env, cwd }, io);
+    });
+  plugins
+    .command('enable')
+    .description('add a plugin to plugins.enabled in kora.yaml (last, unless placed), keeping its comments and layout')
+    .argument('<id>', 'plugin id')
+    .addOption(configOption())
+    .addOption(new Option('--first', 'load it first: highest identity precedence (moves it if already enabled)').conflicts(['before', 'after']))
+    .addOption(new Option('--before <id>', 'load it just before this enabled plugin (moves it if already enabled)').conflicts(['first', 'after']))
+    .addOption(new Option('--after <id>', 'load it just after this enabled plugin (moves it if already enabled)').conflicts(['first', 'before']))
+    .action(async (id: string, o: { config?: string; first?: boolean; before?: string; after?: string }) => {
+      const placement: Placement = o.first ? { at: 'first' } : o.before ? { at: 'before', anchor: o.before } : o.after ? { at: 'after', anchor: o.after } : { at: 'end' };
+      exitCode = await runPluginsEnable({ id, placement, configPath: o.config, env, cwd }, io);
+    });
+  plugins
+    .command('disable')
+    .description('add a plugin to plugins.disabled in kora.yaml (it keeps its place in plugins.enabled)')
+    .argument('<id>', 'plugin id')
+    .addOption(configOption())
+    .action(async (id: string, o: { config?: string }) => {
+      exitCode = await runPluginsDisable({ id, configPath: o.config, env, cwd }, io);
+    });
+
+  const config = program.command('config').description('check and describe kora.yaml');
+  config
+    .command('check')
+    .description('validate the config without starting anything')
+    .addOption(configOption())
+    .action((o: { config?: string }) => {
+      const location = locateConfig({ flag: o.config, env, cwd });
+      if (!location.path) throw new ConfigError('KORA_ERR_CONFIG_NOT_FOUND', undefined, [{ path: '', message: 'looked for --config, $KORA_CONFIG, ./kora.yaml and $KORA_HOME/kora.yaml' }], 'No kora.yaml found.');
+      const { config: cfg, file } = loadConfigFile(location.path);
+      io.out(`${file}: OK (${cfg.plugins.enabled.length} plugin(s) enabled: ${cfg.plugins.enabled.join(', ') || 'none'})`);
+    });
+  config
+    .command('schema')
+    .description('print the JSON Schema of kora.yaml (for editor completion)')
+    .action(() => printJson(io, configJsonSchema()));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError && err.exitCode === 0) return EXIT.ok;
+    return reportError(io, err);
+  }
+  return exitCode;
+}

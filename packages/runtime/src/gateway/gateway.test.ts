@@ -1,0 +1,128 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSilentLogger } from '../log/logger.js';
+import { writePlugin } from '../plugins/fixture-plugins.test-helper.js';
+import { ManualClock } from '../time/clock.js';
+import { Gateway } from './gateway.js';
+import type { GatewayStatus } from './status.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  delete (globalThis as Record<string, unknown>).__koraEvents;
+});
+
+const events = (): string[] => ((globalThis as Record<string, unknown>).__koraEvents ??= []) as string[];
+
+// Daemon `worker` provides a service and runs a 1s task; `broken` fails to start (non-fatal) and has a task too.
+const WORKER = `
+  const ev = (e) => (globalThis.__koraEvents ??= []).push(e);
+  ctx.registerIdentityProvider(() => ({ soul: 'calm', systemPrompt: 'You are Testa.', metadata: { agent_name: 'Testa' } }));
+  ctx.registerDaemon({
+    name: 'worker',
+    start(d) { d.services.provide('counter', { home: ctx.paths.home }); ev('worker:start'); },
+    stop() { ev('worker:stop'); },
+    tasks: [{ name: 'worker.tick', every: '1s', run() { ev('tick'); } }],
+  });
+  ctx.registerDaemon({
+    name: 'broken',
+    start() { throw new Error('no route to host'); },
+    tasks: [{ name: 'broken.tick', every: '1s', run() { ev('broken:tick'); } }],
+  });
+`;
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'kora-gw-'));
+  dirs.push(dir);
+  const bundled = join(dir, 'bundled');
+  mkdirSync(bundled);
+  writePlugin(bundled, { id: 'work', daemons: ['worker', 'broken'], hooks: ['pre_agent_identity_set'], register: WORKER });
+  const config = join(dir, 'kora.yaml');
+  writeFileSync(config, 'plugins:\n  enabled: [work]\n');
+  return { dir, bundled, config };
+}
+
+async function gateway(s: ReturnType<typeof setup>, home: string, clock = new ManualClock(Date.UTC(2026, 10, 23, 10, 0, 0, 500))) {
+  const gw = await Gateway.create({ cwd: s.dir, configPath: s.config, env: { KORA_HOME: home, KORA_DEPLOY_ENV: 'test' }, clock, logger: createSilentLogger(), bundledDir: s.bundled });
+  return { gw, clock };
+}
+
+const readStatus = (home: string) => JSON.parse(readFileSync(join(home, 'run', 'status.json'), 'utf8')) as GatewayStatus;
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe('Gateway', () => {
+  it('passes through booting, degraded, shutting_down and stopped, writing each to the status file', async () => {
+    const s = setup();
+    const home = join(s.dir, 'home');
+    const { gw } = await gateway(s, home);
+    expect(gw.status().state).toBe('booting');
+    const started = await gw.start();
+    expect(started).toEqual({ ok: true, state: 'degraded' });
+    await settle();
+    const st = readStatus(home);
+    expect(st.state).toBe('degraded');
+    expect(st.problems).toEqual(['daemon broken failed: Daemon "broken" failed to start: no route to host']);
+    expect(st.identity).toMatchObject({ agentName: 'Testa', source: { kind: 'plugin', pluginId: 'work' } });
+    expect(st.daemons.map((d) => [d.name, d.state, d.tasks.map((t) => t.name)])).toEqual([
+      ['worker', 'running', ['worker.tick']],
+      ['broken', 'failed', []],
+    ]);
+    const stopping = gw.stop('test over');
+    expect(gw.status().state).toBe('shutting_down');
+    await stopping;
+    expect(readStatus(home)).toMatchObject({ state: 'stopped', shutdownReason: 'test over', exitCode: 0 });
+  });
+
+  it('runs the tasks of running daemons only, and stops them before their daemon stops', async () => {
+    const s = setup();
+    const { gw, clock } = await gateway(s, join(s.dir, 'home'));
+    await gw.start();
+    await clock.advance(1000);
+    await clock.advance(1000);
+    await gw.stop('done');
+    await clock.advance(5000);
+    expect(events()).toEqual(['worker:start', 'tick', 'tick', 'worker:stop']);
+    const rows = await (async () => {
+      const again = await gateway(s, join(s.dir, 'home'));
+      await again.gw.load();
+      const recent = await again.gw.store.ledger.recent({ task: 'worker.tick' });
+      await again.gw.close();
+      return recent;
+    })();
+    // `load()` opens the same home's store: the two runs are in the ledger.
+    expect(rows.filter((r) => r.status === 'ok')).toHaveLength(2);
+  });
+
+  it('keeps two gateways in one process apart: services, stores, status and sessions', async () => {
+    const s = setup();
+    const a = await gateway(s, join(s.dir, 'home-a'));
+    const b = await gateway(s, join(s.dir, 'home-b'));
+    await a.gw.start();
+    await b.gw.start(); // the same daemon names and service name in a second gateway are no clash
+    expect(a.gw.services.get('counter')).toEqual({ home: join(s.dir, 'home-a') });
+    expect(b.gw.services.get('counter')).toEqual({ home: join(s.dir, 'home-b') });
+    expect(a.gw.sessionId).not.toBe(b.gw.sessionId);
+    expect(a.gw.store.location).not.toBe(b.gw.store.location);
+    await a.clock.advance(1000);
+    await a.gw.stop('a done');
+    expect(b.gw.state).toBe('degraded');
+    await settle();
+    expect(readStatus(join(s.dir, 'home-a')).state).toBe('stopped');
+    expect(readStatus(join(s.dir, 'home-b')).state).toBe('degraded');
+    expect(b.gw.status().daemons[0]?.tasks[0]?.runs).toBe(0);
+    await b.gw.stop('b done');
+  });
+
+  it('stays up degraded with the IdentityError in status when no identity resolves', async () => {
+    const s = setup();
+    writePlugin(s.bundled, { id: 'mute', register: 'ctx.registerDaemon({ name: "quiet", start() {} });' });
+    writeFileSync(s.config, 'plugins:\n  enabled: [mute]\n');
+    const { gw } = await gateway(s, join(s.dir, 'home'));
+    expect(await gw.start()).toEqual({ ok: true, state: 'degraded' });
+    expect(gw.status().identity).toMatchObject({ code: 'KORA_ERR_IDENTITY_UNRESOLVED' });
+    expect(() => gw.identity).toThrowError(/KORA_SYSTEM_PROMPT_PATH/);
+    await gw.stop('done');
+  });
+});

@@ -1,0 +1,442 @@
+// The gateway: composes config, store, plugins, identity, supervisor and scheduler for one
+// process. It holds all state of one gateway, so two can run in one process.
+import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
+import { loadConfigFile } from '../config/load.js';
+import { locateConfig, resolveHome, type Env } from '../config/locate.js';
+import { resolveDeployEnv } from '../config/deploy-env.js';
+import type { KoraConfig } from '../config/schema.js';
+import { ConfigError, describeError, KoraError, UsageError } from '../errors.js';
+import { DaemonRegistry } from '../daemons/registry.js';
+import { Supervisor, type SupervisedDaemon } from '../daemons/supervisor.js';
+import { HookBus } from '../hooks/hook-bus.js';
+import { resolveIdentity } from '../identity/resolve.js';
+import type { ResolvedIdentity } from '../identity/types.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { discoverPlugins } from '../plugins/discovery.js';
+import { loadPlugins, type PluginRecord } from '../plugins/loader.js';
+import { ToolRegistry } from '../plugins/tool-registry.js';
+import { resolveTask, type ResolvedTask } from '../schedule/resolve.js';
+import { Scheduler } from '../schedule/scheduler.js';
+import { ServiceRegistry } from '../services/registry.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { createSystemClock, type Clock } from '../time/clock.js';
+import { parseDuration } from '../time/duration.js';
+import type { GatewayState, GatewayStatus } from './status.js';
+import { statusFilePath, writeStatusFile } from './status-file.js';
+
+export interface GatewayOptions {
+  cwd?: string;
+  env?: Env;
+  /** `--config PATH`. */
+  configPath?: string;
+  /** `--dev`. */
+  dev?: boolean;
+  /** `--only NAME`: start only these daemons. */
+  only?: string[];
+  /** `--skip NAME`: do not start these daemons. */
+  skip?: string[];
+  clock?: Clock;
+  logger?: Logger;
+  /** Override the bundled plugins folder (tests). */
+  bundledDir?: string | null;
+  /** Write `$KORA_HOME/run/status.json` (default true). */
+  statusFile?: boolean;
+  /**
+   * Inspection mode for CLI commands (`kora plugins list`, `kora identity`): no deploy-env gate,
+   * an in-memory store, no status file, and only `load()` — daemons never start.
+   */
+  inspect?: boolean;
+}
+
+export type StartResult = { ok: true; state: 'running' | 'degraded' } | { ok: false; exitCode: number; error: KoraError };
+
+const DEFAULT_START_TIMEOUT = 30_000;
+const DEFAULT_STOP_TIMEOUT = 10_000;
+const PRUNE_EVERY_MS = 3_600_000;
+
+/** Exit codes (DESIGN §5). */
+export const EXIT = { ok: 0, fatal: 1, config: 2, forced: 130 } as const;
+
+export class Gateway {
+  readonly sessionId = randomUUID();
+  readonly config: KoraConfig;
+  readonly configFile: string | undefined;
+  readonly home: string;
+  readonly deployEnv: string;
+  readonly env: Env;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly hooks: HookBus;
+  readonly services = new ServiceRegistry();
+  readonly daemons = new DaemonRegistry();
+  readonly tools = new ToolRegistry();
+
+  #options: GatewayOptions;
+  #state: GatewayState = 'booting';
+  #startedAt: number;
+  #store: Store | undefined;
+  #plugins: PluginRecord[] = [];
+  #identity: ResolvedIdentity | undefined;
+  #identityError: KoraError | undefined;
+  #supervisor: Supervisor | undefined;
+  #scheduler: Scheduler | undefined;
+  #tasks = new Map<string, ResolvedTask[]>();
+  #skipped = new Map<string, string>();
+  #problems: string[] = [];
+  #shutdownReason: string | null = null;
+  #exitCode: number | null = null;
+  #statusPath: string | undefined;
+  #statusQueued = false;
+  #pruneTimer: ReturnType<Clock['setTimeout']> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(options: GatewayOptions, loaded: { config: KoraConfig; file: string | undefined; home: string; deployEnv: string; logger: Logger; env: Env }) {
+    this.#options = options;
+    this.config = loaded.config;
+    this.configFile = loaded.file;
+    this.home = loaded.home;
+    this.deployEnv = loaded.deployEnv;
+    this.logger = loaded.logger;
+    this.env = loaded.env;
+    this.clock = options.clock ?? createSystemClock();
+    this.#startedAt = this.clock.now();
+    this.hooks = new HookBus({ logger: this.logger.child({ part: 'hooks' }), clock: this.clock, timeoutMs: parseDuration(this.config.hooks.timeout) });
+    if (options.statusFile !== false && !options.inspect) this.#statusPath = statusFilePath(this.home);
+  }
+
+  /** Read and validate the config and pass the deploy-env gate. Throws ConfigError (exit 2) or DeployEnvError (exit 1). */
+  static async create(options: GatewayOptions = {}): Promise<Gateway> {
+    const env = options.env ?? process.env;
+    const cwd = options.cwd ?? process.cwd();
+    const location = locateConfig({ flag: options.configPath, env, cwd });
+    if (!location.path) {
+      throw new ConfigError('KORA_ERR_CONFIG_NOT_FOUND', undefined, [{ path: '', message: 'looked for --config, $KORA_CONFIG, ./kora.yaml and $KORA_HOME/kora.yaml' }], 'No kora.yaml found: pass --config PATH, set KORA_CONFIG, or create ./kora.yaml.');
+    }
+    const { config, file } = loadConfigFile(location.path);
+    const deployEnv = options.inspect ? (env.KORA_DEPLOY_ENV?.trim() || (options.dev || env.KORA_DEV === '1' ? 'dev' : '(unset)')) : resolveDeployEnv({ env, devFlag: options.dev });
+    const home = resolveHome({ env, configPath: file, configHome: config.home });
+    const level = (env.KORA_LOG_LEVEL as KoraConfig['log']['level']) ?? config.log.level ?? 'info';
+    const logger = options.logger ?? (await createLogger({ level, pretty: (config.log.format ?? (deployEnv === 'dev' ? 'pretty' : 'json')) === 'pretty' }));
+    return new Gateway(options, { config, file, home, deployEnv, logger, env });
+  }
+
+  get state(): GatewayState {
+    return this.#state;
+  }
+
+  get plugins(): readonly PluginRecord[] {
+    return this.#plugins;
+  }
+
+  get identity(): ResolvedIdentity {
+    if (!this.#identity) throw this.#identityError ?? new KoraError('KORA_ERR_IDENTITY_UNRESOLVED', 'The identity is not resolved yet: the gateway has not started');
+    return this.#identity;
+  }
+
+  get store(): Store {
+    if (!this.#store) throw new KoraError('KORA_ERR_STORE', 'The store is not open: the gateway has not started');
+    return this.#store;
+  }
+
+  /** Inspection: open the store, load the plugins and resolve the identity, without starting anything. Throws config errors. */
+  async load(): Promise<void> {
+    await this.#openStore();
+    await this.#loadPlugins();
+    await this.#resolveIdentity();
+  }
+
+  /** Release what `load()` opened. */
+  async close(): Promise<void> {
+    if (this.#pruneTimer) this.clock.clearTimeout(this.#pruneTimer);
+    await this.#store?.close();
+  }
+
+  /** Boot: store, plugins, identity, daemons FIFO, then their tasks. Never throws: failures come back with their exit code. */
+  async start(): Promise<StartResult> {
+    this.#writeStatus();
+    try {
+      await this.#openStore();
+      await this.#loadPlugins();
+      const supervised = this.#selectDaemons();
+      await this.#resolveIdentity();
+      const outcome = await this.#startDaemons(supervised);
+      if (!outcome.ok) {
+        this.#exitCode = EXIT.fatal;
+        await this.stop(`fatal daemon ${outcome.fatal} failed to start`);
+        return { ok: false, exitCode: EXIT.fatal, error: outcome.error };
+      }
+      await this.#scheduleTasks();
+    } catch (err) {
+      const error = err instanceof KoraError ? err : new KoraError('KORA_ERR_DAEMON_START', describeError(err), {}, { cause: err });
+      const exitCode = exitCodeFor(error);
+      this.#exitCode = exitCode;
+      await this.stop(`boot failed: ${error.code}`);
+      return { ok: false, exitCode, error };
+    }
+    this.#state = this.#problems.length > 0 ? 'degraded' : 'running';
+    this.#writeStatus();
+    if (this.#state === 'degraded') this.logger.warn({ problems: this.#problems }, `gateway DEGRADED: ${this.#problems.join('; ')}`);
+    await this.hooks.dispatch('gateway_started', { sessionId: this.sessionId, state: this.#state });
+    return { ok: true, state: this.#state };
+  }
+
+  /** Stop scheduling, drain runs, stop daemons LIFO, close the store. Idempotent; concurrent callers share one stop. */
+  stop(reason: string): Promise<void> {
+    this.#stopping ??= this.#stop(reason);
+    return this.#stopping;
+  }
+
+  async #stop(reason: string): Promise<void> {
+    this.#shutdownReason = reason;
+    this.#state = 'shutting_down';
+    this.#writeStatus();
+    this.logger.info({ reason }, `gateway shutting down: ${reason}`);
+    if (this.#pruneTimer) this.clock.clearTimeout(this.#pruneTimer);
+    const drainMs = parseDuration(this.config.gateway.drainBudget);
+    try {
+      await this.#scheduler?.stop(drainMs);
+    } catch (err) {
+      this.logger.error({ err }, 'error while draining task runs');
+    }
+    await this.#supervisor?.stop();
+    try {
+      await this.#store?.close();
+    } catch (err) {
+      this.logger.error({ err }, 'error while closing the store');
+    }
+    this.#exitCode ??= EXIT.ok;
+    this.#state = 'stopped';
+    this.#writeStatusNow();
+    this.logger.info({ exitCode: this.#exitCode }, 'gateway stopped');
+  }
+
+  status(): GatewayStatus {
+    const now = this.clock.now();
+    const tasks = this.#scheduler?.status() ?? [];
+    const supervised = this.#supervisor?.status() ?? [];
+    const daemons: GatewayStatus['daemons'] = supervised.map((d) => ({ ...d, skipped: null, tasks: tasks.filter((t) => t.daemon === d.name) }));
+    for (const [name, reason] of this.#skipped) {
+      const reg = this.daemons.list().find((d) => d.spec.name === name);
+      daemons.push({
+        name,
+        plugin: reg?.pluginId ?? '',
+        state: 'stopped',
+        fatal: false,
+        error: null,
+        errorCode: null,
+        startedAt: null,
+        startDurationMs: null,
+        stoppedAt: null,
+        stopDurationMs: null,
+        skipped: reason,
+        tasks: [],
+      });
+    }
+    const id = this.#identity;
+    return {
+      schema: 1,
+      pid: process.pid,
+      sessionId: this.sessionId,
+      state: this.#state,
+      problems: [...this.#problems],
+      deployEnv: this.deployEnv,
+      startedAt: new Date(this.#startedAt).toISOString(),
+      updatedAt: new Date(now).toISOString(),
+      uptimeMs: now - this.#startedAt,
+      shutdownReason: this.#shutdownReason,
+      exitCode: this.#exitCode,
+      home: this.home,
+      config: this.configFile ?? null,
+      store: this.#store ? { kind: this.#store.kind, location: this.#store.location } : null,
+      identity: id
+        ? { agentName: id.agentName, source: id.source, systemPromptChars: id.spec.systemPrompt.length, soulChars: id.spec.soul.length }
+        : this.#identityError
+          ? { error: this.#identityError.message, code: this.#identityError.code }
+          : null,
+      plugins: this.#plugins.filter((p) => p.enabled || p.state === 'invalid').map((p) => ({ id: p.id, version: p.version, source: p.source, state: p.state, error: p.error })),
+      daemons,
+    };
+  }
+
+  async #openStore(): Promise<void> {
+    const url = this.#options.inspect ? 'sqlite::memory:' : this.env.KORA_STORE_URL || this.config.store.url;
+    this.#store = await openStore({ url, home: this.home, logger: this.logger.child({ part: 'store' }), clock: this.clock });
+    const stale = await this.#store.ledger.interruptStale({ not: this.sessionId });
+    if (stale > 0) this.logger.warn({ runs: stale }, `${stale} task run(s) left running by an earlier gateway were marked interrupted`);
+    if (!this.#options.inspect) await this.#prune();
+  }
+
+  async #prune(): Promise<void> {
+    const { maxRowsPerTask, maxAge } = this.config.store.ledger;
+    try {
+      await this.#store?.ledger.prune({ maxRowsPerTask, maxAgeMs: parseDuration(maxAge), now: this.clock.now() });
+    } catch (err) {
+      this.logger.error({ err }, 'pruning the run ledger failed');
+    }
+    this.#pruneTimer = this.clock.setTimeout(() => void this.#prune(), PRUNE_EVERY_MS);
+  }
+
+  async #loadPlugins(): Promise<void> {
+    const projectRoot = this.configFile ? dirname(this.configFile) : (this.#options.cwd ?? process.cwd());
+    const discovery = discoverPlugins({
+      projectRoot,
+      home: this.home,
+      env: this.env,
+      logger: this.logger.child({ part: 'plugins' }),
+      ...(this.#options.bundledDir !== undefined ? { bundledDir: this.#options.bundledDir } : {}),
+    });
+    this.#plugins = await loadPlugins(discovery, this.config, {
+      hooks: this.hooks,
+      services: this.services,
+      daemons: this.daemons,
+      tools: this.tools,
+      store: this.store,
+      logger: this.logger,
+      clock: this.clock,
+      home: this.home,
+      env: this.env,
+      deployEnv: this.deployEnv,
+      configFile: this.configFile,
+      registerTimeoutMs: parseDuration(this.config.hooks.timeout),
+    });
+    for (const p of this.#plugins) if (p.state === 'failed') this.#problems.push(`plugin ${p.id} failed: ${p.error}`);
+  }
+
+  /** Apply `daemons.<name>.enabled`, `--only` and `--skip`; resolve fatal flags, timeouts and task schedules. */
+  #selectDaemons(): SupervisedDaemon[] {
+    const known = this.daemons.names();
+    const only = this.#options.only ?? [];
+    const skip = this.#options.skip ?? [];
+    const unknown = [...only, ...skip].filter((n) => !known.includes(n));
+    if (unknown.length > 0) {
+      throw new UsageError(`Unknown daemon name${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. Known daemons: ${known.length ? known.join(', ') : '(none registered)'}`, { unknown, known });
+    }
+    for (const name of Object.keys(this.config.daemons)) {
+      if (!known.includes(name)) this.logger.warn(`config has settings for daemon "${name}", but no loaded plugin registers it (known: ${known.join(', ') || 'none'})`);
+    }
+    const supervised: SupervisedDaemon[] = [];
+    for (const { spec, pluginId } of this.daemons.list()) {
+      const override = this.config.daemons[spec.name] ?? {};
+      const reason =
+        override.enabled === false ? 'disabled in config' : only.length > 0 && !only.includes(spec.name) ? 'not named by --only' : skip.includes(spec.name) ? 'named by --skip' : null;
+      if (reason) {
+        this.#skipped.set(spec.name, reason);
+        continue;
+      }
+      const where = `daemons.${spec.name}`;
+      const tasks: ResolvedTask[] = [];
+      const taskOverrides = override.tasks ?? {};
+      for (const name of Object.keys(taskOverrides)) {
+        if (!(spec.tasks ?? []).some((t) => t.name === name)) {
+          throw new ConfigError('KORA_ERR_CONFIG_INVALID', this.configFile, [
+            { path: `${where}.tasks.${name}`, message: `daemon "${spec.name}" has no task "${name}"; its tasks: ${(spec.tasks ?? []).map((t) => t.name).join(', ') || 'none'}` },
+          ]);
+        }
+      }
+      for (const task of spec.tasks ?? []) {
+        const resolved = resolveTask(task, { daemon: spec.name, pluginId }, taskOverrides[task.name], { file: this.configFile, path: `${where}.tasks.${task.name}` });
+        if (resolved) tasks.push(resolved);
+      }
+      this.#tasks.set(spec.name, tasks);
+      supervised.push({
+        name: spec.name,
+        pluginId,
+        spec,
+        fatal: override.fatal ?? spec.fatalOnStartupFailure ?? false,
+        startTimeoutMs: durationOf(override.startTimeout ?? spec.startTimeout, DEFAULT_START_TIMEOUT, `${where}.startTimeout`),
+        stopTimeoutMs: durationOf(override.stopTimeout ?? spec.stopTimeout, DEFAULT_STOP_TIMEOUT, `${where}.stopTimeout`),
+      });
+    }
+    return supervised;
+  }
+
+  async #resolveIdentity(): Promise<void> {
+    const files = {
+      systemPromptPath: this.env.KORA_SYSTEM_PROMPT_PATH || this.config.identity.systemPromptPath,
+      soulPath: this.env.KORA_SOUL_MD_PATH || this.config.identity.soulPath,
+    };
+    try {
+      this.#identity = await resolveIdentity({ hooks: this.hooks, request: { deployEnv: this.deployEnv, home: this.home }, files, logger: this.logger.child({ part: 'identity' }) });
+    } catch (err) {
+      // Fail closed: no agent speaks without an identity; the engine asking for it fails. The gateway still hosts its daemons.
+      this.#identityError = err instanceof KoraError ? err : new KoraError('KORA_ERR_IDENTITY_UNRESOLVED', describeError(err));
+      this.#problems.push(`identity unresolved: ${this.#identityError.message}`);
+      this.logger.error({ code: this.#identityError.code }, this.#identityError.message);
+    }
+  }
+
+  async #startDaemons(supervised: SupervisedDaemon[]) {
+    this.#supervisor = new Supervisor({
+      daemons: supervised,
+      services: this.services,
+      logger: this.logger,
+      clock: this.clock,
+      onChange: () => this.#writeStatus(),
+      onFailure: (daemon, error) => {
+        if (!daemon.fatal) this.#problems.push(`daemon ${daemon.name} failed: ${error.message}`);
+        void this.hooks.dispatch('daemon_failed', { daemon: daemon.name, pluginId: daemon.pluginId, error: error.message, fatal: daemon.fatal });
+      },
+    });
+    return this.#supervisor.start();
+  }
+
+  async #scheduleTasks(): Promise<void> {
+    this.#scheduler = new Scheduler({
+      clock: this.clock,
+      ledger: this.store.ledger,
+      logger: this.logger.child({ part: 'scheduler' }),
+      owner: this.sessionId,
+      onChange: () => this.#writeStatus(),
+    });
+    for (const name of this.#supervisor?.running() ?? []) {
+      const tasks = this.#tasks.get(name) ?? [];
+      if (tasks.length > 0) await this.#scheduler.add(name, tasks);
+    }
+  }
+
+  /** Coalesce bursts of changes (many task runs at one slot) into one write. */
+  #writeStatus(): void {
+    if (!this.#statusPath || this.#statusQueued) return;
+    this.#statusQueued = true;
+    setImmediate(() => {
+      this.#statusQueued = false;
+      if (this.#state !== 'stopped') this.#writeStatusNow();
+    });
+  }
+
+  #writeStatusNow(): void {
+    if (!this.#statusPath) return;
+    try {
+      writeStatusFile(this.#statusPath, this.status());
+    } catch (err) {
+      this.logger.error({ err, path: this.#statusPath }, 'cannot write the status file');
+    }
+  }
+}
+
+function durationOf(value: string | number | undefined, fallback: number, path: string): number {
+  if (value === undefined) return fallback;
+  try {
+    return parseDuration(value, path);
+  } catch (err) {
+    throw new ConfigError('KORA_ERR_CONFIG_INVALID', undefined, [{ path, message: describeError(err) }]);
+  }
+}
+
+/** Map a boot error to the exit code a process supervisor acts on. */
+export function exitCodeFor(error: KoraError): number {
+  switch (error.code) {
+    case 'KORA_ERR_CONFIG_NOT_FOUND':
+    case 'KORA_ERR_CONFIG_PARSE':
+    case 'KORA_ERR_CONFIG_INVALID':
+    case 'KORA_ERR_SCHEDULE_INVALID':
+    case 'KORA_ERR_PLUGIN_CRITICAL':
+    case 'KORA_ERR_PLUGIN_NOT_FOUND':
+    case 'KORA_ERR_USAGE':
+      return EXIT.config;
+    default:
+      return EXIT.fatal;
+  }
+}

@@ -1,0 +1,13 @@
+// @kora/runtime: the public API plugins import. Bundled plugins import nothing else.
+export { HOST_API_VERSION } from './version.js';
+export * from './errors.js';
+export { definePlugin } from './plugins/types.js';
+export type { PluginContext, PluginDefinition, PluginPaths, ToolSpec } from './plugins/types.js';
+export type { DaemonContext, DaemonSpec, DaemonState, MissedPolicy, TaskRunContext, TaskSpec } from './daemons/types.js';
+export type * from './hooks/catalog.js';
+export type { IdentityProvider, IdentityRequest, IdentitySource, IdentitySpec, ResolvedIdentity } from './identity/types.js';
+export type { ServiceMap, Services } from './services/registry.js';
+export type { AuditEntry, AuditLog, KeyValueStore, RunLedger, RunRecord, RunStatus, Store } from './store/types.js';
+export type { Logger, LogLevel } from './log/logger.js';
+export type { Clock, TimerHandle } from './time/clock.js';
+export type { Duration } from './time/duration.js';

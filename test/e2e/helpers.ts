@@ -1,0 +1,101 @@
+// Spawning the real `kora` bin for end-to-end tests, with temp homes and fixture plugins.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+export const KORA_BIN = join(REPO, 'packages/runtime/bin/kora.js');
+
+export interface Project {
+  dir: string;
+  home: string;
+  env: Record<string, string>;
+  writeConfig(yaml: string): string;
+  cleanup(): void;
+}
+
+/** A temp folder with a `kora.yaml` and a home; the env points KORA_HOME at it and sets no deploy env. */
+export function makeProject(): Project {
+  const dir = mkdtempSync(join(tmpdir(), 'kora-e2e-'));
+  const home = join(dir, 'home');
+  mkdirSync(join(home, 'plugins'), { recursive: true });
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: dir, KORA_HOME: home, KORA_LOG_LEVEL: 'info' };
+  return {
+    dir,
+    home,
+    env,
+    writeConfig(yaml) {
+      const file = join(dir, 'kora.yaml');
+      writeFileSync(file, yaml);
+      return file;
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runKora(args: string[], project: Project, extraEnv: Record<string, string> = {}): RunResult {
+  const r = spawnSync(process.execPath, [KORA_BIN, ...args], { cwd: project.dir, env: { ...project.env, ...extraEnv }, encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves when stdout contains `text`; rejects if the process exits first or after `ms`. */
+  waitFor(text: string | RegExp, ms?: number): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function startKora(args: string[], project: Project, extraEnv: Record<string, string> = {}): Running {
+  const child = spawn(process.execPath, [KORA_BIN, ...args], { cwd: project.dir, env: { ...project.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters: (() => void)[] = [];
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters) w();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor(text, ms = 20_000) {
+      const matches = () => (typeof text === 'string' ? out.includes(text) : text.test(out));
+      return new Promise<void>((res, rej) => {
+        if (matches()) return res();
+        const timer = setTimeout(() => rej(new Error(`timed out waiting for ${String(text)}\nstdout:\n${out}\nstderr:\n${err}`)), ms);
+        waiters.push(() => {
+          if (matches()) {
+            clearTimeout(timer);
+            res();
+          }
+        });
+        void exited.then(({ code }) => {
+          clearTimeout(timer);
+          if (!matches()) rej(new Error(`kora exited (${code}) before printing ${String(text)}\nstdout:\n${out}\nstderr:\n${err}`));
+        });
+      });
+    },
+  };
+}
+
+/** A plain-JS plugin in `$KORA_HOME/plugins/<id>`: needs no import at all. */
+export function writeUserPlugin(project: Project, id: string, source: string, manifest: Record<string, unknown> = {}): void {
+  const dir = join(project.home, 'plugins', id);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `kora-plugin-${id}`, version: '1.0.0', type: 'module', kora: { id, entry: './index.js', hostApi: '^1.0.0', ...manifest } }));
+  writeFileSync(join(dir, 'index.js'), source);
+}
