@@ -196,8 +196,8 @@ describe('identity chosen by plugins.enabled order', () => {
     writeConfig('plugins:\n  enabled: []\n');
     const r = kora(['identity', '--json'], home('order'));
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^kora: No plugin claimed an identity/m);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { name: 'IdentityError', code: 'KORA_ERR_IDENTITY_UNRESOLVED' } });
+    expect(r.stderr).toMatch(/^kora: IdentityError: No plugin claimed an identity/m);
     expect(r.stderr).toContain('(KORA_ERR_IDENTITY_UNRESOLVED)');
   });
 

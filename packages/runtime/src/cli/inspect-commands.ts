@@ -1,6 +1,7 @@
 // Commands that load the plugins without starting anything: `kora plugins list`, `kora identity`.
 import type { Env } from '../config/locate.js';
 import { Gateway } from '../gateway/gateway.js';
+import { KoraError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import type { PluginRecord } from '../plugins/loader.js';
 import { printJson, type Io } from './output.js';
@@ -61,7 +62,14 @@ export function pluginRow(p: PluginRecord) {
 export async function runIdentity(options: InspectOptions, io: Io): Promise<number> {
   const gateway = await inspect(options);
   try {
-    const identity = gateway.identity; // throws IdentityError when nothing resolves
+    let identity;
+    try {
+      identity = gateway.identity; // throws IdentityError when nothing resolves
+    } catch (err) {
+      // --json callers parse stdout: the failure is JSON there too, and still exit 1.
+      if (options.json && err instanceof KoraError) printJson(io, { error: { name: err.name, code: err.code, message: err.message } });
+      throw err;
+    }
     const { spec, source, agentName } = identity;
     if (options.json) {
       printJson(io, { agentName, source, systemPromptChars: spec.systemPrompt.length, soulChars: spec.soul.length, metadata: spec.metadata });

@@ -21,7 +21,7 @@ export function printJson(io: Io, value: unknown): void {
 export function reportError(io: Io, err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.config;
   if (err instanceof KoraError) {
-    io.err(`kora: ${err.message}\n  (${err.code})`);
+    io.err(`kora: ${err.name}: ${err.message}\n  (${err.code})`);
     return exitCodeFor(err);
   }
   io.err(`kora: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

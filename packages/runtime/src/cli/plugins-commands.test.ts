@@ -133,7 +133,7 @@ describe('kora plugins enable', () => {
     const f = fixture();
     const r = await f.run('plugins', 'enable', 'nope');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/kora: No plugin "nope" was found\. Found: .*extra \(user\), fleet \(user\), future \(user\)\. Install it/);
+    expect(r.err).toMatch(/kora: PluginError: No plugin "nope" was found\. Found: .*extra \(user\), fleet \(user\), future \(user\)\. Install it/);
     expect(r.err).toContain('(KORA_ERR_PLUGIN_NOT_FOUND)');
     expect(f.text()).toBe(COMMENTED);
   });

@@ -125,4 +125,17 @@ describe('Gateway', () => {
     expect(() => gw.identity).toThrowError(/KORA_SYSTEM_PROMPT_PATH/);
     await gw.stop('done');
   });
+
+  it('reads identity files named in kora.yaml relative to that file, not the working directory', async () => {
+    const s = setup();
+    writePlugin(s.bundled, { id: 'mute', register: '' });
+    mkdirSync(join(s.dir, 'persona'));
+    writeFileSync(join(s.dir, 'persona', 'ada.md'), 'You are Ada.\n');
+    writeFileSync(s.config, 'plugins:\n  enabled: [mute]\nidentity:\n  systemPromptPath: persona/ada.md\n');
+    const gw = await Gateway.create({ cwd: tmpdir(), configPath: s.config, env: { KORA_HOME: join(s.dir, 'home'), KORA_DEPLOY_ENV: 'test' }, clock: new ManualClock(0), logger: createSilentLogger(), bundledDir: s.bundled });
+    expect(await gw.start()).toEqual({ ok: true, state: 'running' });
+    expect(gw.identity.source).toEqual({ kind: 'file', path: join(s.dir, 'persona', 'ada.md') });
+    expect(gw.identity.agentName).toBe('ada');
+    await gw.stop('done');
+  });
 });

@@ -1,7 +1,7 @@
 // The gateway: composes config, store, plugins, identity, supervisor and scheduler for one
 // process. It holds all state of one gateway, so two can run in one process.
 import { randomUUID } from 'node:crypto';
-import { dirname } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import { locateConfig, resolveHome, type Env } from '../config/locate.js';
 import { resolveDeployEnv } from '../config/deploy-env.js';
@@ -352,10 +352,16 @@ export class Gateway {
     return supervised;
   }
 
+  /** A path written in kora.yaml is relative to that file, like `home`. */
+  #configRelative(path: string | undefined): string | undefined {
+    if (path === undefined) return undefined;
+    return resolvePath(this.configFile ? dirname(this.configFile) : (this.#options.cwd ?? process.cwd()), path);
+  }
+
   async #resolveIdentity(): Promise<void> {
     const files = {
-      systemPromptPath: this.env.KORA_SYSTEM_PROMPT_PATH || this.config.identity.systemPromptPath,
-      soulPath: this.env.KORA_SOUL_MD_PATH || this.config.identity.soulPath,
+      systemPromptPath: this.env.KORA_SYSTEM_PROMPT_PATH || this.#configRelative(this.config.identity.systemPromptPath),
+      soulPath: this.env.KORA_SOUL_MD_PATH || this.#configRelative(this.config.identity.soulPath),
     };
     try {
       this.#identity = await resolveIdentity({ hooks: this.hooks, request: { deployEnv: this.deployEnv, home: this.home }, files, logger: this.logger.child({ part: 'identity' }) });
@@ -363,7 +369,8 @@ export class Gateway {
       // Fail closed: no agent speaks without an identity; the engine asking for it fails. The gateway still hosts its daemons.
       this.#identityError = err instanceof KoraError ? err : new KoraError('KORA_ERR_IDENTITY_UNRESOLVED', describeError(err));
       this.#problems.push(`identity unresolved: ${this.#identityError.message}`);
-      this.logger.error({ code: this.#identityError.code }, this.#identityError.message);
+      // Inspection commands report it themselves; a running gateway logs it loudly.
+      if (!this.#options.inspect) this.logger.error({ code: this.#identityError.code }, this.#identityError.message);
     }
   }
 
