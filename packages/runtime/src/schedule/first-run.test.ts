@@ -1,5 +1,6 @@
 // When a task first runs, and that it keeps to its slot grid from then on.
 import { afterEach, describe, expect, it } from 'vitest';
+import { createSilentLogger } from '../log/logger.js';
 import { at, harness, iso, recorder, sleep, task, DAY, HOUR, MINUTE, SECOND, type Harness } from './__fixtures__/harness.js';
 
 let h: Harness;
@@ -93,5 +94,26 @@ describe('fixed rate', () => {
     expect(a.calls.map((c) => (c.slot % 60_000) / SECOND)).toEqual([3, 6, 9, 12]);
     expect(b.calls.map((c) => (c.slot % 60_000) / SECOND)).toEqual([0.5, 2.5, 4.5, 6.5, 8.5, 10.5]);
     for (const call of [...a.calls, ...b.calls]) expect(call.at).toBe(call.slot);
+  });
+});
+
+describe('wake grid (timer slack)', () => {
+  it('starts a slot that is off the 2 ms grid at the next grid point: late by under 2 ms, never early', async () => {
+    h = await harness({ start: '2026-01-01T10:00:00Z' });
+    const r = recorder(h.clock);
+    await h.scheduler.add('d1', [task('odd', { every: SECOND, offset: 1, run: r.run })]);
+    await h.clock.advanceTo(at('2026-01-01T10:00:00.001Z'));
+    expect(r.calls).toHaveLength(0);
+    await h.clock.advanceTo(at('2026-01-01T10:00:00.002Z'));
+    expect(r.slots()).toEqual(['2026-01-01T10:00:00.001Z']);
+    expect(r.calls[0]?.at).toBe(at('2026-01-01T10:00:00.002Z'));
+  });
+
+  it('refuses a granularity that is not a whole number of ms from 1 to 1000', async () => {
+    h = await harness();
+    const { Scheduler } = await import('./scheduler.js');
+    for (const wakeGranularityMs of [0, 1.5, 5000]) {
+      expect(() => new Scheduler({ clock: h.clock, ledger: h.store.ledger, logger: createSilentLogger(), owner: 'x', wakeGranularityMs })).toThrow(/wakeGranularityMs/);
+    }
   });
 });

@@ -20,7 +20,15 @@ export interface SchedulerOptions {
   owner: string;
   /** Called after every run, skip and miss is recorded, so the gateway can rewrite its status file. */
   onChange?: (task: string) => void;
+  /**
+   * Timer slack: the scheduler wakes only on multiples of this many ms, so slots that fall due
+   * close together share one wake-up (as Linux's timer slack does). A run starts at most this
+   * much later than its slot, and never earlier. Default 2 ms; 1 wakes for every due ms.
+   */
+  wakeGranularityMs?: number;
 }
+
+export const DEFAULT_WAKE_GRANULARITY_MS = 2;
 
 export interface TaskStatus {
   name: string;
@@ -188,8 +196,14 @@ export class Scheduler {
   #timer: TimerHandle | null = null;
   #timerAt = Infinity;
   #stopping: Promise<void> | null = null;
+  readonly #wakeGranularity: number;
 
   constructor(options: SchedulerOptions) {
+    const granularity = options.wakeGranularityMs ?? DEFAULT_WAKE_GRANULARITY_MS;
+    if (!Number.isInteger(granularity) || granularity < 1 || granularity > 1000) {
+      throw new RangeError(`wakeGranularityMs must be an integer from 1 to 1000, got ${granularity}`);
+    }
+    this.#wakeGranularity = granularity;
     this.#clock = options.clock;
     this.#ledger = options.ledger;
     this.#log = options.logger;
@@ -357,12 +371,14 @@ export class Scheduler {
   #arm(): void {
     const top = this.#heap.peek();
     if (!top) return;
+    // Rounded up to the wake grid: never before the top is due, at most one grid step after.
+    const at = Math.ceil(top.at / this.#wakeGranularity) * this.#wakeGranularity;
     // An earlier timer already armed is kept: it finds nothing due and re-arms, which is
     // cheaper than clearing and setting a timer whenever the top of the heap moves later.
-    if (this.#timer && this.#timerAt <= top.at) return;
+    if (this.#timer && this.#timerAt <= at) return;
     this.#disarm();
-    this.#timerAt = top.at;
-    this.#timer = this.#clock.setTimeout(this.#onTimer, Math.min(Math.max(0, top.at - this.#clock.now()), MAX_TIMER_MS));
+    this.#timerAt = at;
+    this.#timer = this.#clock.setTimeout(this.#onTimer, Math.min(Math.max(0, at - this.#clock.now()), MAX_TIMER_MS));
   }
 
   #disarm(): void {
