@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeProject, runKora, startKora, writeUserPlugin, type Project, type Running } from './helpers.js';
+import { killAll, makeProject, runKora, startKora, writeUserPlugin, type Project, type Running } from './helpers.js';
 
 // A plugin whose daemons are described by its config, so each test states its scenario in kora.yaml.
 const FLEET = `
@@ -32,12 +32,7 @@ export default {
 const projects: Project[] = [];
 const running: Running[] = [];
 afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGKILL');
-      await r.exited;
-    }
-  }
+  await killAll(running);
   for (const p of projects.splice(0)) p.cleanup();
 });
 

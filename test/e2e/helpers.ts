@@ -51,45 +51,62 @@ export interface Running {
   stderr: () => string;
   /** Resolves when stdout contains `text`; rejects if the process exits first or after `ms`. */
   waitFor(text: string | RegExp, ms?: number): Promise<void>;
+  /** The same, on stderr. */
+  waitForErr(text: string | RegExp, ms?: number): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export function startKora(args: string[], project: Project, extraEnv: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [KORA_BIN, ...args], { cwd: project.dir, env: { ...project.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
+  return startProcess(process.execPath, [KORA_BIN, ...args], { cwd: project.dir, env: { ...project.env, ...extraEnv } });
+}
+
+/** Start a long-running process with its output collected, to wait on. */
+export function startProcess(command: string, args: string[], options: { cwd: string; env: Record<string, string> }): Running {
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const text = { out: '', err: '' };
   const waiters: (() => void)[] = [];
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
+  const collect = (stream: 'out' | 'err') => (d: Buffer) => {
+    text[stream] += d.toString();
     for (const w of waiters) w();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
+  };
+  child.stdout.on('data', collect('out'));
+  child.stderr.on('data', collect('err'));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  const waitOn = (stream: 'out' | 'err', pattern: string | RegExp, ms = 20_000) => {
+    const matches = () => (typeof pattern === 'string' ? text[stream].includes(pattern) : pattern.test(text[stream]));
+    return new Promise<void>((res, rej) => {
+      if (matches()) return res();
+      const timer = setTimeout(() => rej(new Error(`timed out waiting for ${String(pattern)} on std${stream}\nstdout:\n${text.out}\nstderr:\n${text.err}`)), ms);
+      waiters.push(() => {
+        if (matches()) {
+          clearTimeout(timer);
+          res();
+        }
+      });
+      void exited.then(({ code }) => {
+        clearTimeout(timer);
+        if (!matches()) rej(new Error(`${command} exited (${code}) before printing ${String(pattern)}\nstdout:\n${text.out}\nstderr:\n${text.err}`));
+      });
+    });
+  };
   return {
     child,
-    stdout: () => out,
-    stderr: () => err,
+    stdout: () => text.out,
+    stderr: () => text.err,
     exited,
-    waitFor(text, ms = 20_000) {
-      const matches = () => (typeof text === 'string' ? out.includes(text) : text.test(out));
-      return new Promise<void>((res, rej) => {
-        if (matches()) return res();
-        const timer = setTimeout(() => rej(new Error(`timed out waiting for ${String(text)}\nstdout:\n${out}\nstderr:\n${err}`)), ms);
-        waiters.push(() => {
-          if (matches()) {
-            clearTimeout(timer);
-            res();
-          }
-        });
-        void exited.then(({ code }) => {
-          clearTimeout(timer);
-          if (!matches()) rej(new Error(`kora exited (${code}) before printing ${String(text)}\nstdout:\n${out}\nstderr:\n${err}`));
-        });
-      });
-    },
+    waitFor: (pattern, ms) => waitOn('out', pattern, ms),
+    waitForErr: (pattern, ms) => waitOn('err', pattern, ms),
   };
+}
+
+/** SIGKILL whatever a test left running, and wait for it to go (for afterEach). */
+export async function killAll(running: Running[]): Promise<void> {
+  for (const r of running.splice(0)) {
+    if (r.child.exitCode === null && r.child.signalCode === null) {
+      r.child.kill('SIGKILL');
+      await r.exited;
+    }
+  }
 }
 
 /** A plain-JS plugin in `$KORA_HOME/plugins/<id>`: needs no import at all. */

@@ -1,9 +1,9 @@
 // Packing packages with `npm pack` and installing the tarballs into a fresh project, the way a
 // user installs Kora (no workspace links), then running that project's own `kora` bin.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { REPO, type RunResult, type Running } from './helpers.js';
+import { REPO, startProcess, type RunResult, type Running } from './helpers.js';
 
 export interface PackedPackage {
   name: string;
@@ -98,46 +98,7 @@ export function runBin(bin: string, args: string[], options: BinOptions): RunRes
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Start a long-running bin; `waitFor` watches stdout (or stderr). */
-export function startBin(bin: string, args: string[], options: BinOptions): Running & { waitForErr(text: string | RegExp, ms?: number): Promise<void> } {
-  const child = spawn(bin, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const text = { out: '', err: '' };
-  const waiters: (() => void)[] = [];
-  const notify = () => {
-    for (const w of waiters) w();
-  };
-  child.stdout.on('data', (d: Buffer) => {
-    text.out += d.toString();
-    notify();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    text.err += d.toString();
-    notify();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
-  const waitOn = (stream: 'out' | 'err', pattern: string | RegExp, ms = 20_000) => {
-    const matches = () => (typeof pattern === 'string' ? text[stream].includes(pattern) : pattern.test(text[stream]));
-    return new Promise<void>((res, rej) => {
-      if (matches()) return res();
-      const timer = setTimeout(() => rej(new Error(`timed out waiting for ${String(pattern)} on std${stream}\nstdout:\n${text.out}\nstderr:\n${text.err}`)), ms);
-      waiters.push(() => {
-        if (matches()) {
-          clearTimeout(timer);
-          res();
-        }
-      });
-      void exited.then(({ code }) => {
-        clearTimeout(timer);
-        if (!matches()) rej(new Error(`${bin} exited (${code}) before printing ${String(pattern)}\nstdout:\n${text.out}\nstderr:\n${text.err}`));
-      });
-    });
-  };
-  return {
-    child,
-    stdout: () => text.out,
-    stderr: () => text.err,
-    exited,
-    waitFor: (pattern, ms) => waitOn('out', pattern, ms),
-    waitForErr: (pattern, ms) => waitOn('err', pattern, ms),
-  };
+/** Start a long-running bin; `waitFor` watches stdout, `waitForErr` stderr. */
+export function startBin(bin: string, args: string[], options: BinOptions): Running {
+  return startProcess(bin, args, options);
 }

@@ -5,7 +5,7 @@ import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, type Running } from './helpers.js';
+import { killAll, REPO, type Running } from './helpers.js';
 import { installTarballs, pack, runBin, startBin, writeJson, type InstallReport, type PackedPackage } from './installed-project.js';
 
 const INSTALLED = ['@kora/runtime', '@kora/plugin-kora', 'kora-plugin-marvin'];
@@ -45,12 +45,7 @@ afterAll(() => {
 
 const running: Running[] = [];
 afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGKILL');
-      await r.exited;
-    }
-  }
+  await killAll(running);
 });
 
 /** A fresh home (under the project, so a user plugin there resolves `@kora/runtime` from it). */
