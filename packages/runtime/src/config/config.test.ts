@@ -34,6 +34,7 @@ describe('config validation', () => {
     expect(c.plugins).toEqual({ enabled: ['kora'], disabled: [], critical: [], config: {} });
     expect(c.gateway.drainBudget).toBe('10s');
     expect(c.store.ledger.maxRowsPerTask).toBe(1000);
+    expect(c.store.audit.maxAge).toBe('90d');
   });
 
   it('names the file, the field path with its line, and what was expected', () => {

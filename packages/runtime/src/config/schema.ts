@@ -57,8 +57,13 @@ export const configSchema = z.strictObject({
           maxAge: duration.default('30d'),
         })
         .default({ maxRowsPerTask: 1000, maxAge: '30d' }),
+      audit: z
+        .strictObject({
+          maxAge: duration.default('90d').describe('Audit entries older than this are deleted (checked at boot and hourly).'),
+        })
+        .default({ maxAge: '90d' }),
     })
-    .default({ ledger: { maxRowsPerTask: 1000, maxAge: '30d' } }),
+    .default({ ledger: { maxRowsPerTask: 1000, maxAge: '30d' }, audit: { maxAge: '90d' } }),
   log: z
     .strictObject({
       level: logLevel.optional().describe('Default info; KORA_LOG_LEVEL overrides.'),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../log/logger.js';
 import { writePlugin } from '../plugins/fixture-plugins.test-helper.js';
+import { openStore } from '../store/index.js';
 import { ManualClock } from '../time/clock.js';
 import { Gateway } from './gateway.js';
 import type { GatewayStatus } from './status.js';
@@ -137,5 +138,22 @@ describe('Gateway', () => {
     expect(gw.identity.source).toEqual({ kind: 'file', path: join(s.dir, 'persona', 'ada.md') });
     expect(gw.identity.agentName).toBe('ada');
     await gw.stop('done');
+  });
+
+  it('applies audit retention at boot: entries older than store.audit.maxAge go, newer ones stay', async () => {
+    const s = setup();
+    const home = join(s.dir, 'home');
+    const now = Date.UTC(2026, 10, 23, 10, 0, 0);
+    const seed = await openStore({ home });
+    await seed.audit.append({ at: now - 3 * 86_400_000, plugin: 'work', seam: 'old', details: {} });
+    await seed.audit.append({ at: now - 3_600_000, plugin: 'work', seam: 'recent', details: {} });
+    await seed.close();
+    writeFileSync(s.config, 'plugins:\n  enabled: [work]\nstore:\n  audit:\n    maxAge: 2d\n');
+    const { gw } = await gateway(s, home, new ManualClock(now));
+    await gw.start();
+    await gw.stop('done');
+    const check = await openStore({ home });
+    expect((await check.audit.list()).map((e) => e.seam)).toEqual(['recent']);
+    await check.close();
   });
 });

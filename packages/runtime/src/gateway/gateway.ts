@@ -268,12 +268,20 @@ export class Gateway {
     if (!this.#options.inspect) await this.#prune();
   }
 
+  /** Retention of the run ledger and the audit log: at boot, then hourly. A failure is logged, never fatal. */
   async #prune(): Promise<void> {
-    const { maxRowsPerTask, maxAge } = this.config.store.ledger;
+    const { ledger, audit } = this.config.store;
+    const now = this.clock.now();
     try {
-      await this.#store?.ledger.prune({ maxRowsPerTask, maxAgeMs: parseDuration(maxAge), now: this.clock.now() });
+      await this.#store?.ledger.prune({ maxRowsPerTask: ledger.maxRowsPerTask, maxAgeMs: parseDuration(ledger.maxAge), now });
     } catch (err) {
       this.logger.error({ err }, 'pruning the run ledger failed');
+    }
+    try {
+      const removed = await this.#store?.audit.prune({ before: now - parseDuration(audit.maxAge) });
+      if (removed) this.logger.info({ removed, maxAge: audit.maxAge }, `audit log: ${removed} entries older than ${audit.maxAge} deleted`);
+    } catch (err) {
+      this.logger.error({ err }, 'pruning the audit log failed');
     }
     this.#pruneTimer = this.clock.setTimeout(() => void this.#prune(), PRUNE_EVERY_MS);
   }

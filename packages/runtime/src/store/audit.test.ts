@@ -99,4 +99,11 @@ describe('audit.list', () => {
     expect(ns(await store.audit.list({ afterId: rest.at(-1)?.id }))).toEqual([5]);
     expect(ns(await store.audit.list({ seam: 'tool.call', afterId: rest.at(-1)?.id }))).toEqual([5]);
   });
+
+  it('prunes entries older than the cut-off and keeps the rest, tails included', async () => {
+    expect(await store.audit.prune({ before: 30 })).toBe(2);
+    expect(ns(await store.audit.list())).toEqual([3, 4]);
+    expect(await store.audit.prune({ before: 30 })).toBe(0);
+    await expect(store.audit.prune({ before: Number.NaN })).rejects.toThrow(/epoch ms/);
+  });
 });

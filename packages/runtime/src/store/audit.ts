@@ -49,6 +49,16 @@ export class SqlAuditLog implements AuditLog {
       }));
     });
   }
+
+  prune(policy: { before: number }): Promise<number> {
+    return this.#gate.run('audit.prune', async () => {
+      if (!Number.isFinite(policy.before)) {
+        throw new StoreError(`audit.prune: before must be a time in epoch ms, got ${policy.before}`, { before: String(policy.before) });
+      }
+      const { numDeletedRows } = await this.#db.deleteFrom('kora_audit').where('at', '<', policy.before).executeTakeFirst();
+      return Number(numDeletedRows);
+    });
+  }
 }
 
 function serialize(entry: Omit<AuditEntry, 'id'>): string {

@@ -66,6 +66,8 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
       // (seam, id): a tailer reads one seam after an id, in id order, from the index alone.
       await db.schema.createIndex('kora_audit_seam').on('kora_audit').columns(['seam', 'id']).execute();
+      // For retention: pruning by age deletes a range of `at`.
+      await db.schema.createIndex('kora_audit_at').on('kora_audit').column('at').execute();
 
       await db.schema
         .createTable('kora_kv')

@@ -68,6 +68,8 @@ export interface AuditLog {
   append(entry: Omit<AuditEntry, 'id'>): Promise<number>;
   /** Oldest first, after `afterId` when given (for tailing). */
   list(query?: { seam?: string; plugin?: string; afterId?: number; limit?: number }): Promise<AuditEntry[]>;
+  /** Retention: delete entries whose `at` is before `before` (epoch ms). Returns how many went. */
+  prune(policy: { before: number }): Promise<number>;
 }
 
 /** A key-value store private to one namespace (one per plugin). Values are JSON. */
