@@ -3,7 +3,7 @@
 // Each run claims its (task, slot) in the run ledger before it starts, so a slot runs once
 // across gateways sharing a store, and every run, skip and miss becomes a ledger row.
 import type { TaskRunContext } from '../daemons/types.js';
-import { DaemonError, TimeoutError, describeError } from '../errors.js';
+import { DaemonError, TimeoutError, UsageError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { RunLedger, RunStatus } from '../store/types.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
@@ -201,7 +201,7 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     const granularity = options.wakeGranularityMs ?? DEFAULT_WAKE_GRANULARITY_MS;
     if (!Number.isInteger(granularity) || granularity < 1 || granularity > 1000) {
-      throw new RangeError(`wakeGranularityMs must be an integer from 1 to 1000, got ${granularity}`);
+      throw new UsageError(`Scheduler option wakeGranularityMs must be an integer from 1 to 1000 (ms), got ${granularity}`, { wakeGranularityMs: granularity });
     }
     this.#wakeGranularity = granularity;
     this.#clock = options.clock;
