@@ -156,4 +156,16 @@ describe('Gateway', () => {
     expect((await check.audit.list()).map((e) => e.seam)).toEqual(['recent']);
     await check.close();
   });
+
+  it('refuses a daemon whose own start timeout is not a duration, naming plugin, field and the override (exit 2)', async () => {
+    const s = setup();
+    writePlugin(s.bundled, { id: 'sloppy', register: 'ctx.registerDaemon({ name: "lazy", startTimeout: "soon", start() {} });' });
+    writeFileSync(s.config, 'plugins:\n  enabled: [sloppy]\n');
+    const { gw } = await gateway(s, join(s.dir, 'home'));
+    const result = await gw.start();
+    expect(result).toMatchObject({ ok: false, exitCode: 2, error: { code: 'KORA_ERR_CONFIG_INVALID' } });
+    const message = result.ok ? '' : result.error.message;
+    expect(message).toContain(s.config);
+    expect(message).toContain('daemons.lazy.startTimeout: plugin "sloppy" declares startTimeout "soon"');
+  });
 });
