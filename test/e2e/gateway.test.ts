@@ -15,9 +15,11 @@ export default {
         fatalOnStartupFailure: d.fatal ?? false,
         stopTimeout: d.stopTimeout ?? '10s',
         tasks: d.tick ? [{ name: d.name + '.tick', every: '1s', run: () => { console.log('TICK ' + d.name); } }] : [],
-        async start() {
+        async start({ signal }) {
           console.log('START ' + d.name);
           if (d.fail) throw new Error(d.name + ' cannot reach its server');
+          // A slow start that gives up when the gateway stops (its signal aborts).
+          if (d.slowStart) await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
         },
         async stop() {
           console.log('STOP ' + d.name);
@@ -160,6 +162,18 @@ describe('kora daemon (end to end)', () => {
     await gw.waitFor('STOP stuck');
     gw.child.kill('SIGTERM');
     expect((await gw.exited).code).toBe(130);
+  });
+
+  it('stops cleanly (exit 0) on a signal during boot: the start under way is aborted, nothing after it starts', async () => {
+    const p = project([{ name: 'a' }, { name: 'slow', slowStart: true, fatal: true }, { name: 'b' }]);
+    const gw = start(p);
+    await gw.waitFor('START slow');
+    gw.child.kill('SIGTERM');
+    expect((await gw.exited).code).toBe(0);
+    expect(startLines(gw.stdout())).toEqual(['START a', 'START slow', 'STOP a']);
+    expect(gw.stdout()).not.toContain('Kora gateway running');
+    const status = JSON.parse(runKora(['status', '--json'], p).stdout) as { running: boolean; status: Record<string, unknown> };
+    expect(status).toMatchObject({ running: false, status: { state: 'stopped', exitCode: 0, shutdownReason: 'signal SIGTERM' } });
   });
 
   it('says the status is stale when the gateway died without a clean stop', async () => {

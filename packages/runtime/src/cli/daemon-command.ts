@@ -43,7 +43,8 @@ export async function runDaemon(options: DaemonCommandOptions, io: Io): Promise<
       reportError(io, result.error);
       return result.exitCode;
     }
-    io.out(bootSummary(gateway.status()));
+    // A signal during boot stops the gateway before it ever ran: no summary, still a clean stop.
+    if (result.state !== 'stopped') io.out(bootSummary(gateway.status()));
     await stopped;
     return EXIT.ok;
   } finally {

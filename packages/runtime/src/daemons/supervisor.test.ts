@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../log/logger.js';
 import { ServiceRegistry } from '../services/registry.js';
-import { ManualClock } from '../time/clock.js';
+import { flushMicrotasks, ManualClock } from '../time/clock.js';
 import { Supervisor, type SupervisedDaemon } from './supervisor.js';
 import type { DaemonSpec } from './types.js';
 
@@ -132,5 +132,65 @@ describe('Supervisor', () => {
     const sup = new Supervisor({ daemons: [{ name: 'half', pluginId: 'p', spec, fatal: false, startTimeoutMs: 1000, stopTimeoutMs: 1000 }], services, logger: createSilentLogger(), clock: new ManualClock() });
     await sup.start();
     expect(services.has('llm')).toBe(false);
+  });
+
+  it('stopped while a daemon is starting: aborts that start, starts nothing after it, stops what started', async () => {
+    const log: string[] = [];
+    const slow: SupervisedDaemon = {
+      name: 'slow',
+      pluginId: 'p-slow',
+      fatal: true,
+      startTimeoutMs: 30_000,
+      stopTimeoutMs: 10_000,
+      spec: {
+        name: 'slow',
+        // Honours its signal: the stop's abort ends the start early, as a rejection.
+        start: ({ signal }) =>
+          new Promise<void>((_, reject) => {
+            log.push('slow:starting');
+            signal.addEventListener('abort', () => reject(signal.reason as Error));
+          }),
+        stop: () => {
+          log.push('slow:stop');
+        },
+      },
+    };
+    const sup = supervisor([daemon('a', log), slow, daemon('b', log)]);
+    const started = sup.start();
+    await flushMicrotasks();
+    const stopped = sup.stop();
+    // Not fatal, although `slow` is: the stop cut it short, it did not fail.
+    expect(await started).toEqual({ ok: true, failed: [] });
+    await stopped;
+    expect(log).toEqual(['a:start', 'slow:starting', 'a:stop']);
+    expect(Object.fromEntries(sup.status().map((d) => [d.name, d.state]))).toEqual({ a: 'stopped', slow: 'stopped', b: 'pending' });
+  });
+
+  it('stopped while a daemon is starting that ignores its signal: waits for it, then stops it too', async () => {
+    const log: string[] = [];
+    let finish: () => void = () => {};
+    const stubborn: SupervisedDaemon = {
+      ...daemon('stubborn', log),
+      spec: {
+        name: 'stubborn',
+        start: () =>
+          new Promise<void>((resolve) => {
+            log.push('stubborn:starting');
+            finish = resolve;
+          }),
+        stop: () => {
+          log.push('stubborn:stop');
+        },
+      },
+    };
+    const sup = supervisor([daemon('a', log), stubborn, daemon('b', log)]);
+    const started = sup.start();
+    await flushMicrotasks();
+    const stopped = sup.stop();
+    finish();
+    await started;
+    await stopped;
+    expect(log).toEqual(['a:start', 'stubborn:starting', 'stubborn:stop', 'a:stop']);
+    expect(sup.running()).toEqual([]);
   });
 });

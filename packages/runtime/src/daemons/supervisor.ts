@@ -62,6 +62,10 @@ export class Supervisor {
   #onFailure: NonNullable<SupervisorOptions['onFailure']>;
   /** Daemons whose start succeeded, in start order; stopped in reverse. */
   #started: Entry[] = [];
+  /** The start loop while it runs; `stop()` waits for it, so nothing starts after a stop. */
+  #starting: Promise<StartOutcome> | undefined;
+  #halted = false;
+  #current: Entry | undefined;
 
   constructor(options: SupervisorOptions) {
     this.#services = options.services;
@@ -81,16 +85,35 @@ export class Supervisor {
     }));
   }
 
-  /** Start every daemon in order. Stops at the first fatal failure, after unwinding what had started. */
-  async start(): Promise<StartOutcome> {
+  /**
+   * Start every daemon in order. Stops at the first fatal failure, after unwinding what had
+   * started. After `halt()` no further daemon starts: the rest stay `pending`.
+   */
+  start(): Promise<StartOutcome> {
+    this.#starting ??= this.#startAll();
+    return this.#starting;
+  }
+
+  async #startAll(): Promise<StartOutcome> {
     const failed: string[] = [];
     for (const entry of this.#entries) {
+      if (this.#halted) break;
+      this.#current = entry;
       const error = await this.#startOne(entry);
+      this.#current = undefined;
       if (!error) continue;
+      if (this.#halted) {
+        // Cut short by the stop itself (its signal was aborted): not a failure to report, and
+        // not a reason for a fatal exit.
+        entry.log.info(`daemon ${entry.daemon.name} did not finish starting: the gateway is stopping (${error.message})`);
+        entry.stoppedAt = this.#clock.now();
+        this.#set(entry, 'stopped');
+        break;
+      }
       this.#onFailure(entry.daemon, error);
       if (entry.daemon.fatal) {
         entry.log.fatal({ code: error.code }, `fatal daemon ${entry.daemon.name} failed to start: ${error.message}; stopping the daemons already started`);
-        await this.stop();
+        await this.#stopStarted();
         return { ok: false, fatal: entry.daemon.name, error };
       }
       entry.log.error({ code: error.code }, `daemon ${entry.daemon.name} failed to start and is fenced (not fatal): ${error.message}`);
@@ -99,8 +122,26 @@ export class Supervisor {
     return { ok: true, failed };
   }
 
-  /** Stop started daemons in reverse start order. A hung or throwing stop is logged and skipped. Idempotent. */
+  /**
+   * A stop was asked for while daemons may still be starting: start no more, and abort the
+   * signal of the one starting now (a start that honours it returns early).
+   */
+  halt(): void {
+    this.#halted = true;
+    this.#current?.abort.abort(new Error('gateway stopping'));
+  }
+
+  /**
+   * Halt any start still in progress, wait for it, then stop started daemons in reverse start
+   * order. A hung or throwing stop is logged and skipped. Idempotent.
+   */
   async stop(): Promise<void> {
+    this.halt();
+    await this.#starting;
+    await this.#stopStarted();
+  }
+
+  async #stopStarted(): Promise<void> {
     while (this.#started.length > 0) {
       const entry = this.#started.pop() as Entry;
       await this.#stopOne(entry);

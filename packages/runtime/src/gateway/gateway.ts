@@ -50,7 +50,9 @@ export interface GatewayOptions {
   inspect?: boolean;
 }
 
-export type StartResult = { ok: true; state: 'running' | 'degraded' } | { ok: false; exitCode: number; error: KoraError };
+export type StartResult = { ok: true; state: 'running' | 'degraded' | 'stopped' } | { ok: false; exitCode: number; error: KoraError };
+
+type BootOutcome = { kind: 'booted' } | { kind: 'interrupted' } | { kind: 'failed'; exitCode: number; error: KoraError; reason: string };
 
 const DEFAULT_START_TIMEOUT = 30_000;
 const DEFAULT_STOP_TIMEOUT = 10_000;
@@ -91,6 +93,7 @@ export class Gateway {
   #statusQueued = false;
   #pruneTimer: ReturnType<Clock['setTimeout']> | undefined;
   #stopping: Promise<void> | undefined;
+  #booting: Promise<BootOutcome> | undefined;
 
   private constructor(options: GatewayOptions, loaded: { config: KoraConfig; file: string | undefined; home: string; deployEnv: string; logger: Logger; env: Env }) {
     this.#options = options;
@@ -153,27 +156,25 @@ export class Gateway {
     await this.#store?.close();
   }
 
-  /** Boot: store, plugins, identity, daemons FIFO, then their tasks. Never throws: failures come back with their exit code. */
+  /**
+   * Boot: store, plugins, identity, daemons FIFO, then their tasks. Never throws: failures come
+   * back with their exit code. A `stop()` during boot lets the step under way finish (a daemon
+   * start gets its signal aborted), starts nothing more, stops what started, and resolves
+   * `{ ok: true, state: 'stopped' }`: a clean stop, exit 0.
+   */
   async start(): Promise<StartResult> {
     this.#writeStatus();
-    try {
-      await this.#openStore();
-      await this.#loadPlugins();
-      const supervised = this.#selectDaemons();
-      await this.#resolveIdentity();
-      const outcome = await this.#startDaemons(supervised);
-      if (!outcome.ok) {
-        this.#exitCode = EXIT.fatal;
-        await this.stop(`fatal daemon ${outcome.fatal} failed to start`);
-        return { ok: false, exitCode: EXIT.fatal, error: outcome.error };
-      }
-      await this.#scheduleTasks();
-    } catch (err) {
-      const error = err instanceof KoraError ? err : new KoraError('KORA_ERR_DAEMON_START', describeError(err), {}, { cause: err });
-      const exitCode = exitCodeFor(error);
-      this.#exitCode = exitCode;
-      await this.stop(`boot failed: ${error.code}`);
-      return { ok: false, exitCode, error };
+    this.#booting = this.#boot();
+    const outcome = await this.#booting;
+    this.#booting = undefined;
+    if (outcome.kind === 'failed') {
+      this.#exitCode = outcome.exitCode;
+      await this.stop(outcome.reason);
+      return { ok: false, exitCode: outcome.exitCode, error: outcome.error };
+    }
+    if (this.#stopping) {
+      await this.#stopping;
+      return { ok: true, state: 'stopped' };
     }
     this.#state = this.#problems.length > 0 ? 'degraded' : 'running';
     this.#writeStatus();
@@ -182,9 +183,40 @@ export class Gateway {
     return { ok: true, state: this.#state };
   }
 
-  /** Stop scheduling, drain runs, stop daemons LIFO, close the store. Idempotent; concurrent callers share one stop. */
+  /** The boot steps, checking between them whether a stop was asked for. */
+  async #boot(): Promise<BootOutcome> {
+    const stopAsked = () => this.#stopping !== undefined;
+    try {
+      await this.#openStore();
+      if (stopAsked()) return { kind: 'interrupted' };
+      await this.#loadPlugins();
+      const supervised = this.#selectDaemons();
+      await this.#resolveIdentity();
+      if (stopAsked()) return { kind: 'interrupted' };
+      const outcome = await this.#startDaemons(supervised);
+      if (!outcome.ok) return { kind: 'failed', exitCode: EXIT.fatal, error: outcome.error, reason: `fatal daemon ${outcome.fatal} failed to start` };
+      if (stopAsked()) return { kind: 'interrupted' };
+      await this.#scheduleTasks();
+      return { kind: 'booted' };
+    } catch (err) {
+      const error = err instanceof KoraError ? err : new KoraError('KORA_ERR_DAEMON_START', describeError(err), {}, { cause: err });
+      return { kind: 'failed', exitCode: exitCodeFor(error), error, reason: `boot failed: ${error.code}` };
+    }
+  }
+
+  /**
+   * Stop scheduling, drain runs, stop daemons LIFO, close the store. Idempotent; concurrent
+   * callers share one stop. During boot it first lets the boot reach a safe point.
+   */
   stop(reason: string): Promise<void> {
-    this.#stopping ??= this.#stop(reason);
+    this.#stopping ??= (async () => {
+      this.#shutdownReason = reason;
+      this.#state = 'shutting_down';
+      this.#writeStatus();
+      this.#supervisor?.halt();
+      if (this.#booting) await this.#booting;
+      await this.#stop(reason);
+    })();
     return this.#stopping;
   }
 
