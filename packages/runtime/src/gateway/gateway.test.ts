@@ -168,4 +168,28 @@ describe('Gateway', () => {
     expect(message).toContain(s.config);
     expect(message).toContain('daemons.lazy.startTimeout: plugin "sloppy" declares startTimeout "soon"');
   });
+
+  it('writes a lone task run to the status file at once, and a burst of runs at most once a second', async () => {
+    const s = setup();
+    const tasks = [0, 100, 200, 300, 400].map((offset) => `{ name: 'burst.t${offset}', every: '10s', offset: ${offset}, run() {} }`);
+    writePlugin(s.bundled, { id: 'burst', register: `ctx.registerDaemon({ name: 'burst', start() {}, tasks: [${tasks.join(', ')}] });` });
+    writeFileSync(s.config, 'plugins:\n  enabled: [burst]\nidentity:\n  systemPromptPath: prompt.md\n');
+    writeFileSync(join(s.dir, 'prompt.md'), 'You are Burst.\n');
+    const home = join(s.dir, 'home');
+    const { gw, clock } = await gateway(s, home, new ManualClock(Date.UTC(2026, 10, 23, 10, 0, 5)));
+    await gw.start();
+    const runs = () => readStatus(home).daemons[0]?.tasks.reduce((n, t) => n + t.runs, 0);
+    await clock.advanceTo(Date.UTC(2026, 10, 23, 10, 0, 10));
+    await settle();
+    expect(runs()).toBe(1);
+    await clock.advanceTo(Date.UTC(2026, 10, 23, 10, 0, 10, 400));
+    await settle();
+    // Four more runs happened; the file waits for the end of the second.
+    expect(gw.status().daemons[0]?.tasks.reduce((n, t) => n + t.runs, 0)).toBe(5);
+    expect(runs()).toBe(1);
+    await clock.advanceTo(Date.UTC(2026, 10, 23, 10, 0, 11));
+    await settle();
+    expect(runs()).toBe(5);
+    await gw.stop('done');
+  });
 });

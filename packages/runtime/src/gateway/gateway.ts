@@ -57,6 +57,8 @@ type BootOutcome = { kind: 'booted' } | { kind: 'interrupted' } | { kind: 'faile
 const DEFAULT_START_TIMEOUT = 30_000;
 const DEFAULT_STOP_TIMEOUT = 10_000;
 const PRUNE_EVERY_MS = 3_600_000;
+/** Task runs rewrite the status file at most this often (state changes always at once). */
+const STATUS_TASK_INTERVAL_MS = 1000;
 
 /** Exit codes (DESIGN §5). */
 export const EXIT = { ok: 0, fatal: 1, config: 2, forced: 130 } as const;
@@ -91,6 +93,8 @@ export class Gateway {
   #exitCode: number | null = null;
   #statusPath: string | undefined;
   #statusQueued = false;
+  #statusTimer: ReturnType<Clock['setTimeout']> | undefined;
+  #lastStatusWrite = -Infinity;
   #pruneTimer: ReturnType<Clock['setTimeout']> | undefined;
   #stopping: Promise<void> | undefined;
   #booting: Promise<BootOutcome> | undefined;
@@ -226,6 +230,8 @@ export class Gateway {
     this.#writeStatus();
     this.logger.info({ reason }, `gateway shutting down: ${reason}`);
     if (this.#pruneTimer) this.clock.clearTimeout(this.#pruneTimer);
+    if (this.#statusTimer) this.clock.clearTimeout(this.#statusTimer);
+    this.#statusTimer = undefined;
     const drainMs = parseDuration(this.config.gateway.drainBudget);
     try {
       await this.#scheduler?.stop(drainMs);
@@ -453,7 +459,7 @@ export class Gateway {
       ledger: this.store.ledger,
       logger: this.logger.child({ part: 'scheduler' }),
       owner: this.sessionId,
-      onChange: () => this.#writeStatus(),
+      onChange: () => this.#taskChanged(),
     });
     for (const name of this.#supervisor?.running() ?? []) {
       const tasks = this.#tasks.get(name) ?? [];
@@ -461,7 +467,25 @@ export class Gateway {
     }
   }
 
-  /** Coalesce bursts of changes (many task runs at one slot) into one write. */
+  /**
+   * A task run, skip or miss was recorded. The first after a quiet second is written at once;
+   * a burst after it (hundreds of runs a second) is written once, a second after the last
+   * write: the file stays at most a second behind, and writing it does not cost a core.
+   */
+  #taskChanged(): void {
+    if (!this.#statusPath || this.#statusTimer) return;
+    const wait = this.#lastStatusWrite + STATUS_TASK_INTERVAL_MS - this.clock.now();
+    if (wait <= 0) {
+      this.#writeStatus();
+      return;
+    }
+    this.#statusTimer = this.clock.setTimeout(() => {
+      this.#statusTimer = undefined;
+      this.#writeStatus();
+    }, wait);
+  }
+
+  /** Coalesce bursts of changes (several daemons changing state in one turn) into one write. */
   #writeStatus(): void {
     if (!this.#statusPath || this.#statusQueued) return;
     this.#statusQueued = true;
@@ -473,6 +497,7 @@ export class Gateway {
 
   #writeStatusNow(): void {
     if (!this.#statusPath) return;
+    this.#lastStatusWrite = this.clock.now();
     try {
       writeStatusFile(this.#statusPath, this.status());
     } catch (err) {
