@@ -176,6 +176,24 @@ describe('kora daemon (end to end)', () => {
     expect(status).toMatchObject({ running: false, status: { state: 'stopped', exitCode: 0, shutdownReason: 'signal SIGTERM' } });
   });
 
+  it('lets a plugin in $KORA_HOME/plugins import @kora/runtime with no node_modules of its own', () => {
+    const p = project([{ name: 'a' }]);
+    writeUserPlugin(
+      p,
+      'typed',
+      `import { definePlugin, PluginError, HOST_API_VERSION } from '@kora/runtime';
+export default definePlugin({ id: 'typed', register(ctx) {
+  if (!(new PluginError('KORA_ERR_PLUGIN_REGISTER', 'x', { pluginId: 'typed' }) instanceof Error)) throw new Error('no PluginError');
+  ctx.registerIdentityProvider(() => ({ soul: '', systemPrompt: 'You are Typed, on host API ' + HOST_API_VERSION + '.', metadata: { agent_name: 'Typed' } }));
+} });
+`,
+    );
+    p.writeConfig('plugins:\n  enabled: [typed, kora]\n');
+    const r = runKora(['identity', '--json'], p);
+    expect(r.stderr).not.toContain('KORA_ERR_PLUGIN_IMPORT');
+    expect(JSON.parse(r.stdout)).toMatchObject({ agentName: 'Typed', source: { kind: 'plugin', pluginId: 'typed' } });
+  });
+
   it('says the status is stale when the gateway died without a clean stop', async () => {
     const p = project([{ name: 'a' }]);
     const gw = start(p);

@@ -2,10 +2,10 @@
 // → project (./.kora/plugins, opt-in). A later source wins an id clash, and the shadowing is logged.
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PluginError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { readPluginPackage, type PluginPackage } from './manifest.js';
+import { runtimePackageDir } from './host-runtime.js';
 
 export type PluginSource = 'bundled' | 'installed' | 'user' | 'project';
 
@@ -90,13 +90,8 @@ export function discoverPlugins(options: DiscoveryOptions): Discovery {
 
 /** `<repo>/plugins` when this runtime runs from the repository (`<repo>/packages/runtime`), else null. */
 function repositoryPluginsDir(): string | null {
-  // Walk up to the runtime package's folder: this code may sit in src/, dist/ or a bundle chunk.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
+  const dir = runtimePackageDir();
+  if (!dir) return null;
   const packagesDir = dirname(dir);
   if (basename(dir) !== 'runtime' || basename(packagesDir) !== 'packages') return null;
   const plugins = join(dirname(packagesDir), 'plugins');

@@ -16,6 +16,7 @@ import type { Store } from '../store/types.js';
 import type { Clock } from '../time/clock.js';
 import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
 import { HOST_API_VERSION } from '../version.js';
+import { provideHostRuntime } from './host-runtime.js';
 import type { Discovery, DiscoveredPlugin, PluginSource } from './discovery.js';
 import type { ToolRegistry } from './tool-registry.js';
 import type { PluginContext, PluginDefinition } from './types.js';
@@ -261,6 +262,7 @@ async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: Plugi
 
 async function importDefinition(plugin: DiscoveredPlugin): Promise<PluginDefinition<unknown>> {
   const entry = resolve(plugin.dir, plugin.manifest.entry);
+  provideHostRuntime(plugin.dir);
   let mod: { default?: unknown };
   try {
     mod = (await import(pathToFileURL(entry).href)) as { default?: unknown };
