@@ -48,9 +48,12 @@ afterEach(async () => {
   await killAll(running);
 });
 
-/** A fresh home (under the project, so a user plugin there resolves `@kora/runtime` from it). */
-function home(name: string): string {
-  const dir = join(project, 'homes', name);
+/**
+ * A fresh home: under the project (a user plugin there resolves `@kora/runtime` from the
+ * project's node_modules), or outside it, like `~/.kora` (the host provides its runtime).
+ */
+function home(name: string, where: 'in-project' | 'outside' = 'in-project'): string {
+  const dir = join(where === 'outside' ? root : project, 'homes', name);
   mkdirSync(join(dir, 'plugins'), { recursive: true });
   return dir;
 }
@@ -219,7 +222,7 @@ describe('identity chosen by plugins.enabled order', () => {
   });
 
   it('fails only marvin when its persona file is missing, and the gateway boots as Kora', async () => {
-    const kHome = home('missing-data');
+    const kHome = home('missing-data', 'outside');
     const copy = marvinCopy(kHome, (dir) => rmSync(join(dir, 'data', 'MARVIN.md')));
     writeConfig('plugins:\n  enabled: [marvin, kora]\n');
     const gw = startGateway([], kHome);
