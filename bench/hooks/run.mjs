@@ -1,11 +1,9 @@
 // Hook dispatch overhead: HookBus.dispatch over 10 plugins against a hand-written loop making
 // the same awaited calls in the same order with the same combination logic. Target: ≤ 1.3×.
-// Run from the repository root after a build: `npx tsc -b && node bench/hooks/run.mjs`.
-import { createRequire } from 'node:module';
-import { HookBus } from '../../packages/runtime/dist/hooks/hook-bus.js';
+// Run from the repository root after a build: `npm run build && node bench/hooks/run.mjs`.
+// The bundled build, the same code the `kora` bin runs.
+import { createSilentLogger, HookBus } from '../../packages/runtime/dist/internal.js';
 
-const require = createRequire(new URL('../../packages/runtime/package.json', import.meta.url));
-const { pino } = require('pino');
 
 const PLUGINS = 10;
 const TARGET = 1.3;
@@ -115,7 +113,7 @@ function median(values) {
  * sync ones, since a hook name has one set of callbacks). The hand-written loops are one
  * function per kind, so each stays monomorphic; the bus is one code path for all kinds.
  */
-const buses = { async: new HookBus({ logger: pino({ level: 'silent' }) }), sync: new HookBus({ logger: pino({ level: 'silent' }) }) };
+const buses = { async: new HookBus({ logger: createSilentLogger() }), sync: new HookBus({ logger: createSilentLogger() }) };
 
 function setup(spec, variant) {
   const calls = callbacks(spec, variant);

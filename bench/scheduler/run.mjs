@@ -1,18 +1,15 @@
 // Scheduler firing lateness and CPU: 10 000 interval tasks on the real clock, against a
 // baseline of one setInterval per task with the same periods and offsets. Targets: p99
 // lateness ≤ 5 ms, CPU ≤ baseline.
-// Run from the repository root after a build: `npx tsc -b && node bench/scheduler/run.mjs`.
+// Run from the repository root after a build: `npm run build && node bench/scheduler/run.mjs`.
 //
 // Lateness = when the task's function is invoked − the slot it is for (for the baseline: when
 // the callback runs − the ideal time firstSlot + k·period). Phases run one after another in
 // this process: baseline, Scheduler with a ledger that does nothing (scheduling alone), and
 // Scheduler with the real run ledger (in-memory SQLite, a claim and a complete per run).
 import os from 'node:os';
-import { Scheduler } from '../../packages/runtime/dist/schedule/scheduler.js';
-import { resolveTask } from '../../packages/runtime/dist/schedule/resolve.js';
-import { openStore } from '../../packages/runtime/dist/store/index.js';
-import { createSystemClock } from '../../packages/runtime/dist/time/clock.js';
-import { createSilentLogger } from '../../packages/runtime/dist/log/logger.js';
+// The bundled build, the same code the `kora` bin runs.
+import { createSilentLogger, createSystemClock, openStore, resolveTask, Scheduler } from '../../packages/runtime/dist/internal.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const TASKS = Number(args.get('tasks') ?? 10_000);

@@ -1,9 +1,8 @@
 // Internals for the repository's own benchmarks and tools. Not part of the public API and not
 // exported by package.json: plugins import `@kora/runtime` only.
-export { Gateway, EXIT } from './gateway/gateway.js';
 export { HookBus } from './hooks/hook-bus.js';
 export { Scheduler } from './schedule/scheduler.js';
 export { resolveTask } from './schedule/resolve.js';
 export { openStore } from './store/index.js';
-export { createSystemClock, ManualClock } from './time/clock.js';
+export { createSystemClock } from './time/clock.js';
 export { createLogger, createSilentLogger } from './log/logger.js';
