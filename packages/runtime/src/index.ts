@@ -5,6 +5,7 @@ export { definePlugin } from './plugins/types.js';
 export type { PluginContext, PluginDefinition, PluginPaths, ToolSpec } from './plugins/types.js';
 export type { DaemonContext, DaemonSpec, DaemonState, MissedPolicy, TaskRunContext, TaskSpec } from './daemons/types.js';
 export type * from './hooks/catalog.js';
+export { SOUL_ENV, SYSTEM_PROMPT_ENV } from './identity/env.js';
 export type { IdentityProvider, IdentityRequest, IdentitySource, IdentitySpec, ResolvedIdentity } from './identity/types.js';
 export type { ServiceMap, Services } from './services/registry.js';
 export type { AuditEntry, AuditLog, KeyValueStore, RunLedger, RunRecord, RunStatus, Store } from './store/types.js';

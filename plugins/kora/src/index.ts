@@ -3,15 +3,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { definePlugin, PluginError, type IdentitySpec, type PluginContext } from '@kora/runtime';
+import { definePlugin, PluginError, SOUL_ENV, SYSTEM_PROMPT_ENV, type IdentitySpec, type PluginContext } from '@kora/runtime';
 
 // Relative to this module (src/ in tests, dist/ when installed), never to the working directory.
 const PACKAGE_JSON = new URL('../package.json', import.meta.url);
 const DEFAULT_SOUL = new URL('../data/SOUL.md', import.meta.url);
 const DEFAULT_SYSTEM_PROMPT = new URL('../data/system-prompt.md', import.meta.url);
 
-const SYSTEM_PROMPT_ENV = 'KORA_SYSTEM_PROMPT_PATH';
-const SOUL_ENV = 'KORA_SOUL_MD_PATH';
 const DISABLE_ENV = 'KORA_DISABLE_IDENTITY_PROVIDER';
 
 export default definePlugin({

@@ -187,11 +187,12 @@ export class Supervisor {
         this.#clock,
       );
       if (outcome === TIMED_OUT) {
-        entry.abort.abort(new Error('start timed out'));
         error = new TimeoutError('KORA_ERR_DAEMON_START_TIMEOUT', `Daemon "${daemon.name}" did not start within ${daemon.startTimeoutMs} ms`, daemon.startTimeoutMs, {
           daemon: daemon.name,
           pluginId: daemon.pluginId,
         });
+        // The start's signal says why it was abandoned, with the same coded error.
+        entry.abort.abort(error);
       }
     } catch (err) {
       error =

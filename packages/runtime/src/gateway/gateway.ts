@@ -325,9 +325,8 @@ export class Gateway {
   }
 
   async #loadPlugins(): Promise<void> {
-    const projectRoot = this.configFile ? dirname(this.configFile) : (this.#options.cwd ?? process.cwd());
     const discovery = discoverPlugins({
-      projectRoot,
+      projectRoot: this.#projectRoot,
       home: this.home,
       env: this.env,
       logger: this.logger.child({ part: 'plugins' }),
@@ -416,10 +415,15 @@ export class Gateway {
     }
   }
 
+  /** The folder of kora.yaml: where installed plugins are looked for and config paths are relative to. */
+  get #projectRoot(): string {
+    return this.configFile ? dirname(this.configFile) : (this.#options.cwd ?? process.cwd());
+  }
+
   /** A path written in kora.yaml is relative to that file, like `home`. */
   #configRelative(path: string | undefined): string | undefined {
     if (path === undefined) return undefined;
-    return resolvePath(this.configFile ? dirname(this.configFile) : (this.#options.cwd ?? process.cwd()), path);
+    return resolvePath(this.#projectRoot, path);
   }
 
   async #resolveIdentity(): Promise<void> {

@@ -4,11 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve as resolvePath } from 'node:path';
 import { IdentityError, describeError } from '../errors.js';
 import type { HookBus } from '../hooks/hook-bus.js';
+import { SOUL_ENV, SYSTEM_PROMPT_ENV } from './env.js';
 import type { Logger } from '../log/logger.js';
 import type { IdentityRequest, IdentitySpec, ResolvedIdentity } from './types.js';
 
-export const SYSTEM_PROMPT_ENV = 'KORA_SYSTEM_PROMPT_PATH';
-export const SOUL_ENV = 'KORA_SOUL_MD_PATH';
 
 export interface IdentityFiles {
   /** The system prompt file (`KORA_SYSTEM_PROMPT_PATH`); required for a file identity. */

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { PluginError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { readPluginPackage, type PluginPackage } from './manifest.js';
+import { hasManifest, readPluginPackage, type PluginPackage } from './manifest.js';
 import { runtimePackageDir } from './host-runtime.js';
 
 export type PluginSource = 'bundled' | 'installed' | 'user' | 'project';
@@ -118,7 +118,7 @@ function installedPackages(nodeModules: string): { dir: string; pkg: Record<stri
     if (!text.includes('"kora"')) return;
     try {
       const pkg: unknown = JSON.parse(text);
-      if (pkg && typeof pkg === 'object' && 'kora' in pkg) out.push({ dir, pkg: pkg as Record<string, unknown>, scope });
+      if (hasManifest(pkg)) out.push({ dir, pkg: pkg as Record<string, unknown>, scope });
     } catch {
       // A broken package.json in node_modules that is not a plugin is not ours to report.
     }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PluginError } from '../errors.js';
+import { describeError, PluginError } from '../errors.js';
 
 const manifestSchema = z.object({
   id: z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: 'expected lowercase letters, digits, "_" or "-", starting with a letter' }),
@@ -57,18 +57,16 @@ export function readPluginPackage(dir: string, pkg?: Record<string, unknown>): P
   };
 }
 
-export function readPackageJson(file: string): Record<string, unknown> {
-  let text: string;
+function readPackageJson(file: string): Record<string, unknown> {
+  let json: unknown;
   try {
-    text = readFileSync(file, 'utf8');
+    json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new PluginError('KORA_ERR_PLUGIN_MANIFEST', `Cannot read ${file}: ${(err as Error).message}`, { file });
+    const cannotRead = (err as NodeJS.ErrnoException).code !== undefined;
+    throw new PluginError('KORA_ERR_PLUGIN_MANIFEST', cannotRead ? `Cannot read ${file}: ${describeError(err)}` : `${file} is not valid JSON: ${describeError(err)}`, { file });
   }
-  try {
-    const json: unknown = JSON.parse(text);
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not a JSON object');
-    return json as Record<string, unknown>;
-  } catch (err) {
-    throw new PluginError('KORA_ERR_PLUGIN_MANIFEST', `${file} is not valid JSON: ${(err as Error).message}`, { file });
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new PluginError('KORA_ERR_PLUGIN_MANIFEST', `${file} is not a JSON object`, { file });
   }
+  return json as Record<string, unknown>;
 }
