@@ -10,6 +10,13 @@ export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
+  /** Run `fn` once the current event-loop turn is over (Node's check phase). */
+  setImmediate(fn: () => void): void;
+  /**
+   * A monotonic reading in ms (arbitrary origin): it never jumps with the wall clock, so
+   * comparing how far `now()` and `monotonic()` moved tells a wall-clock step from elapsed time.
+   */
+  monotonic(): number;
 }
 
 /** The real clock. Timers are unref'd: the gateway's lifetime is held by its own servers and signals, not by a pending task. */
@@ -18,6 +25,10 @@ export function createSystemClock(): Clock {
   let next = 1;
   return {
     now: () => Date.now(),
+    monotonic: () => performance.now(),
+    setImmediate(fn) {
+      setImmediate(fn);
+    },
     setTimeout(fn, ms) {
       const id = next++;
       const t = setTimeout(() => {
@@ -52,6 +63,8 @@ interface ManualTimer {
  */
 export class ManualClock implements Clock {
   #now: number;
+  /** Moves with `advance` and `jump`, not with `setWall`. */
+  #monotonic = 0;
   #timers = new Map<number, ManualTimer>();
   #nextId = 1;
   #seq = 0;
@@ -62,6 +75,15 @@ export class ManualClock implements Clock {
 
   now(): number {
     return this.#now;
+  }
+
+  monotonic(): number {
+    return this.#monotonic;
+  }
+
+  /** Immediates are not time: they run at the next turn, as with the real clock. */
+  setImmediate(fn: () => void): void {
+    setImmediate(fn);
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
@@ -91,17 +113,31 @@ export class ManualClock implements Clock {
       const due = this.#nextDue(target);
       if (!due) break;
       this.#timers.delete(due.id);
-      this.#now = Math.max(this.#now, due.at);
+      this.#move(Math.max(this.#now, due.at));
       due.fn();
       await flushMicrotasks();
     }
-    this.#now = Math.max(this.#now, target);
+    this.#move(Math.max(this.#now, target));
     await flushMicrotasks();
+  }
+
+  #move(to: number): void {
+    this.#monotonic += to - this.#now;
+    this.#now = to;
   }
 
   /** Jump the clock without firing timers: what a suspended machine or a stalled event loop looks like. */
   jump(ms: number): void {
     this.#now += ms;
+    this.#monotonic += ms;
+  }
+
+  /**
+   * Step the wall clock to `ms` (epoch) without any time passing: what NTP or an operator
+   * setting the date does, forwards or backwards. Timers keep their wall-clock due times.
+   */
+  setWall(ms: number | Date): void {
+    this.#now = typeof ms === 'number' ? ms : ms.getTime();
   }
 
   #nextDue(limit: number): ManualTimer | undefined {
