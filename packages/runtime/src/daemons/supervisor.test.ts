@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../log/logger.js';
-import { ServiceRegistry } from '../services/registry.js';
+import { pluginProvider, ServiceRegistry } from '../services/registry.js';
 import { flushMicrotasks, ManualClock } from '../time/clock.js';
 import { Supervisor, type SupervisedDaemon } from './supervisor.js';
 import type { DaemonSpec } from './types.js';
@@ -118,6 +118,18 @@ describe('Supervisor', () => {
     await sup.stop();
     expect(seen).toEqual(['starting', 'running', 'stopping', 'stopped']);
     expect(sup.status()[0]?.startDurationMs).toBe(10);
+  });
+
+  it('withdraws the services a daemon provided when it stops, and only those', async () => {
+    const services = new ServiceRegistry();
+    services.scoped(pluginProvider('p')).provide('routes', []);
+    const spec: DaemonSpec = { name: 'engine', start: (ctx) => ctx.services.provide('llm', { model: 'x' }) };
+    const sup = new Supervisor({ daemons: [{ name: 'engine', pluginId: 'p', spec, fatal: false, startTimeoutMs: 1000, stopTimeoutMs: 1000 }], services, logger: createSilentLogger(), clock: new ManualClock() });
+    await sup.start();
+    expect(services.has('llm')).toBe(true);
+    await sup.stop();
+    expect(services.has('llm')).toBe(false);
+    expect(services.has('routes')).toBe(true);
   });
 
   it('withdraws the services of a daemon that failed after providing them', async () => {

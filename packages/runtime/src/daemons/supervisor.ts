@@ -2,7 +2,7 @@
 // unwinds LIFO on a fatal one, and stops started daemons LIFO under their stop timeouts.
 import { DaemonError, describeError, KoraError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { ServiceRegistry } from '../services/registry.js';
+import { daemonProvider, type ServiceRegistry } from '../services/registry.js';
 import type { Clock } from '../time/clock.js';
 import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
 import type { DaemonSpec, DaemonState } from './types.js';
@@ -175,7 +175,7 @@ export class Supervisor {
     const context = {
       name: daemon.name,
       pluginId: daemon.pluginId,
-      services: this.#services.scoped(daemon.name),
+      services: this.#services.scoped(daemonProvider(daemon.name)),
       log: entry.log,
       signal: entry.abort.signal,
     };
@@ -204,7 +204,7 @@ export class Supervisor {
     if (error) {
       entry.error = error;
       // A fenced daemon must not leave half-provided services behind for others to pick up.
-      this.#services.withdraw(daemon.name);
+      this.#services.withdraw(daemonProvider(daemon.name));
       this.#set(entry, 'failed');
       return error;
     }
@@ -233,7 +233,7 @@ export class Supervisor {
       entry.error = new DaemonError('KORA_ERR_DAEMON_STOP', `Daemon "${daemon.name}" threw while stopping: ${describeError(err)}`, { daemon: daemon.name }, { cause: err });
       entry.log.error(entry.error.message);
     }
-    this.#services.withdraw(daemon.name);
+    this.#services.withdraw(daemonProvider(daemon.name));
     entry.stopDurationMs = this.#clock.now() - t0;
     entry.stoppedAt = this.#clock.now();
     this.#set(entry, 'stopped');

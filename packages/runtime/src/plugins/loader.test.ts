@@ -140,6 +140,7 @@ describe('plugin loading', () => {
         ctx.registerDaemon({ name: 'flaky_d', start() {} });
         ctx.registerTool({ name: 'flaky_tool', description: '', run() {} });
         ctx.registerIdentityProvider(() => ({ soul: '', systemPrompt: 'x', metadata: {} }));
+        ctx.services.provide('flaky_client', {});
         throw new Error('missing data file persona.md');`,
     });
     writePlugin(w.bundled, { id: 'ok', register: 'ctx.registerDaemon({ name: "ok_d", start() {} });' });
@@ -150,6 +151,7 @@ describe('plugin loading', () => {
     expect(w.host.daemons.names()).toEqual(['ok_d']);
     expect(w.host.tools.list()).toEqual([]);
     expect(w.host.hooks.registrations().filter((r) => r.pluginId === 'flaky')).toEqual([]);
+    expect(w.host.services.has('flaky_client')).toBe(false);
   });
 
   it('aborts when a critical plugin fails (manifest or config)', async () => {

@@ -11,7 +11,7 @@ import type { HookBus } from '../hooks/hook-bus.js';
 import { isKnownHook } from '../hooks/catalog.js';
 import type { Logger } from '../log/logger.js';
 import { redactSecrets } from '../log/redact.js';
-import type { ServiceRegistry } from '../services/registry.js';
+import { pluginProvider, type ServiceRegistry } from '../services/registry.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../time/clock.js';
 import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
@@ -189,7 +189,7 @@ async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: Plugi
     pluginId: id,
     config: pluginConfig,
     log,
-    services: host.services.scoped(id),
+    services: host.services.scoped(pluginProvider(id)),
     store,
     env: host.env,
     deployEnv: host.deployEnv,
@@ -240,6 +240,7 @@ async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: Plugi
     host.hooks.removePlugin(id);
     host.daemons.removePlugin(id);
     host.tools.removePlugin(id);
+    host.services.withdraw(pluginProvider(id));
   };
 
   try {

@@ -12,9 +12,23 @@ export interface ServiceMap {}
 type Name = keyof ServiceMap | (string & {});
 type ValueOf<K> = K extends keyof ServiceMap ? ServiceMap[K] : unknown;
 
-interface Entry {
+/**
+ * Who provided a service. Plugins (at register) and daemons (while running) are keyed apart,
+ * so stopping daemon `web` never withdraws what plugin `web` provided.
+ */
+export type ServiceProvider = `plugin:${string}` | `daemon:${string}`;
+
+export function pluginProvider(pluginId: string): ServiceProvider {
+  return `plugin:${pluginId}`;
+}
+
+export function daemonProvider(daemon: string): ServiceProvider {
+  return `daemon:${daemon}`;
+}
+
+interface Provision {
   value: unknown;
-  provider: string;
+  provider: ServiceProvider;
 }
 
 /** What daemons and plugins see: the registry, with their own name recorded as the provider. */
@@ -27,10 +41,10 @@ export interface Services {
 }
 
 export class ServiceRegistry {
-  #entries = new Map<string, Entry>();
+  #entries = new Map<string, Provision>();
 
-  /** Provide `name`. `provider` (a daemon or plugin name) is recorded so clashes name both sides. */
-  provide<K extends Name>(name: K, value: ValueOf<K>, provider = 'unknown'): void {
+  /** Provide `name`. `provider` is recorded so clashes name both sides and `withdraw` can undo it. */
+  provide<K extends Name>(name: K, value: ValueOf<K>, provider: ServiceProvider): void {
     const existing = this.#entries.get(name);
     if (existing) {
       throw new ServiceError('KORA_ERR_SERVICE_DUPLICATE', `Service "${name}" is already provided by ${existing.provider}; ${provider} cannot provide it again`, {
@@ -62,8 +76,8 @@ export class ServiceRegistry {
     return this.#entries.has(name);
   }
 
-  /** Remove everything `provider` provided (its daemon stopped or failed). */
-  withdraw(provider: string): void {
+  /** Remove everything `provider` provided (its daemon stopped or failed, its plugin was rolled back). */
+  withdraw(provider: ServiceProvider): void {
     for (const [name, entry] of this.#entries) if (entry.provider === provider) this.#entries.delete(name);
   }
 
@@ -72,7 +86,7 @@ export class ServiceRegistry {
   }
 
   /** A view that records `provider` on everything provided through it, so `withdraw(provider)` can undo it. */
-  scoped(provider: string): Services {
+  scoped(provider: ServiceProvider): Services {
     return {
       provide: (name, value) => this.provide(name, value, provider),
       get: (name) => this.get(name),
