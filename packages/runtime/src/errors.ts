@@ -22,9 +22,20 @@ export type KoraErrorCode =
   | 'KORA_ERR_DAEMON_START'
   | 'KORA_ERR_DAEMON_START_TIMEOUT'
   | 'KORA_ERR_DAEMON_STOP'
+  | 'KORA_ERR_DAEMON_STOP_TIMEOUT'
   | 'KORA_ERR_SCHEDULE_INVALID'
   | 'KORA_ERR_TASK_TIMEOUT'
   | 'KORA_ERR_STORE'
+  | 'KORA_ERR_TOOL_UNKNOWN'
+  | 'KORA_ERR_TOOL_BLOCKED'
+  | 'KORA_ERR_TOOL_FAILED'
+  | 'KORA_ERR_TOOL_TIMEOUT'
+  | 'KORA_ERR_TOOL_ABORTED'
+  | 'KORA_ERR_PLUGIN_FAULT'
+  | 'KORA_ERR_PLUGIN_EXIT'
+  | 'KORA_ERR_PLUGIN_IMPORT_TIMEOUT'
+  | 'KORA_ERR_GATEWAY_FAULT'
+  | 'KORA_ERR_HOME_LOCKED'
   | 'KORA_ERR_USAGE';
 
 export class KoraError extends Error {
@@ -118,7 +129,7 @@ export class TimeoutError extends KoraError {
   readonly timeoutMs: number;
 
   constructor(
-    code: 'KORA_ERR_HOOK_TIMEOUT' | 'KORA_ERR_DAEMON_START_TIMEOUT' | 'KORA_ERR_DAEMON_STOP' | 'KORA_ERR_TASK_TIMEOUT',
+    code: 'KORA_ERR_HOOK_TIMEOUT' | 'KORA_ERR_DAEMON_START_TIMEOUT' | 'KORA_ERR_DAEMON_STOP' | 'KORA_ERR_DAEMON_STOP_TIMEOUT' | 'KORA_ERR_TASK_TIMEOUT',
     message: string,
     timeoutMs: number,
     details: Record<string, unknown> = {},

@@ -1,31 +1,21 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IdentityProvider, PluginContext } from '@kora/runtime';
+import { createPluginHarness, type PluginHarness } from '@kora/runtime/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HookBus } from '../../../packages/runtime/src/hooks/hook-bus.js';
-import { resolveIdentity } from '../../../packages/runtime/src/identity/resolve.js';
-import { createSilentLogger } from '../../../packages/runtime/src/log/logger.js';
 import plugin from './index.js';
 
 const packageJson = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const packagedSoul = await readFile(new URL('../data/SOUL.md', import.meta.url), 'utf8');
 const packagedPrompt = await readFile(new URL('../data/system-prompt.md', import.meta.url), 'utf8');
+const harnesses: PluginHarness[] = [];
 
-/** Run the plugin's `register` against a real HookBus with only the context fields it uses. */
+/** Register the plugin in the runtime's test harness. */
 async function boot(env: Record<string, string | undefined> = {}) {
-  const logger = createSilentLogger();
-  const hooks = new HookBus({ logger });
-  const infos: string[] = [];
-  const log = Object.assign(Object.create(logger) as typeof logger, { info: (msg: string) => void infos.push(msg) });
-  const ctx = {
-    pluginId: 'kora',
-    env,
-    log,
-    registerIdentityProvider: (provider: IdentityProvider) => void hooks.register('kora', 'pre_agent_identity_set', provider),
-  } as unknown as PluginContext;
-  await plugin.register(ctx);
-  return { hooks, infos, resolve: () => resolveIdentity({ hooks, request: { deployEnv: 'test', home: '/tmp/kora' }, logger }) };
+  const harness = await createPluginHarness(plugin, { env });
+  harnesses.push(harness);
+  const infos = () => harness.logs.filter((l) => l.level === 'info').map((l) => l.msg);
+  return { harness, infos, resolve: () => harness.resolveIdentity() };
 }
 
 describe('kora plugin', () => {
@@ -34,6 +24,7 @@ describe('kora plugin', () => {
     dir = await mkdtemp(join(tmpdir(), 'kora-plugin-'));
   });
   afterEach(async () => {
+    for (const h of harnesses.splice(0)) await h.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -90,14 +81,14 @@ describe('kora plugin', () => {
   });
 
   it.each(['true', '1', 'TRUE'])('registers no provider when KORA_DISABLE_IDENTITY_PROVIDER=%s, and says so', async (value) => {
-    const { hooks, infos, resolve } = await boot({ KORA_DISABLE_IDENTITY_PROVIDER: value });
-    expect(hooks.registrations()).toEqual([]);
-    expect(infos.join('\n')).toContain('KORA_DISABLE_IDENTITY_PROVIDER');
+    const { harness, infos, resolve } = await boot({ KORA_DISABLE_IDENTITY_PROVIDER: value });
+    expect(harness.registered.get('kora')).toMatchObject({ hooks: [], identityProvider: false });
+    expect(infos().join('\n')).toContain('KORA_DISABLE_IDENTITY_PROVIDER');
     await expect(resolve()).rejects.toMatchObject({ code: 'KORA_ERR_IDENTITY_UNRESOLVED' });
   });
 
   it.each(['false', '0', ''])('keeps the provider when KORA_DISABLE_IDENTITY_PROVIDER=%j', async (value) => {
-    const { hooks } = await boot({ KORA_DISABLE_IDENTITY_PROVIDER: value });
-    expect(hooks.registrations()).toEqual([{ pluginId: 'kora', hook: 'pre_agent_identity_set' }]);
+    const { harness } = await boot({ KORA_DISABLE_IDENTITY_PROVIDER: value });
+    expect(harness.registered.get('kora')).toMatchObject({ hooks: ['pre_agent_identity_set'], identityProvider: true });
   });
 });

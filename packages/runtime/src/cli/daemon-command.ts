@@ -1,55 +1,82 @@
-// `kora daemon`: run the gateway until SIGINT/SIGTERM; a second signal forces exit 130.
+// `kora daemon`: run the gateway until SIGINT, SIGTERM or SIGHUP; a second signal forces exit 130.
 import { Gateway, EXIT, type GatewayOptions } from '../gateway/gateway.js';
 import { reportError, type Io } from './output.js';
+import { guardProcess, leftoverHandles } from './process-guard.js';
 import { bootSummary } from './summary.js';
 
 export interface DaemonCommandOptions extends GatewayOptions {
   /** Injected for tests; default process signals and process.exit. */
   signals?: { on: (sig: NodeJS.Signals, fn: () => void) => void; off: (sig: NodeJS.Signals, fn: () => void) => void };
   forceExit?: (code: number) => void;
+  /** Signals that arrived before this command ran (the bin listens from its first line). */
+  earlySignals?: NodeJS.Signals[];
+  /** Route uncaught errors and process.exit to the gateway (default true; false in in-process tests). */
+  guardProcess?: boolean;
 }
 
+/** Graceful stops: SIGHUP too, as terminals and some supervisors send it when they go away. */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 export async function runDaemon(options: DaemonCommandOptions, io: Io): Promise<number> {
-  let gateway: Gateway;
-  try {
-    gateway = await Gateway.create(options);
-  } catch (err) {
-    return reportError(io, err);
-  }
   const signals = options.signals ?? { on: (s, f) => process.on(s, f), off: (s, f) => process.off(s, f) };
-  const forceExit = options.forceExit ?? ((code: number) => process.exit(code));
-  // The process lives until a signal: the gateway's own timers do not hold it.
-  const keepAlive = setInterval(() => {}, 1 << 30);
-  let received = 0;
-  let release: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => (release = resolve));
-  const onSignal = (sig: NodeJS.Signals) => {
-    received++;
-    if (received > 1) {
-      gateway.logger.warn(`second ${sig}: forcing exit ${EXIT.forced}`);
-      forceExit(EXIT.forced);
-      return;
-    }
-    gateway.logger.info(`${sig} received: stopping (send it again to force)`);
-    void gateway.stop(`signal ${sig}`).then(release);
-  };
-  const onInt = () => onSignal('SIGINT');
-  const onTerm = () => onSignal('SIGTERM');
-  signals.on('SIGINT', onInt);
-  signals.on('SIGTERM', onTerm);
+  // Listening before anything else: a signal while the config loads is a clean stop too.
+  const received: NodeJS.Signals[] = [...(options.earlySignals ?? [])];
+  let onSignal: (sig: NodeJS.Signals) => void = (sig) => received.push(sig);
+  const handlers = STOP_SIGNALS.map((sig) => [sig, () => onSignal(sig)] as const);
+  for (const [sig, fn] of handlers) signals.on(sig, fn);
+  const baseline = process.getActiveResourcesInfo();
+  let gateway: Gateway | undefined;
   try {
-    const result = await gateway.start();
-    if (!result.ok) {
-      reportError(io, result.error);
-      return result.exitCode;
+    try {
+      gateway = await Gateway.create(options);
+    } catch (err) {
+      return reportError(io, err);
     }
-    // A signal during boot stops the gateway before it ever ran: no summary, still a clean stop.
-    if (result.state !== 'stopped') io.out(bootSummary(gateway.status()));
-    await stopped;
-    return EXIT.ok;
+    const gw = gateway;
+    if (received.length > 0) {
+      gw.logger.info(`${received[0]} received before boot: not starting`);
+      return EXIT.ok;
+    }
+    const processGuard = options.guardProcess === false ? undefined : guardProcess(gw);
+    const forceExit = options.forceExit ?? ((code: number) => (processGuard ? processGuard.exit(code) : process.exit(code)));
+    // The process lives until a signal: the gateway's own timers do not hold it.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    onSignal = (sig) => {
+      received.push(sig);
+      if (received.length > 1) {
+        gw.logger.warn(`second signal (${sig}): forcing exit ${EXIT.forced}`);
+        gw.recordForcedExit(EXIT.forced, `forced by a second signal (${sig})`);
+        forceExit(EXIT.forced);
+        return;
+      }
+      gw.logger.info(`${sig} received: stopping (send it again to force)`);
+      void gw.stop(`signal ${sig}`);
+    };
+    try {
+      const result = await gw.start();
+      if (!result.ok) {
+        reportError(io, result.error);
+        return result.exitCode;
+      }
+      // A signal during boot stops the gateway before it ever ran: no summary, still a clean stop.
+      if (result.state !== 'stopped') io.out(bootSummary(gw.status()));
+      // Until a signal, a fault the gateway cannot pin on a plugin, or an unattributed process.exit.
+      await gw.whenStopped();
+      clearInterval(keepAlive);
+      const handles = leftoverHandles(baseline);
+      if (handles.length > 0) gw.logger.warn({ handles }, `exiting with ${handles.length} handle(s) left open by plugins after the stop: ${summarise(handles)}`);
+      return gw.exitCode ?? EXIT.ok;
+    } finally {
+      clearInterval(keepAlive);
+      processGuard?.release();
+    }
   } finally {
-    clearInterval(keepAlive);
-    signals.off('SIGINT', onInt);
-    signals.off('SIGTERM', onTerm);
+    for (const [sig, fn] of handlers) signals.off(sig, fn);
   }
+}
+
+function summarise(kinds: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const k of kinds) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
 }

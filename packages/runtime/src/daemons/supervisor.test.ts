@@ -94,7 +94,7 @@ describe('Supervisor', () => {
     expect(log).toEqual(['a:start', 'b:start', 'c:start', 'c:stop', 'b:stop', 'a:stop']);
     const byName = Object.fromEntries(sup.status().map((d) => [d.name, d]));
     expect(byName.a?.state).toBe('stopped');
-    expect(byName.b).toMatchObject({ state: 'stopped', errorCode: 'KORA_ERR_DAEMON_STOP' });
+    expect(byName.b).toMatchObject({ state: 'stopped', errorCode: 'KORA_ERR_DAEMON_STOP_TIMEOUT' });
     expect(byName.c).toMatchObject({ state: 'stopped', errorCode: 'KORA_ERR_DAEMON_STOP' });
   });
 

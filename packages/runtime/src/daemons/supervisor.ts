@@ -2,6 +2,8 @@
 // unwinds LIFO on a fatal one, and stops started daemons LIFO under their stop timeouts.
 import { DaemonError, describeError, KoraError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { Attribution } from '../plugins/attribution.js';
+import type { Contributions } from '../plugins/contributions.js';
 import { daemonProvider, type ServiceRegistry } from '../services/registry.js';
 import type { Clock } from '../time/clock.js';
 import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
@@ -38,9 +40,15 @@ export interface SupervisorOptions {
   clock: Clock;
   /** Called after every state change. */
   onChange?: () => void;
-  /** Called when a daemon fails to start (fatal or not). */
+  /** Called when a daemon fails to start (fatal or not), or fails while running. */
   onFailure?: (daemon: SupervisedDaemon, error: KoraError) => void;
+  /** Runs each daemon's start and stop attributed to it, so its async errors can be pinned on it. */
+  attribution?: Attribution;
+  /** What daemons read of the contributions made at register time. */
+  contributions?: Contributions;
 }
+
+const NO_CONTRIBUTIONS: Contributions = { list: () => [] };
 
 interface Entry {
   daemon: SupervisedDaemon;
@@ -51,6 +59,8 @@ interface Entry {
   stoppedAt: number | null;
   stopDurationMs: number | null;
   abort: AbortController;
+  /** Rejects a start still in progress when the daemon fails through `fail()`. */
+  failStart: ((error: KoraError) => void) | undefined;
   log: Logger;
 }
 
@@ -66,12 +76,16 @@ export class Supervisor {
   #starting: Promise<StartOutcome> | undefined;
   #halted = false;
   #current: Entry | undefined;
+  #attribution: Attribution | undefined;
+  #contributions: Contributions;
 
   constructor(options: SupervisorOptions) {
     this.#services = options.services;
     this.#clock = options.clock;
     this.#onChange = options.onChange ?? (() => {});
     this.#onFailure = options.onFailure ?? (() => {});
+    this.#attribution = options.attribution;
+    this.#contributions = options.contributions ?? NO_CONTRIBUTIONS;
     this.#entries = options.daemons.map((daemon) => ({
       daemon,
       state: 'pending',
@@ -81,6 +95,7 @@ export class Supervisor {
       stoppedAt: null,
       stopDurationMs: null,
       abort: new AbortController(),
+      failStart: undefined,
       log: options.logger.child({ daemon: daemon.name, plugin: daemon.pluginId }),
     }));
   }
@@ -148,6 +163,31 @@ export class Supervisor {
     }
   }
 
+  /**
+   * A running daemon failed (an error its code threw asynchronously, attributed to it): record
+   * the error, stop it under its stop timeout so it releases what it holds, withdraw its
+   * services, and leave it `failed`. The gateway stops its tasks first. Returns false when the
+   * daemon was not running (already failed, stopping or stopped): nothing to do.
+   */
+  async fail(name: string, error: KoraError): Promise<boolean> {
+    const entry = this.#entries.find((e) => e.daemon.name === name);
+    if (!entry || (entry.state !== 'running' && entry.state !== 'starting')) return false;
+    entry.error = error;
+    if (entry.state === 'starting') {
+      // Its start is still awaited by #startAll: it fails now with this error, reported there
+      // like any failed start (fatal or fenced), and its signal tells the start to give up.
+      entry.failStart?.(error);
+      entry.abort.abort(error);
+      return true;
+    }
+    entry.log.error({ code: error.code }, `daemon ${name} FAILED while running and is fenced: ${error.message}`);
+    this.#onFailure(entry.daemon, error);
+    const at = this.#started.indexOf(entry);
+    if (at >= 0) this.#started.splice(at, 1);
+    await this.#stopOne(entry, 'failed');
+    return true;
+  }
+
   /** Names of daemons currently running, in start order. */
   running(): string[] {
     return this.#entries.filter((e) => e.state === 'running').map((e) => e.daemon.name);
@@ -176,13 +216,20 @@ export class Supervisor {
       name: daemon.name,
       pluginId: daemon.pluginId,
       services: this.#services.scoped(daemonProvider(daemon.name)),
+      contributions: this.#contributions,
+      clock: this.#clock,
       log: entry.log,
       signal: entry.abort.signal,
     };
     let error: KoraError | null = null;
     try {
+      const owner = { pluginId: daemon.pluginId, daemon: daemon.name };
+      const start = () => daemon.spec.start(context);
       const outcome = await raceTimeout(
-        attempt(() => daemon.spec.start(context)),
+        Promise.race([
+          attempt(() => (this.#attribution ? this.#attribution.run(owner, start) : start())),
+          new Promise<never>((_, reject) => (entry.failStart = reject)),
+        ]),
         daemon.startTimeoutMs,
         this.#clock,
       );
@@ -200,6 +247,7 @@ export class Supervisor {
           ? err
           : new DaemonError('KORA_ERR_DAEMON_START', `Daemon "${daemon.name}" failed to start: ${describeError(err)}`, { daemon: daemon.name, pluginId: daemon.pluginId }, { cause: err });
     }
+    entry.failStart = undefined;
     entry.startDurationMs = this.#clock.now() - t0;
     if (error) {
       entry.error = error;
@@ -215,7 +263,7 @@ export class Supervisor {
     return null;
   }
 
-  async #stopOne(entry: Entry): Promise<void> {
+  async #stopOne(entry: Entry, final: 'stopped' | 'failed' = 'stopped'): Promise<void> {
     const { daemon } = entry;
     this.#set(entry, 'stopping');
     entry.abort.abort(new Error('gateway stopping'));
@@ -223,20 +271,22 @@ export class Supervisor {
     try {
       if (daemon.spec.stop) {
         const stop = daemon.spec.stop.bind(daemon.spec);
-        const outcome = await raceTimeout(attempt(() => stop()), daemon.stopTimeoutMs, this.#clock);
+        const owner = { pluginId: daemon.pluginId, daemon: daemon.name };
+        const call = () => (this.#attribution ? this.#attribution.run(owner, stop) : stop());
+        const outcome = await raceTimeout(attempt(call), daemon.stopTimeoutMs, this.#clock);
         if (outcome === TIMED_OUT) {
-          entry.error = new TimeoutError('KORA_ERR_DAEMON_STOP', `Daemon "${daemon.name}" did not stop within ${daemon.stopTimeoutMs} ms; skipped`, daemon.stopTimeoutMs, { daemon: daemon.name });
-          entry.log.error(entry.error.message);
+          entry.error ??= new TimeoutError('KORA_ERR_DAEMON_STOP_TIMEOUT', `Daemon "${daemon.name}" did not stop within ${daemon.stopTimeoutMs} ms; skipped`, daemon.stopTimeoutMs, { daemon: daemon.name });
+          entry.log.error(`daemon ${daemon.name} did not stop within ${daemon.stopTimeoutMs} ms; skipped`);
         }
       }
     } catch (err) {
-      entry.error = new DaemonError('KORA_ERR_DAEMON_STOP', `Daemon "${daemon.name}" threw while stopping: ${describeError(err)}`, { daemon: daemon.name }, { cause: err });
-      entry.log.error(entry.error.message);
+      entry.error ??= new DaemonError('KORA_ERR_DAEMON_STOP', `Daemon "${daemon.name}" threw while stopping: ${describeError(err)}`, { daemon: daemon.name }, { cause: err });
+      entry.log.error(`daemon ${daemon.name} threw while stopping: ${describeError(err)}`);
     }
     this.#services.withdraw(daemonProvider(daemon.name));
     entry.stopDurationMs = this.#clock.now() - t0;
     entry.stoppedAt = this.#clock.now();
-    this.#set(entry, 'stopped');
+    this.#set(entry, final);
   }
 
   #set(entry: Entry, state: DaemonState): void {

@@ -1,6 +1,8 @@
 // What a plugin hands to `ctx.registerDaemon`: a named background component with start/stop,
 // a structural fatal flag, and the periodic tasks the gateway schedules while it runs.
 import type { Logger } from '../log/logger.js';
+import type { Contributions } from '../plugins/contributions.js';
+import type { Clock } from '../time/clock.js';
 import type { Services } from '../services/registry.js';
 import type { Duration } from '../time/duration.js';
 
@@ -39,9 +41,40 @@ export interface DaemonContext {
   readonly name: string;
   readonly pluginId: string;
   readonly services: Services;
+  /** Contributions plugins made at register time, e.g. the routes for a server this daemon runs. Host API 1.1. */
+  readonly contributions: Contributions;
+  /** The gateway's clock. Host API 1.1. */
+  readonly clock: Clock;
   readonly log: Logger;
   /** Aborted when the start times out or the gateway stops. */
   readonly signal: AbortSignal;
+}
+
+/** One item of the durable inbox (DESIGN §7), as a consumer sees it. */
+export interface InboxItem<Payload = unknown> {
+  readonly id: number;
+  readonly topic: string;
+  /** The producer's dedup key (a Slack event id, an email Message-ID). */
+  readonly key: string;
+  readonly payload: Payload;
+  /** 1 on the first delivery. */
+  readonly attempt: number;
+}
+
+export interface ConsumerContext {
+  /** Aborted when the item's lease or timeout runs out, or the gateway stops. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+}
+
+/** A daemon's consumer of one inbox topic: run only while the daemon runs, like its tasks. */
+export interface ConsumerSpec {
+  topic: string;
+  handle(item: InboxItem, context: ConsumerContext): void | Promise<void>;
+  /** Deliveries before the item is dead-lettered. */
+  attempts?: number;
+  /** Delay before the first retry, doubled after each. */
+  backoff?: Duration | number;
 }
 
 export interface DaemonSpec {
@@ -50,6 +83,8 @@ export interface DaemonSpec {
   start(context: DaemonContext): void | Promise<void>;
   stop?(): void | Promise<void>;
   tasks?: TaskSpec[];
+  /** Inbox consumers (DESIGN §7). Host API 1.1. */
+  consumers?: ConsumerSpec[];
   /** A fatal daemon that fails to start aborts boot (exit 1). Default false; config may override. */
   fatalOnStartupFailure?: boolean;
   /** Default 30s. */

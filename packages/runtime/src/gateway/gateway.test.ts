@@ -66,9 +66,10 @@ describe('Gateway', () => {
     expect(st.state).toBe('degraded');
     expect(st.problems).toEqual(['daemon broken failed: Daemon "broken" failed to start: no route to host']);
     expect(st.identity).toMatchObject({ agentName: 'Testa', source: { kind: 'plugin', pluginId: 'work' } });
-    expect(st.daemons.map((d) => [d.name, d.state, d.tasks.map((t) => t.name)])).toEqual([
-      ['worker', 'running', ['worker.tick']],
-      ['broken', 'failed', []],
+    expect(st.daemons.map((d) => [d.name, d.plugin, d.state, d.tasks.map((t) => t.name)])).toEqual([
+      ['store_maintenance', 'runtime', 'running', ['store.retention']],
+      ['worker', 'work', 'running', ['worker.tick']],
+      ['broken', 'work', 'failed', []],
     ]);
     const stopping = gw.stop('test over');
     expect(gw.status().state).toBe('shutting_down');
@@ -112,7 +113,7 @@ describe('Gateway', () => {
     await settle();
     expect(readStatus(join(s.dir, 'home-a')).state).toBe('stopped');
     expect(readStatus(join(s.dir, 'home-b')).state).toBe('degraded');
-    expect(b.gw.status().daemons[0]?.tasks[0]?.runs).toBe(0);
+    expect(b.gw.status().daemons.find((d) => d.name === 'worker')?.tasks[0]?.runs).toBe(0);
     await b.gw.stop('b done');
   });
 
@@ -151,9 +152,14 @@ describe('Gateway', () => {
     writeFileSync(s.config, 'plugins:\n  enabled: [work]\nstore:\n  audit:\n    maxAge: 2d\n');
     const { gw } = await gateway(s, home, new ManualClock(now));
     await gw.start();
+    // Retention is the runtime's own task, run at start: wait for its first run to be recorded.
+    const retention = () => gw.status().daemons.find((d) => d.name === 'store_maintenance')?.tasks[0]?.lastRun?.status;
+    for (let i = 0; i < 50 && retention() !== 'ok'; i++) await settle();
+    expect(retention()).toBe('ok');
     await gw.stop('done');
     const check = await openStore({ home });
     expect((await check.audit.list()).map((e) => e.seam)).toEqual(['recent']);
+    expect((await check.ledger.recent({ task: 'store.retention' }))[0]).toMatchObject({ status: 'ok', daemon: 'store_maintenance' });
     await check.close();
   });
 
@@ -178,14 +184,14 @@ describe('Gateway', () => {
     const home = join(s.dir, 'home');
     const { gw, clock } = await gateway(s, home, new ManualClock(Date.UTC(2026, 10, 23, 10, 0, 5)));
     await gw.start();
-    const runs = () => readStatus(home).daemons[0]?.tasks.reduce((n, t) => n + t.runs, 0);
+    const runs = () => readStatus(home).daemons.find((d) => d.name === 'burst')?.tasks.reduce((n, t) => n + t.runs, 0);
     await clock.advanceTo(Date.UTC(2026, 10, 23, 10, 0, 10));
     await settle();
     expect(runs()).toBe(1);
     await clock.advanceTo(Date.UTC(2026, 10, 23, 10, 0, 10, 400));
     await settle();
     // Four more runs happened; the file waits for the end of the second.
-    expect(gw.status().daemons[0]?.tasks.reduce((n, t) => n + t.runs, 0)).toBe(5);
+    expect(gw.status().daemons.find((d) => d.name === 'burst')?.tasks.reduce((n, t) => n + t.runs, 0)).toBe(5);
     expect(runs()).toBe(1);
     await clock.advanceTo(Date.UTC(2026, 10, 23, 10, 0, 11));
     await settle();

@@ -1,28 +1,37 @@
 // The gateway: composes config, store, plugins, identity, supervisor and scheduler for one
 // process. It holds all state of one gateway, so two can run in one process.
 import { randomUUID } from 'node:crypto';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { dirname } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import { locateConfig, resolveHome, type Env } from '../config/locate.js';
 import { resolveDeployEnv } from '../config/deploy-env.js';
 import type { KoraConfig } from '../config/schema.js';
-import { ConfigError, describeError, KoraError, UsageError } from '../errors.js';
+import { ConfigError, describeError, KoraError } from '../errors.js';
 import { DaemonRegistry } from '../daemons/registry.js';
 import { Supervisor, type SupervisedDaemon } from '../daemons/supervisor.js';
+import type { DaemonSpec } from '../daemons/types.js';
 import { HookBus } from '../hooks/hook-bus.js';
+import { identityFiles } from '../identity/env.js';
 import { resolveIdentity } from '../identity/resolve.js';
 import type { ResolvedIdentity } from '../identity/types.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { Attribution, describeOwner, type CodeOwner } from '../plugins/attribution.js';
+import { ContributionRegistry } from '../plugins/contributions.js';
 import { discoverPlugins } from '../plugins/discovery.js';
 import { loadPlugins, type PluginRecord } from '../plugins/loader.js';
+import { ToolPipeline } from '../plugins/tool-pipeline.js';
 import { ToolRegistry } from '../plugins/tool-registry.js';
-import { resolveTask, type ResolvedTask } from '../schedule/resolve.js';
+import type { GatewayView } from '../plugins/types.js';
+import type { ResolvedTask } from '../schedule/resolve.js';
 import { Scheduler } from '../schedule/scheduler.js';
 import { ServiceRegistry } from '../services/registry.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { createSystemClock, type Clock } from '../time/clock.js';
 import { parseDuration } from '../time/duration.js';
+import { acquireHomeLock } from './home-lock.js';
+import { planBoot } from './plan.js';
+import { rollUpStatus } from './status-rollup.js';
 import type { GatewayState, GatewayStatus } from './status.js';
 import { statusFilePath, writeStatusFile } from './status-file.js';
 
@@ -54,9 +63,10 @@ export type StartResult = { ok: true; state: 'running' | 'degraded' | 'stopped' 
 
 type BootOutcome = { kind: 'booted' } | { kind: 'interrupted' } | { kind: 'failed'; exitCode: number; error: KoraError; reason: string };
 
-const DEFAULT_START_TIMEOUT = 30_000;
-const DEFAULT_STOP_TIMEOUT = 10_000;
-const PRUNE_EVERY_MS = 3_600_000;
+/** The runtime's own daemon: store retention as a task, visible in status and the ledger like any other. */
+export const RUNTIME_PLUGIN_ID = 'runtime';
+export const RETENTION_DAEMON = 'store_maintenance';
+export const RETENTION_TASK = 'store.retention';
 /** Task runs rewrite the status file at most this often (state changes always at once). */
 const STATUS_TASK_INTERVAL_MS = 1000;
 
@@ -76,6 +86,10 @@ export class Gateway {
   readonly services = new ServiceRegistry();
   readonly daemons = new DaemonRegistry();
   readonly tools = new ToolRegistry();
+  readonly contributions = new ContributionRegistry();
+  /** Which plugin's code is running: how an asynchronous error is pinned on its plugin and daemon. */
+  readonly attribution = new Attribution();
+  readonly toolPipeline: ToolPipeline;
 
   #options: GatewayOptions;
   #state: GatewayState = 'booting';
@@ -87,7 +101,9 @@ export class Gateway {
   #supervisor: Supervisor | undefined;
   #scheduler: Scheduler | undefined;
   #tasks = new Map<string, ResolvedTask[]>();
-  #skipped = new Map<string, string>();
+  #skipped = new Map<string, { plugin: string; reason: string }>();
+  #failedPlugins = new Map<string, string>();
+  #releaseLock: (() => void) | undefined;
   #problems: string[] = [];
   #shutdownReason: string | null = null;
   #exitCode: number | null = null;
@@ -95,8 +111,9 @@ export class Gateway {
   #statusQueued = false;
   #statusTimer: ReturnType<Clock['setTimeout']> | undefined;
   #lastStatusWrite = -Infinity;
-  #pruneTimer: ReturnType<Clock['setTimeout']> | undefined;
   #stopping: Promise<void> | undefined;
+  #markStopped: () => void = () => {};
+  readonly #stopped = new Promise<void>((resolve) => (this.#markStopped = resolve));
   #booting: Promise<BootOutcome> | undefined;
 
   private constructor(options: GatewayOptions, loaded: { config: KoraConfig; file: string | undefined; home: string; deployEnv: string; logger: Logger; env: Env }) {
@@ -110,6 +127,7 @@ export class Gateway {
     this.clock = options.clock ?? createSystemClock();
     this.#startedAt = this.clock.now();
     this.hooks = new HookBus({ logger: this.logger.child({ part: 'hooks' }), clock: this.clock, timeoutMs: parseDuration(this.config.hooks.timeout) });
+    this.toolPipeline = new ToolPipeline({ tools: this.tools, hooks: this.hooks, clock: this.clock, logger: this.logger.child({ part: 'tools' }), attribution: this.attribution });
     if (options.statusFile !== false && !options.inspect) this.#statusPath = statusFilePath(this.home);
   }
 
@@ -156,7 +174,6 @@ export class Gateway {
 
   /** Release what `load()` opened. */
   async close(): Promise<void> {
-    if (this.#pruneTimer) this.clock.clearTimeout(this.#pruneTimer);
     await this.#store?.close();
   }
 
@@ -191,10 +208,12 @@ export class Gateway {
   async #boot(): Promise<BootOutcome> {
     const stopAsked = () => this.#stopping !== undefined;
     try {
+      this.#lockHome();
       await this.#openStore();
       if (stopAsked()) return { kind: 'interrupted' };
+      this.#registerRuntimeDaemon();
       await this.#loadPlugins();
-      const supervised = this.#selectDaemons();
+      const supervised = this.#plan();
       await this.#resolveIdentity();
       if (stopAsked()) return { kind: 'interrupted' };
       const outcome = await this.#startDaemons(supervised);
@@ -203,7 +222,7 @@ export class Gateway {
       await this.#scheduleTasks();
       return { kind: 'booted' };
     } catch (err) {
-      const error = err instanceof KoraError ? err : new KoraError('KORA_ERR_DAEMON_START', describeError(err), {}, { cause: err });
+      const error = err instanceof KoraError ? err : new KoraError('KORA_ERR_GATEWAY_FAULT', `boot failed: ${describeError(err)}`, {}, { cause: err });
       return { kind: 'failed', exitCode: exitCodeFor(error), error, reason: `boot failed: ${error.code}` };
     }
   }
@@ -229,7 +248,6 @@ export class Gateway {
     this.#state = 'shutting_down';
     this.#writeStatus();
     this.logger.info({ reason }, `gateway shutting down: ${reason}`);
-    if (this.#pruneTimer) this.clock.clearTimeout(this.#pruneTimer);
     if (this.#statusTimer) this.clock.clearTimeout(this.#statusTimer);
     this.#statusTimer = undefined;
     const drainMs = parseDuration(this.config.gateway.drainBudget);
@@ -247,55 +265,143 @@ export class Gateway {
     this.#exitCode ??= EXIT.ok;
     this.#state = 'stopped';
     this.#writeStatusNow();
-    this.logger.info({ exitCode: this.#exitCode }, 'gateway stopped');
+    this.#releaseLock?.();
+    this.logger.info({ exitCode: this.#exitCode }, `gateway stopped (exit ${this.#exitCode})`);
+    this.#markStopped();
+  }
+
+  /** Settles once the gateway has stopped, whatever stopped it. */
+  whenStopped(): Promise<void> {
+    return this.#stopped;
+  }
+
+  /** The exit code the gateway will end with: set by a fatal failure or a fault, else 0 once stopped. */
+  get exitCode(): number | null {
+    return this.#exitCode;
+  }
+
+  /**
+   * An error nobody caught (uncaughtException, unhandledRejection, a plugin's process.exit). Code
+   * attributed to a plugin fails that plugin's daemon (or, for plugin-level code, the plugin and
+   * all its daemons) and the gateway goes on, degraded. An error the runtime cannot pin on a
+   * plugin stops the gateway cleanly with exit 1: its own state can no longer be trusted.
+   */
+  fault(err: unknown, owner: CodeOwner | undefined = this.attribution.current()): void {
+    // The error `exitCalled` threw, arriving again as uncaught: it was handled where it was thrown.
+    if (err instanceof KoraError && err.code === 'KORA_ERR_PLUGIN_EXIT') return;
+    const message = describeError(err);
+    if (!owner) {
+      this.logger.fatal({ err }, `unattributed error, stopping the gateway: ${message}`);
+      this.#exitCode = Math.max(this.#exitCode ?? 0, EXIT.fatal);
+      void this.stop(`unattributed error: ${message}`);
+      return;
+    }
+    const who = describeOwner(owner);
+    const error = new KoraError('KORA_ERR_PLUGIN_FAULT', `${who} threw asynchronously: ${message}`, { pluginId: owner.pluginId, daemon: owner.daemon }, { cause: err });
+    this.logger.error({ err, pluginId: owner.pluginId, daemon: owner.daemon }, `${who} failed: ${message}`);
+    void this.#failOwner(owner, error);
+  }
+
+  async #failOwner(owner: CodeOwner, error: KoraError): Promise<void> {
+    const daemons = owner.daemon ? [owner.daemon] : this.daemons.list().filter((d) => d.pluginId === owner.pluginId).map((d) => d.spec.name);
+    if (!owner.daemon) {
+      const record = this.#plugins.find((p) => p.id === owner.pluginId);
+      if (record && record.state !== 'failed') {
+        record.state = 'failed';
+        record.error = error.message;
+        record.errorCode = error.code;
+        this.#problems.push(`plugin ${owner.pluginId} failed: ${error.message}`);
+      }
+      this.#failedPlugins.set(owner.pluginId, error.message);
+    }
+    for (const name of daemons) {
+      // Its tasks stop first, so none runs against a daemon being torn down.
+      await this.#scheduler?.remove(name, 0);
+      await this.#supervisor?.fail(name, error);
+    }
+    this.#refreshState();
+  }
+
+  /** running ⇄ degraded from the problems recorded; never leaves booting or a stop. */
+  #refreshState(): void {
+    if (this.#state === 'running' && this.#problems.length > 0) {
+      this.#state = 'degraded';
+      this.logger.warn({ problems: this.#problems }, `gateway DEGRADED: ${this.#problems.join('; ')}`);
+    }
+    this.#writeStatus();
+  }
+
+  /**
+   * Code called `process.exit(code)` outside the gateway's own stop. Attributed to a plugin, it
+   * fails that plugin's daemon like a throw and the gateway goes on; otherwise the gateway stops
+   * cleanly, and never with 0: a supervisor must see that something ended it.
+   */
+  exitCalled(code: number, owner: CodeOwner | undefined = this.attribution.current()): KoraError {
+    const who = owner ? describeOwner(owner) : 'code outside any plugin';
+    const error = new KoraError('KORA_ERR_PLUGIN_EXIT', `${who} called process.exit(${code}); the gateway does not exit on its behalf`, {
+      code,
+      pluginId: owner?.pluginId,
+      daemon: owner?.daemon,
+    });
+    this.#problems.push(error.message);
+    if (owner) {
+      this.logger.error({ pluginId: owner.pluginId, daemon: owner.daemon, code }, error.message);
+      void this.#failOwner(owner, error);
+    } else {
+      this.logger.fatal({ code }, `${error.message}: stopping the gateway`);
+      this.#exitCode = Math.max(this.#exitCode ?? 0, code === 0 ? EXIT.fatal : code);
+      void this.stop(`process.exit(${code}) called by ${who}`);
+    }
+    return error;
+  }
+
+  /** Record an exit the gateway did not choose (a second signal): written at once, since the process ends right after. */
+  recordForcedExit(code: number, reason: string): void {
+    this.#exitCode = code;
+    this.#shutdownReason = this.#shutdownReason ? `${this.#shutdownReason}; then ${reason}` : reason;
+    this.#state = 'stopped';
+    this.#writeStatusNow();
+    this.#releaseLock?.();
+  }
+
+  /** A read-only view for plugins (`ctx.gateway`). */
+  get view(): GatewayView {
+    return {
+      sessionId: this.sessionId,
+      identity: () => this.#identity ?? null,
+      status: () => this.status(),
+      recentRuns: (query) => this.store.ledger.recent(query),
+      readAudit: (query) => this.store.audit.list(query),
+    };
   }
 
   status(): GatewayStatus {
-    const now = this.clock.now();
-    const tasks = this.#scheduler?.status() ?? [];
-    const supervised = this.#supervisor?.status() ?? [];
-    const daemons: GatewayStatus['daemons'] = supervised.map((d) => ({ ...d, skipped: null, tasks: tasks.filter((t) => t.daemon === d.name) }));
-    for (const [name, reason] of this.#skipped) {
-      const reg = this.daemons.list().find((d) => d.spec.name === name);
-      daemons.push({
-        name,
-        plugin: reg?.pluginId ?? '',
-        state: 'stopped',
-        fatal: false,
-        error: null,
-        errorCode: null,
-        startedAt: null,
-        startDurationMs: null,
-        stoppedAt: null,
-        stopDurationMs: null,
-        skipped: reason,
-        tasks: [],
-      });
-    }
-    const id = this.#identity;
-    return {
-      schema: 1,
-      pid: process.pid,
+    return rollUpStatus({
+      now: this.clock.now(),
+      startedAt: this.#startedAt,
       sessionId: this.sessionId,
       state: this.#state,
-      problems: [...this.#problems],
+      problems: this.#problems,
       deployEnv: this.deployEnv,
-      startedAt: new Date(this.#startedAt).toISOString(),
-      updatedAt: new Date(now).toISOString(),
-      uptimeMs: now - this.#startedAt,
       shutdownReason: this.#shutdownReason,
       exitCode: this.#exitCode,
       home: this.home,
-      config: this.configFile ?? null,
+      configFile: this.configFile,
       store: this.#store ? { kind: this.#store.kind, location: this.#store.location } : null,
-      identity: id
-        ? { agentName: id.agentName, source: id.source, systemPromptChars: id.spec.systemPrompt.length, soulChars: id.spec.soul.length }
-        : this.#identityError
-          ? { error: this.#identityError.message, code: this.#identityError.code }
-          : null,
-      plugins: this.#plugins.filter((p) => p.enabled || p.state === 'invalid').map((p) => ({ id: p.id, version: p.version, source: p.source, state: p.state, error: p.error })),
-      daemons,
-    };
+      identity: this.#identity,
+      identityError: this.#identityError,
+      plugins: this.#plugins,
+      daemons: this.#supervisor?.status() ?? [],
+      skipped: this.#skipped,
+      tasks: this.#scheduler?.status() ?? [],
+    });
+  }
+
+  #lockHome(): void {
+    if (this.#options.inspect || this.#options.statusFile === false) return;
+    this.#releaseLock = acquireHomeLock(this.home, { pid: process.pid, sessionId: this.sessionId, startedAt: new Date(this.#startedAt).toISOString() }, (holder) =>
+      this.logger.warn({ holder }, `taking over the home lock of a gateway that is gone${holder ? ` (pid ${holder.pid}, session ${holder.sessionId})` : ''}`),
+    );
   }
 
   async #openStore(): Promise<void> {
@@ -303,25 +409,28 @@ export class Gateway {
     this.#store = await openStore({ url, home: this.home, logger: this.logger.child({ part: 'store' }), clock: this.clock });
     const stale = await this.#store.ledger.interruptStale({ not: this.sessionId });
     if (stale > 0) this.logger.warn({ runs: stale }, `${stale} task run(s) left running by an earlier gateway were marked interrupted`);
-    if (!this.#options.inspect) await this.#prune();
   }
 
-  /** Retention of the run ledger and the audit log: at boot, then hourly. A failure is logged, never fatal. */
+  /**
+   * Retention of the run ledger and the audit log, as the runtime's own daemon with one task
+   * (at boot, then hourly): its runs, and a failing prune, show in status and the ledger.
+   */
+  #registerRuntimeDaemon(): void {
+    if (this.#options.inspect) return;
+    const spec: DaemonSpec = {
+      name: RETENTION_DAEMON,
+      start: () => {},
+      tasks: [{ name: RETENTION_TASK, every: '1h', runOnStart: true, missed: 'skip', run: () => this.#prune() }],
+    };
+    this.daemons.register(RUNTIME_PLUGIN_ID, spec);
+  }
+
   async #prune(): Promise<void> {
     const { ledger, audit } = this.config.store;
     const now = this.clock.now();
-    try {
-      await this.#store?.ledger.prune({ maxRowsPerTask: ledger.maxRowsPerTask, maxAgeMs: parseDuration(ledger.maxAge), now });
-    } catch (err) {
-      this.logger.error({ err }, 'pruning the run ledger failed');
-    }
-    try {
-      const removed = await this.#store?.audit.prune({ before: now - parseDuration(audit.maxAge) });
-      if (removed) this.logger.info({ removed, maxAge: audit.maxAge }, `audit log: ${removed} entries older than ${audit.maxAge} deleted`);
-    } catch (err) {
-      this.logger.error({ err }, 'pruning the audit log failed');
-    }
-    this.#pruneTimer = this.clock.setTimeout(() => void this.#prune(), PRUNE_EVERY_MS);
+    await this.store.ledger.prune({ maxRowsPerTask: ledger.maxRowsPerTask, maxAgeMs: parseDuration(ledger.maxAge), now });
+    const removed = await this.store.audit.prune({ before: now - parseDuration(audit.maxAge) });
+    if (removed) this.logger.info({ removed, maxAge: audit.maxAge }, `audit log: ${removed} entries older than ${audit.maxAge} deleted`);
   }
 
   async #loadPlugins(): Promise<void> {
@@ -337,6 +446,10 @@ export class Gateway {
       services: this.services,
       daemons: this.daemons,
       tools: this.tools,
+      toolPipeline: this.toolPipeline,
+      contributions: this.contributions,
+      attribution: this.attribution,
+      gateway: this.view,
       store: this.store,
       logger: this.logger,
       clock: this.clock,
@@ -349,70 +462,25 @@ export class Gateway {
     for (const p of this.#plugins) if (p.state === 'failed') this.#problems.push(`plugin ${p.id} failed: ${p.error}`);
   }
 
-  /** Apply `daemons.<name>.enabled`, `--only` and `--skip`; resolve fatal flags, timeouts and task schedules. */
-  #selectDaemons(): SupervisedDaemon[] {
-    const known = this.daemons.names();
-    const only = this.#options.only ?? [];
-    const skip = this.#options.skip ?? [];
-    const unknown = [...only, ...skip].filter((n) => !known.includes(n));
-    if (unknown.length > 0) {
-      throw new UsageError(`Unknown daemon name${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. Known daemons: ${known.length ? known.join(', ') : '(none registered)'}`, { unknown, known });
-    }
-    for (const name of Object.keys(this.config.daemons)) {
-      if (!known.includes(name)) this.logger.warn(`config has settings for daemon "${name}", but no loaded plugin registers it (known: ${known.join(', ') || 'none'})`);
-    }
-    const supervised: SupervisedDaemon[] = [];
-    for (const { spec, pluginId } of this.daemons.list()) {
-      const override = this.config.daemons[spec.name] ?? {};
-      const reason =
-        override.enabled === false ? 'disabled in config' : only.length > 0 && !only.includes(spec.name) ? 'not named by --only' : skip.includes(spec.name) ? 'named by --skip' : null;
-      if (reason) {
-        this.#skipped.set(spec.name, reason);
-        continue;
-      }
-      const where = `daemons.${spec.name}`;
-      const tasks: ResolvedTask[] = [];
-      const taskOverrides = override.tasks ?? {};
-      for (const name of Object.keys(taskOverrides)) {
-        if (!(spec.tasks ?? []).some((t) => t.name === name)) {
-          throw new ConfigError('KORA_ERR_CONFIG_INVALID', this.configFile, [
-            { path: `${where}.tasks.${name}`, message: `daemon "${spec.name}" has no task "${name}"; its tasks: ${(spec.tasks ?? []).map((t) => t.name).join(', ') || 'none'}` },
-          ]);
-        }
-      }
-      for (const task of spec.tasks ?? []) {
-        const resolved = resolveTask(task, { daemon: spec.name, pluginId }, taskOverrides[task.name], { file: this.configFile, path: `${where}.tasks.${task.name}` });
-        if (resolved) tasks.push(resolved);
-      }
-      this.#tasks.set(spec.name, tasks);
-      supervised.push({
-        name: spec.name,
-        pluginId,
-        spec,
-        fatal: override.fatal ?? spec.fatalOnStartupFailure ?? false,
-        startTimeoutMs: this.#timeoutOf(override.startTimeout, spec.startTimeout, DEFAULT_START_TIMEOUT, `${where}.startTimeout`, pluginId),
-        stopTimeoutMs: this.#timeoutOf(override.stopTimeout, spec.stopTimeout, DEFAULT_STOP_TIMEOUT, `${where}.stopTimeout`, pluginId),
-      });
-    }
-    return supervised;
-  }
-
-  /**
-   * A daemon's start or stop timeout: the config's override, else the daemon's own, else the
-   * default. The config's was validated with the file; a bad one in the daemon's spec is a
-   * plugin bug the operator can still work around in kora.yaml, so the error says both.
-   */
-  #timeoutOf(configured: string | undefined, declared: string | number | undefined, fallback: number, path: string, pluginId: string): number {
-    if (configured !== undefined) return parseDuration(configured, path);
-    if (declared === undefined) return fallback;
-    try {
-      return parseDuration(declared, path);
-    } catch (err) {
-      const field = path.slice(path.lastIndexOf('.') + 1);
-      throw new ConfigError('KORA_ERR_CONFIG_INVALID', this.configFile, [
-        { path, message: `plugin "${pluginId}" declares ${field} ${JSON.stringify(declared)}, which is not a duration (${describeError(err)}); set ${path} here to override it, or fix the plugin` },
-      ]);
-    }
+  /** Which daemons start, with what flags, timeouts and tasks (gateway/plan.ts). */
+  #plan(): SupervisedDaemon[] {
+    // The runtime's own daemon is housekeeping, not a feature: `--only` does not leave it out.
+    const only = this.#options.only?.length ? [...this.#options.only, RETENTION_DAEMON] : [];
+    const plan = planBoot({
+      daemons: this.daemons.list(),
+      config: this.config,
+      configFile: this.configFile,
+      only,
+      skip: this.#options.skip ?? [],
+      failedPlugins: this.#failedPlugins,
+      now: this.clock.now(),
+      attribution: this.attribution,
+    });
+    for (const warning of plan.warnings) this.logger.warn(warning);
+    const pluginOf = new Map(this.daemons.list().map((d) => [d.spec.name, d.pluginId]));
+    for (const [name, reason] of plan.skipped) this.#skipped.set(name, { plugin: pluginOf.get(name) ?? '', reason });
+    this.#tasks = plan.tasks;
+    return plan.supervised;
   }
 
   /** The folder of kora.yaml: where installed plugins are looked for and config paths are relative to. */
@@ -420,17 +488,8 @@ export class Gateway {
     return this.configFile ? dirname(this.configFile) : (this.#options.cwd ?? process.cwd());
   }
 
-  /** A path written in kora.yaml is relative to that file, like `home`. */
-  #configRelative(path: string | undefined): string | undefined {
-    if (path === undefined) return undefined;
-    return resolvePath(this.#projectRoot, path);
-  }
-
   async #resolveIdentity(): Promise<void> {
-    const files = {
-      systemPromptPath: this.env.KORA_SYSTEM_PROMPT_PATH || this.#configRelative(this.config.identity.systemPromptPath),
-      soulPath: this.env.KORA_SOUL_MD_PATH || this.#configRelative(this.config.identity.soulPath),
-    };
+    const files = identityFiles(this.env, this.config.identity, this.#projectRoot);
     try {
       this.#identity = await resolveIdentity({ hooks: this.hooks, request: { deployEnv: this.deployEnv, home: this.home }, files, logger: this.logger.child({ part: 'identity' }) });
     } catch (err) {
@@ -448,9 +507,12 @@ export class Gateway {
       services: this.services,
       logger: this.logger,
       clock: this.clock,
+      attribution: this.attribution,
+      contributions: this.contributions,
       onChange: () => this.#writeStatus(),
       onFailure: (daemon, error) => {
-        if (!daemon.fatal) this.#problems.push(`daemon ${daemon.name} failed: ${error.message}`);
+        // A fatal daemon failing at boot ends the boot (exit 1); failing later it is fenced like any other.
+        if (!daemon.fatal || this.#state !== 'booting') this.#problems.push(`daemon ${daemon.name} failed: ${error.message}`);
         void this.hooks.dispatch('daemon_failed', { daemon: daemon.name, pluginId: daemon.pluginId, error: error.message, fatal: daemon.fatal });
       },
     });

@@ -8,6 +8,8 @@ export type HookKind = 'first' | 'merge' | 'guard' | 'observe' | 'collect';
 export interface ToolCall {
   readonly tool: string;
   readonly input: Readonly<Record<string, unknown>>;
+  /** The conversation route asking (e.g. `slack.dm`, `mcp`). */
+  readonly route?: string;
   readonly sessionId?: string;
 }
 

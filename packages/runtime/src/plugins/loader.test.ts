@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema, type KoraConfigInput } from '../config/schema.js';
 import { DaemonRegistry } from '../daemons/registry.js';
 import { ConfigError, PluginError } from '../errors.js';
@@ -14,6 +14,9 @@ import { ManualClock } from '../time/clock.js';
 import { discoverPlugins } from './discovery.js';
 import { writePlugin } from './fixture-plugins.test-helper.js';
 import { loadPlugins, type PluginHost } from './loader.js';
+import { Attribution } from './attribution.js';
+import { ContributionRegistry } from './contributions.js';
+import { ToolPipeline } from './tool-pipeline.js';
 import { ToolRegistry } from './tool-registry.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -39,11 +42,26 @@ async function world(): Promise<World> {
   cleanup.push(() => rmSync(root, { recursive: true, force: true }), () => store.close());
   const logger = createSilentLogger();
   const clock = new ManualClock();
+  const hooks = new HookBus({ logger, clock });
+  const tools = new ToolRegistry();
+  const attribution = new Attribution();
   const host: PluginHost = {
-    hooks: new HookBus({ logger, clock }),
+    hooks,
     services: new ServiceRegistry(),
     daemons: new DaemonRegistry(),
-    tools: new ToolRegistry(),
+    tools,
+    toolPipeline: new ToolPipeline({ tools, hooks, clock, logger, attribution }),
+    contributions: new ContributionRegistry(),
+    attribution,
+    gateway: {
+      sessionId: 'test',
+      identity: () => null,
+      status: () => {
+        throw new Error('not used by these tests');
+      },
+      recentRuns: () => store.ledger.recent(),
+      readAudit: (q) => store.audit.list(q),
+    },
     store,
     logger,
     clock,
@@ -54,6 +72,12 @@ async function world(): Promise<World> {
     registerTimeoutMs: 1000,
   };
   return { root, home, bundled, host, store };
+}
+
+/** Let the event loop turn until `done()` holds: real I/O (an import) finishes without waiting on the wall clock. */
+async function until(done: () => boolean, turns = 10_000): Promise<void> {
+  for (let i = 0; i < turns && !done(); i++) await new Promise((r) => setImmediate(r));
+  expect(done()).toBe(true);
 }
 
 function config(plugins: KoraConfigInput['plugins']) {
@@ -199,14 +223,29 @@ describe('plugin loading', () => {
 
   it('fails a register that hangs past the timeout', async () => {
     const w = await world();
-    writePlugin(w.bundled, { id: 'stuck', register: 'await new Promise(() => {});' });
+    writePlugin(w.bundled, { id: 'stuck', register: 'globalThis.__koraStuckEntered = true; await new Promise(() => {});' });
     const loading = loadPlugins(discover(w), config({ enabled: ['stuck'] }), w.host);
     const clock = w.host.clock as ManualClock;
-    await vi.waitFor(() => expect(clock.pending).toBeGreaterThan(0)); // the import is real I/O; the timeout starts with register()
+    // The import is real I/O: wait (turn by turn, not on the wall clock) until register() runs.
+    await until(() => (globalThis as Record<string, unknown>).__koraStuckEntered === true);
     await clock.advance(1000);
     const [record] = await loading;
-    expect(record).toMatchObject({ state: 'failed' });
+    expect(record).toMatchObject({ state: 'failed', errorCode: 'KORA_ERR_PLUGIN_REGISTER' });
     expect(record?.error).toMatch(/did not finish register\(\) within 1000 ms/);
+  });
+
+  it('fails a plugin whose entry never finishes importing (a top-level await that never settles)', async () => {
+    const w = await world();
+    writePlugin(w.bundled, { id: 'frozen', prelude: 'await new Promise(() => {});' });
+    writePlugin(w.bundled, { id: 'fine', register: 'ctx.registerDaemon({ name: "fine_d", start() {} });' });
+    const loading = loadPlugins(discover(w), config({ enabled: ['frozen', 'fine'] }), w.host);
+    const clock = w.host.clock as ManualClock;
+    await until(() => clock.pending > 0);
+    await clock.advance(1000);
+    const [frozen, fine] = await loading;
+    expect(frozen).toMatchObject({ id: 'frozen', state: 'failed', errorCode: 'KORA_ERR_PLUGIN_IMPORT_TIMEOUT' });
+    expect(frozen?.error).toMatch(/importing its entry .*index\.js did not finish within 1000 ms/);
+    expect(fine).toMatchObject({ id: 'fine', state: 'loaded' });
   });
 
   it('refuses registrations after register() finished', async () => {

@@ -1,25 +1,17 @@
 // Loading the enabled plugins in `plugins.enabled` order: host-API check, import, config
 // validation, `register(ctx)` with every registration recorded so a failure rolls back whole.
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
 import type { KoraConfig } from '../config/schema.js';
 import { ConfigError, describeError, KoraError, PluginError } from '../errors.js';
-import type { DaemonRegistry } from '../daemons/registry.js';
-import type { HookBus } from '../hooks/hook-bus.js';
-import { isKnownHook } from '../hooks/catalog.js';
-import type { Logger } from '../log/logger.js';
 import { redactSecrets } from '../log/redact.js';
-import { pluginProvider, type ServiceRegistry } from '../services/registry.js';
-import type { Store } from '../store/types.js';
-import type { Clock } from '../time/clock.js';
 import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
 import { HOST_API_VERSION } from '../version.js';
 import { provideHostRuntime } from './host-runtime.js';
 import type { Discovery, DiscoveredPlugin, PluginSource } from './discovery.js';
-import type { ToolRegistry } from './tool-registry.js';
-import type { PluginContext, PluginDefinition } from './types.js';
+import { createPluginScope, emptyRegistrations, type ContextHost, type Registrations } from './context.js';
+import type { PluginDefinition } from './types.js';
 
 export type PluginState = 'loaded' | 'failed' | 'disabled' | 'not_enabled' | 'invalid';
 
@@ -37,29 +29,17 @@ export interface PluginRecord {
   error: string | null;
   errorCode: string | null;
   /** What it registered (empty unless loaded). */
-  registered: { hooks: string[]; daemons: string[]; tools: string[]; identityProvider: boolean };
+  registered: Registrations;
   manifest: DiscoveredPlugin['manifest'] | null;
   shadows: DiscoveredPlugin['shadows'];
 }
 
-export interface PluginHost {
-  hooks: HookBus;
-  services: ServiceRegistry;
-  daemons: DaemonRegistry;
-  tools: ToolRegistry;
-  store: Store;
-  logger: Logger;
-  clock: Clock;
-  home: string;
-  env: Readonly<Record<string, string | undefined>>;
-  deployEnv: string;
+export interface PluginHost extends ContextHost {
   /** The config file, for error messages. */
   configFile: string | undefined;
-  /** How long one plugin's `register` may take. */
+  /** How long one plugin's import, and then its `register`, may take. */
   registerTimeoutMs: number;
 }
-
-const EMPTY_REGISTRATIONS = () => ({ hooks: [] as string[], daemons: [] as string[], tools: [] as string[], identityProvider: false });
 
 /**
  * Check the enabled list against what was discovered. An enabled id that no source provides,
@@ -106,7 +86,7 @@ export async function loadPlugins(discovery: Discovery, config: KoraConfig, host
       state: disabled.has(p.id) ? 'disabled' : 'not_enabled',
       error: null,
       errorCode: null,
-      registered: EMPTY_REGISTRATIONS(),
+      registered: emptyRegistrations(),
       manifest: p.manifest,
       shadows: p.shadows,
     });
@@ -146,7 +126,7 @@ export async function loadPlugins(discovery: Discovery, config: KoraConfig, host
     state: 'invalid',
     error: bad.error.message,
     errorCode: bad.error.code,
-    registered: EMPTY_REGISTRATIONS(),
+    registered: emptyRegistrations(),
     manifest: null,
     shadows: [],
   }));
@@ -169,83 +149,12 @@ async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: Plugi
     );
   }
 
-  const definition = await importDefinition(plugin);
+  const definition = await importDefinition(plugin, host);
   const pluginConfig = validatePluginConfig(definition, config.plugins.config[id], host.configFile, id);
-  const registered = EMPTY_REGISTRATIONS();
-  let sealed = false;
-  const unregister: (() => void)[] = [];
-  const log = host.logger.child({ plugin: id });
-
-  const guard = (what: string) => {
-    if (sealed) throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" called ${what} after its register() finished; register everything inside register()`, { pluginId: id });
-  };
-  const undeclared = (kind: 'hooks' | 'daemons', name: string) => {
-    if (!manifest[kind].includes(name)) log.warn(`plugin ${id} registered ${kind === 'hooks' ? 'hook' : 'daemon'} "${name}" that its manifest (kora.${kind}) does not declare`);
-  };
-  const store = host.store.kv(id);
-  let dataDir: string | undefined;
-
-  const ctx: PluginContext<unknown> = {
-    pluginId: id,
-    config: pluginConfig,
-    log,
-    services: host.services.scoped(pluginProvider(id)),
-    store,
-    env: host.env,
-    deployEnv: host.deployEnv,
-    paths: {
-      home: host.home,
-      root: plugin.dir,
-      get data() {
-        dataDir ??= join(host.home, 'data', id);
-        mkdirSync(dataDir, { recursive: true });
-        return dataDir;
-      },
-    },
-    on(hook: string, callback: (payload: never, context: never) => unknown) {
-      guard('on()');
-      if (typeof callback !== 'function') throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" registered hook "${hook}" without a callback function`, { pluginId: id });
-      undeclared('hooks', hook);
-      unregister.push(host.hooks.register(id, hook, callback as (payload: unknown) => unknown));
-      registered.hooks.push(hook);
-      if (!isKnownHook(hook)) log.debug(`hook ${hook} is not in the catalog; dispatched as collect`);
-    },
-    registerIdentityProvider(provider) {
-      guard('registerIdentityProvider()');
-      if (typeof provider !== 'function') throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" registered an identity provider that is not a function`, { pluginId: id });
-      undeclared('hooks', 'pre_agent_identity_set');
-      unregister.push(host.hooks.register(id, 'pre_agent_identity_set', provider));
-      registered.identityProvider = true;
-      if (!registered.hooks.includes('pre_agent_identity_set')) registered.hooks.push('pre_agent_identity_set');
-    },
-    registerDaemon(spec) {
-      guard('registerDaemon()');
-      host.daemons.register(id, spec);
-      undeclared('daemons', spec.name);
-      registered.daemons.push(spec.name);
-    },
-    registerTool(tool) {
-      guard('registerTool()');
-      host.tools.register(id, tool);
-      registered.tools.push(tool.name);
-    },
-    async audit(seam, details = {}) {
-      await host.store.audit.append({ at: host.clock.now(), plugin: id, seam, details });
-    },
-  };
-
-  const rollback = () => {
-    sealed = true;
-    for (const off of unregister) off();
-    host.hooks.removePlugin(id);
-    host.daemons.removePlugin(id);
-    host.tools.removePlugin(id);
-    host.services.withdraw(pluginProvider(id));
-  };
-
+  const scope = createPluginScope({ id, dir: plugin.dir, declared: manifest }, pluginConfig, host);
   try {
     const outcome = await raceTimeout(
-      attempt(() => definition.register(ctx)),
+      attempt(() => host.attribution.run({ pluginId: id }, () => definition.register(scope.context))),
       host.registerTimeoutMs,
       host.clock,
     );
@@ -253,21 +162,35 @@ async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: Plugi
       throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" did not finish register() within ${host.registerTimeoutMs} ms`, { pluginId: id });
     }
   } catch (err) {
-    rollback();
+    scope.rollback();
     if (err instanceof KoraError) throw err;
     throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" failed in register(): ${describeError(err)}`, { pluginId: id }, { cause: err });
   }
-  sealed = true;
-  return registered;
+  scope.seal();
+  return scope.registered;
 }
 
-async function importDefinition(plugin: DiscoveredPlugin): Promise<PluginDefinition<unknown>> {
+/**
+ * Import the entry under the register timeout: a top-level `await` that never settles fails
+ * this plugin instead of hanging boot (the module stays half-evaluated; nothing uses it).
+ */
+async function importDefinition(plugin: DiscoveredPlugin, host: PluginHost): Promise<PluginDefinition<unknown>> {
   const entry = resolve(plugin.dir, plugin.manifest.entry);
   provideHostRuntime(plugin.dir);
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(entry).href)) as { default?: unknown };
+    const imported = host.attribution.run({ pluginId: plugin.id }, () => import(pathToFileURL(entry).href) as Promise<{ default?: unknown }>);
+    const outcome = await raceTimeout(imported, host.registerTimeoutMs, host.clock);
+    if (outcome === TIMED_OUT) {
+      throw new PluginError(
+        'KORA_ERR_PLUGIN_IMPORT_TIMEOUT',
+        `Plugin "${plugin.id}": importing its entry ${entry} did not finish within ${host.registerTimeoutMs} ms (a top-level await that never settles?)`,
+        { pluginId: plugin.id, entry },
+      );
+    }
+    mod = outcome;
   } catch (err) {
+    if (err instanceof PluginError) throw err;
     throw new PluginError('KORA_ERR_PLUGIN_IMPORT', `Plugin "${plugin.id}": cannot import its entry ${entry}: ${describeError(err)}`, { pluginId: plugin.id, entry }, { cause: err });
   }
   const def = mod.default as Partial<PluginDefinition<unknown>> | undefined;
@@ -286,7 +209,7 @@ async function importDefinition(plugin: DiscoveredPlugin): Promise<PluginDefinit
   return def as PluginDefinition<unknown>;
 }
 
-function validatePluginConfig(definition: PluginDefinition<unknown>, raw: unknown, configFile: string | undefined, id: string): unknown {
+export function validatePluginConfig(definition: PluginDefinition<unknown>, raw: unknown, configFile: string | undefined, id: string): unknown {
   if (!definition.configSchema) return raw ?? {};
   const parsed = definition.configSchema.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;

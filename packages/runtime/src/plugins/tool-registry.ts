@@ -27,6 +27,11 @@ export class ToolRegistry {
     return this.#tools.get(name)?.tool;
   }
 
+  /** The tool and the plugin that registered it. */
+  entry(name: string): { tool: ToolSpec; pluginId: string } | undefined {
+    return this.#tools.get(name);
+  }
+
   list(): { tool: ToolSpec; pluginId: string }[] {
     return [...this.#tools.values()];
   }

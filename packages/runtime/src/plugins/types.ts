@@ -1,11 +1,16 @@
 // The plugin API: what a plugin's entry module exports and what `register` gets.
 import type { ZodType } from 'zod';
 import type { DaemonSpec } from '../daemons/types.js';
-import type { HookCallback, HookName, UnknownHookCallback } from '../hooks/catalog.js';
-import type { IdentityProvider } from '../identity/types.js';
+import type { DispatchResult, HookCallback, HookName, HookPayload, UnknownHookCallback } from '../hooks/catalog.js';
+import type { GatewayStatus } from '../gateway/status.js';
+import type { IdentityProvider, ResolvedIdentity } from '../identity/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Services } from '../services/registry.js';
-import type { KeyValueStore } from '../store/types.js';
+import type { AuditEntry, KeyValueStore, RunRecord } from '../store/types.js';
+import type { Clock } from '../time/clock.js';
+import type { Duration } from '../time/duration.js';
+import type { ContributionPoint, ContributionValue } from './contributions.js';
+import type { Tools } from './tool-pipeline.js';
 
 export interface ToolSpec {
   /** Unique across plugins. */
@@ -14,6 +19,26 @@ export interface ToolSpec {
   /** JSON Schema of the input. */
   inputSchema?: Record<string, unknown>;
   run(input: Record<string, unknown>, context: { signal: AbortSignal }): unknown;
+  /** Default 60s. */
+  timeout?: Duration | number;
+}
+
+/** Read-only views of the gateway a plugin runs in (host API 1.1). */
+export interface GatewayView {
+  readonly sessionId: string;
+  /** The resolved identity, or null before boot resolved it or when it is unresolved. */
+  identity(): ResolvedIdentity | null;
+  /** The gateway's status, the same shape `kora status --json` prints. */
+  status(): GatewayStatus;
+  /** The run ledger's most recent rows, newest first. */
+  recentRuns(query?: { task?: string; limit?: number }): Promise<RunRecord[]>;
+  /** Audit entries after `afterId` (oldest first), for tailing. */
+  readAudit(query?: { seam?: string; plugin?: string; afterId?: number; limit?: number }): Promise<AuditEntry[]>;
+}
+
+/** Dispatching catalogued hooks from a plugin (host API 1.1), e.g. the reasoning engine running the pipeline. */
+export interface PluginHooks {
+  dispatch<K extends HookName>(hook: K, payload: HookPayload<K>): Promise<DispatchResult<K>>;
 }
 
 export interface PluginPaths {
@@ -37,11 +62,21 @@ export interface PluginContext<Config = unknown> {
   /** The environment the gateway was started with. Read it here, not from `process.env`. */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly deployEnv: string;
+  /** The gateway's clock (injected in tests): read time and set timers through it. Host API 1.1. */
+  readonly clock: Clock;
+  /** Read-only views of the gateway: identity, status, ledger, audit. Host API 1.1. */
+  readonly gateway: GatewayView;
+  /** Hook dispatch. Host API 1.1. */
+  readonly hooks: PluginHooks;
+  /** The runtime's tool pipeline: guard, provided results, the tool, post_tool_call. Host API 1.1. */
+  readonly tools: Tools;
   on<K extends HookName>(hook: K, callback: HookCallback<K>): void;
   on(hook: string, callback: UnknownHookCallback): void;
   registerIdentityProvider(provider: IdentityProvider): void;
   registerDaemon(spec: DaemonSpec): void;
   registerTool(tool: ToolSpec): void;
+  /** Add to an extension point another plugin's daemon owns (`http.admin`, webhook sources…). Host API 1.1. */
+  contribute<P extends ContributionPoint>(point: P, value: ContributionValue<P>): void;
   /** Append to the audit log (secrets in `details` are redacted). */
   audit(seam: string, details?: Record<string, unknown>): Promise<void>;
 }

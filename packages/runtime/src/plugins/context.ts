@@ -1,0 +1,163 @@
+// One plugin's `PluginContext`: every registration it makes is recorded, so a failed or timed-out
+// `register` rolls back whole, and every callback it hands over runs attributed to it.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PluginError } from '../errors.js';
+import type { DaemonRegistry } from '../daemons/registry.js';
+import type { DaemonSpec } from '../daemons/types.js';
+import type { HookBus } from '../hooks/hook-bus.js';
+import { isKnownHook } from '../hooks/catalog.js';
+import type { Logger } from '../log/logger.js';
+import { pluginProvider, type ServiceRegistry } from '../services/registry.js';
+import type { Store } from '../store/types.js';
+import type { Clock } from '../time/clock.js';
+import type { Attribution } from './attribution.js';
+import type { ContributionRegistry } from './contributions.js';
+import type { Tools } from './tool-pipeline.js';
+import type { ToolRegistry } from './tool-registry.js';
+import type { GatewayView, PluginContext } from './types.js';
+
+/** What the host lends every plugin context. */
+export interface ContextHost {
+  hooks: HookBus;
+  services: ServiceRegistry;
+  daemons: DaemonRegistry;
+  tools: ToolRegistry;
+  toolPipeline: Tools;
+  contributions: ContributionRegistry;
+  attribution: Attribution;
+  gateway: GatewayView;
+  store: Store;
+  logger: Logger;
+  clock: Clock;
+  home: string;
+  env: Readonly<Record<string, string | undefined>>;
+  deployEnv: string;
+}
+
+export interface PluginIdentity {
+  id: string;
+  /** The package folder (`ctx.paths.root`). */
+  dir: string;
+  /** The manifest's declared names; registering others warns. Null: declare nothing (tests). */
+  declared: { hooks: readonly string[]; daemons: readonly string[] } | null;
+}
+
+export interface Registrations {
+  hooks: string[];
+  daemons: string[];
+  tools: string[];
+  contributions: string[];
+  identityProvider: boolean;
+}
+
+export function emptyRegistrations(): Registrations {
+  return { hooks: [], daemons: [], tools: [], contributions: [], identityProvider: false };
+}
+
+export interface PluginScope {
+  readonly context: PluginContext<unknown>;
+  readonly registered: Registrations;
+  /** `register` returned: later registration calls throw. */
+  seal(): void;
+  /** Undo every registration and provision of this plugin. */
+  rollback(): void;
+}
+
+export function createPluginScope(plugin: PluginIdentity, config: unknown, host: ContextHost): PluginScope {
+  const { id } = plugin;
+  const registered = emptyRegistrations();
+  const unregister: (() => void)[] = [];
+  const log = host.logger.child({ plugin: id });
+  const owner = { pluginId: id };
+  let sealed = false;
+  let dataDir: string | undefined;
+
+  const guard = (what: string) => {
+    if (sealed) throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" called ${what} after its register() finished; register everything inside register()`, { pluginId: id });
+  };
+  const undeclared = (kind: 'hooks' | 'daemons', name: string) => {
+    if (plugin.declared && !plugin.declared[kind].includes(name)) {
+      log.warn(`plugin ${id} registered ${kind === 'hooks' ? 'hook' : 'daemon'} "${name}" that its manifest (kora.${kind}) does not declare`);
+    }
+  };
+  const onHook = (hook: string, callback: (payload: never, context: never) => unknown) => {
+    guard('on()');
+    if (typeof callback !== 'function') throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" registered hook "${hook}" without a callback function`, { pluginId: id });
+    undeclared('hooks', hook);
+    const attributed = host.attribution.bind(owner, callback as (payload: unknown, context: unknown) => unknown);
+    unregister.push(host.hooks.register(id, hook, attributed as never));
+    registered.hooks.push(hook);
+    if (!isKnownHook(hook)) log.debug(`hook ${hook} is not in the catalog; dispatched as collect`);
+  };
+
+  const context: PluginContext<unknown> = {
+    pluginId: id,
+    config,
+    log,
+    services: host.services.scoped(pluginProvider(id)),
+    store: host.store.kv(id),
+    env: host.env,
+    deployEnv: host.deployEnv,
+    clock: host.clock,
+    gateway: host.gateway,
+    tools: host.toolPipeline,
+    paths: {
+      home: host.home,
+      root: plugin.dir,
+      get data() {
+        dataDir ??= join(host.home, 'data', id);
+        mkdirSync(dataDir, { recursive: true });
+        return dataDir;
+      },
+    },
+    hooks: {
+      dispatch: (hook, payload) => host.hooks.dispatch(hook, payload),
+    },
+    on: onHook as PluginContext['on'],
+    registerIdentityProvider(provider) {
+      guard('registerIdentityProvider()');
+      if (typeof provider !== 'function') throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" registered an identity provider that is not a function`, { pluginId: id });
+      undeclared('hooks', 'pre_agent_identity_set');
+      unregister.push(host.hooks.register(id, 'pre_agent_identity_set', host.attribution.bind(owner, provider)));
+      registered.identityProvider = true;
+      if (!registered.hooks.includes('pre_agent_identity_set')) registered.hooks.push('pre_agent_identity_set');
+    },
+    registerDaemon(spec: DaemonSpec) {
+      guard('registerDaemon()');
+      host.daemons.register(id, spec);
+      undeclared('daemons', spec.name);
+      registered.daemons.push(spec.name);
+    },
+    registerTool(tool) {
+      guard('registerTool()');
+      host.tools.register(id, tool);
+      registered.tools.push(tool.name);
+    },
+    contribute(point, value) {
+      guard('contribute()');
+      host.contributions.add(id, point, value);
+      registered.contributions.push(point);
+    },
+    async audit(seam, details = {}) {
+      await host.store.audit.append({ at: host.clock.now(), plugin: id, seam, details });
+    },
+  };
+
+  return {
+    context,
+    registered,
+    seal: () => {
+      sealed = true;
+    },
+    rollback: () => {
+      sealed = true;
+      for (const off of unregister) off();
+      host.hooks.removePlugin(id);
+      host.daemons.removePlugin(id);
+      host.tools.removePlugin(id);
+      host.contributions.removePlugin(id);
+      host.services.withdraw(pluginProvider(id));
+    },
+  };
+}
