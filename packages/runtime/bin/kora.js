@@ -1,13 +1,24 @@
 #!/usr/bin/env node
 // The `kora` command. Kept as a tiny committed file so npm can link it before the build runs.
-import { main } from '../dist/cli/main.js';
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (typeof code === 'number') process.exitCode = code;
+// Signals are listened for before the CLI loads, so a SIGTERM in the first milliseconds is
+// remembered and honoured as a clean stop rather than killing the process mid-boot.
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const received = [];
+const onEarlySignal = (sig) => received.push(sig);
+for (const sig of STOP_SIGNALS) process.on(sig, onEarlySignal);
+const early = {
+  signals: received,
+  release: () => {
+    for (const sig of STOP_SIGNALS) process.off(sig, onEarlySignal);
   },
+};
+
+const { main } = await import('../dist/cli/main.js');
+main(process.argv.slice(2), undefined, undefined, undefined, early).then(
+  // An explicit exit: a handle a plugin left open never keeps a stopped gateway's process alive.
+  (code) => process.exit(typeof code === 'number' ? code : 0),
   (err) => {
     console.error(err);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

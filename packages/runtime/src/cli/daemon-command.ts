@@ -9,7 +9,7 @@ export interface DaemonCommandOptions extends GatewayOptions {
   signals?: { on: (sig: NodeJS.Signals, fn: () => void) => void; off: (sig: NodeJS.Signals, fn: () => void) => void };
   forceExit?: (code: number) => void;
   /** Signals that arrived before this command ran (the bin listens from its first line). */
-  earlySignals?: NodeJS.Signals[];
+  early?: { signals: NodeJS.Signals[]; release(): void };
   /** Route uncaught errors and process.exit to the gateway (default true; false in in-process tests). */
   guardProcess?: boolean;
 }
@@ -20,10 +20,13 @@ export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SI
 export async function runDaemon(options: DaemonCommandOptions, io: Io): Promise<number> {
   const signals = options.signals ?? { on: (s, f) => process.on(s, f), off: (s, f) => process.off(s, f) };
   // Listening before anything else: a signal while the config loads is a clean stop too.
-  const received: NodeJS.Signals[] = [...(options.earlySignals ?? [])];
+  const received: NodeJS.Signals[] = [];
   let onSignal: (sig: NodeJS.Signals) => void = (sig) => received.push(sig);
   const handlers = STOP_SIGNALS.map((sig) => [sig, () => onSignal(sig)] as const);
   for (const [sig, fn] of handlers) signals.on(sig, fn);
+  // Ours are listening now: take over what the bin caught while the CLI loaded.
+  options.early?.release();
+  received.push(...(options.early?.signals ?? []));
   const baseline = process.getActiveResourcesInfo();
   let gateway: Gateway | undefined;
   try {

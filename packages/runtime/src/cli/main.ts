@@ -13,7 +13,15 @@ import { runStatus } from './status-command.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-export async function main(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<number> {
+/** Signals the bin caught before the CLI loaded, and how to stop catching them. */
+export interface EarlySignals {
+  signals: NodeJS.Signals[];
+  release(): void;
+}
+
+export async function main(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), early?: EarlySignals): Promise<number> {
+  // Only `kora daemon` has a stop to honour; every other command goes back to default handling.
+  if (argv[0] !== 'daemon') early?.release();
   let exitCode = EXIT.ok as number;
   const program = new Command('kora')
     .description('Kora: a runtime for always-on AI agents')
@@ -30,7 +38,7 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     .option('--only <name>', 'start only this daemon (repeatable)', collect, [])
     .option('--skip <name>', 'do not start this daemon (repeatable)', collect, [])
     .action(async (o: { config?: string; dev?: boolean; only: string[]; skip: string[] }) => {
-      exitCode = await runDaemon({ configPath: o.config, dev: o.dev === true, only: o.only, skip: o.skip, env, cwd }, io);
+      exitCode = await runDaemon({ configPath: o.config, dev: o.dev === true, only: o.only, skip: o.skip, env, cwd, ...(early ? { early } : {}) }, io);
     });
 
   program
@@ -106,11 +114,17 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     .description('print the JSON Schema of kora.yaml (for editor completion)')
     .action(() => printJson(io, configJsonSchema()));
 
+  // The runtime's timers are unref'd, so a command waiting only on them (a plugin import that
+  // never settles, bounded by its timeout) would let the process end early, silently, with 0.
+  // The command holds the process until it has answered.
+  const hold = setInterval(() => {}, 1 << 30);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError && err.exitCode === 0) return EXIT.ok;
     return reportError(io, err);
+  } finally {
+    clearInterval(hold);
   }
   return exitCode;
 }

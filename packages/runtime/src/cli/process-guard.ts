@@ -40,6 +40,8 @@ export function leftoverHandles(baseline: readonly string[]): string[] {
   for (const kind of baseline) before.set(kind, (before.get(kind) ?? 0) + 1);
   const left: string[] = [];
   for (const kind of process.getActiveResourcesInfo()) {
+    // An immediate runs on the next turn whatever happens: it holds nothing open.
+    if (kind === 'Immediate') continue;
     const n = before.get(kind) ?? 0;
     if (n > 0) before.set(kind, n - 1);
     else left.push(kind);

@@ -184,6 +184,15 @@ export class Gateway {
    * `{ ok: true, state: 'stopped' }`: a clean stop, exit 0.
    */
   async start(): Promise<StartResult> {
+    // Before anything is written: a second gateway on this home must not touch its status file.
+    try {
+      this.#lockHome();
+    } catch (err) {
+      const error = err instanceof KoraError ? err : new KoraError('KORA_ERR_GATEWAY_FAULT', describeError(err));
+      this.#statusPath = undefined;
+      this.#state = 'stopped';
+      return { ok: false, exitCode: EXIT.fatal, error };
+    }
     this.#writeStatus();
     this.#booting = this.#boot();
     const outcome = await this.#booting;
@@ -208,7 +217,6 @@ export class Gateway {
   async #boot(): Promise<BootOutcome> {
     const stopAsked = () => this.#stopping !== undefined;
     try {
-      this.#lockHome();
       await this.#openStore();
       if (stopAsked()) return { kind: 'interrupted' };
       this.#registerRuntimeDaemon();
