@@ -25,13 +25,16 @@ const positiveDuration = z.string().superRefine((s, ctx) => {
   else if (ms === 0) ctx.addIssue({ code: 'custom', message: 'must be greater than zero' });
 });
 
+/** MAX_TIMER_MS in whole hours, as the message says it: `24d20h`. */
+const MAX_TIMER_TEXT = formatDuration(Math.floor(MAX_TIMER_MS / 3_600_000) * 3_600_000);
+
 /** A duration a timer waits for: a Node timer longer than MAX_TIMER_MS fires at once. */
 const timerDuration = (positive: boolean) =>
   z.string().superRefine((s, ctx) => {
     const ms = tryParseDuration(s);
     if (ms === undefined) ctx.addIssue({ code: 'custom', message: NOT_A_DURATION });
     else if (positive && ms === 0) ctx.addIssue({ code: 'custom', message: 'must be greater than zero' });
-    else if (ms > MAX_TIMER_MS) ctx.addIssue({ code: 'custom', message: `must be at most ${formatDuration(MAX_TIMER_MS)} (the longest a timer can wait)` });
+    else if (ms > MAX_TIMER_MS) ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_TIMER_TEXT} (the longest a timer can wait)` });
   });
 
 const pluginId = z.string().regex(PLUGIN_ID_RE, { message: 'expected a plugin id: lowercase letters, digits, "_" or "-", starting with a letter' });
