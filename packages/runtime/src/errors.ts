@@ -87,16 +87,20 @@ export class ConfigError extends KoraError {
    * (an error about a plugin's own spec, whose paths are not in the file, keeps its wording).
    */
   withSource(source: ConfigSource): ConfigError {
-    const issues = this.issues.map((i) => {
-      if (i.line !== undefined || i.path === '') return i;
-      const line = source.lineOf(i.path);
-      return line === undefined ? i : { ...i, line };
-    });
-    const file = this.file ?? (typeof this.#headline === 'string' ? undefined : source.file);
-    const located = new ConfigError(this.code as ConfigErrorCode, file, issues, this.#headline);
-    if (this.stack) located.stack = this.stack;
-    return located;
+    return locate(this, this.#headline, source);
   }
+}
+
+// Outside the class on purpose: a class body naming its own class makes esbuild emit
+// `class _ConfigError`, and `name` (from new.target) would then read `_ConfigError` in the bundle.
+function locate(error: ConfigError, headline: ConfigHeadline | undefined, source: ConfigSource): ConfigError {
+  const issues = error.issues.map((i) => {
+    if (i.line !== undefined || i.path === '') return i;
+    const line = source.lineOf(i.path);
+    return line === undefined ? i : { ...i, line };
+  });
+  const file = error.file ?? (typeof headline === 'string' ? undefined : source.file);
+  return new ConfigError(error.code as ConfigErrorCode, file, issues, headline);
 }
 
 function renderHeadline(headline: ConfigHeadline | undefined, file: string | undefined): string {
