@@ -5,6 +5,9 @@ export type KoraErrorCode =
   | 'KORA_ERR_CONFIG_NOT_FOUND'
   | 'KORA_ERR_CONFIG_PARSE'
   | 'KORA_ERR_CONFIG_INVALID'
+  | 'KORA_ERR_CONFIG_TOO_LARGE'
+  | 'KORA_ERR_ENV_INVALID'
+  | 'KORA_ERR_DURATION_INVALID'
   | 'KORA_ERR_DEPLOY_ENV'
   | 'KORA_ERR_PLUGIN_MANIFEST'
   | 'KORA_ERR_PLUGIN_NOT_FOUND'
@@ -52,26 +55,104 @@ export class KoraError extends Error {
 
 /** One problem in a config file: where it is and what was expected there. */
 export interface ConfigIssue {
-  /** Dotted path of the field, e.g. `daemons.snapshot.tasks.snapshot.compute.every`. */
+  /** Dotted path of the field, e.g. `daemons.snapshot.tasks.snapshot.compute.every`; '' for the whole file. */
   path: string;
   message: string;
+  /** 1-based line in the file, when the field (or the nearest key above it) is written there. */
+  line?: number;
+  /** 1-based column, for YAML syntax errors. */
+  column?: number;
 }
+
+/**
+ * Where a config came from, so an error raised far from the file (a plugin's config schema, the
+ * daemon planner, the hook bus) can still name the file and the line. Built by `loadConfigFile`.
+ */
+export interface ConfigSource {
+  /** Absolute path of the config file. */
+  readonly file: string;
+  /** The line of `path` (dotted, as in ConfigIssue, or as keys), or of its nearest ancestor written in the file. */
+  lineOf(path: string | readonly (string | number)[]): number | undefined;
+}
+
+type ConfigErrorCode = 'KORA_ERR_CONFIG_NOT_FOUND' | 'KORA_ERR_CONFIG_PARSE' | 'KORA_ERR_CONFIG_INVALID' | 'KORA_ERR_CONFIG_TOO_LARGE' | 'KORA_ERR_SCHEDULE_INVALID';
+
+/** A headline, or a template given the file (or "the config" while it is not known). */
+export type ConfigHeadline = string | ((where: string) => string);
 
 export class ConfigError extends KoraError {
   readonly file: string | undefined;
   readonly issues: readonly ConfigIssue[];
+  readonly #headline: ConfigHeadline | undefined;
 
-  constructor(
-    code: 'KORA_ERR_CONFIG_NOT_FOUND' | 'KORA_ERR_CONFIG_PARSE' | 'KORA_ERR_CONFIG_INVALID' | 'KORA_ERR_SCHEDULE_INVALID',
-    file: string | undefined,
-    issues: readonly ConfigIssue[],
-    headline?: string,
-  ) {
-    const where = file ?? '(no config file)';
-    const lines = issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`);
-    super(code, [headline ?? `Invalid config in ${where}:`, ...lines].join('\n'), { file, issues });
+  constructor(code: ConfigErrorCode, file: string | undefined, issues: readonly ConfigIssue[], headline?: ConfigHeadline) {
+    super(code, [renderHeadline(headline, file), ...issues.map((i) => `  - ${renderIssueWhere(i)}: ${i.message}`)].join('\n'), { file, issues });
     this.file = file;
     this.issues = issues;
+    this.#headline = headline;
+  }
+
+  /**
+   * The same error, told where the config came from: issues without a line get one from the
+   * source, and an error raised without a file names it, unless its headline is a fixed text
+   * (an error about a plugin's own spec, whose paths are not in the file, keeps its wording).
+   */
+  withSource(source: ConfigSource): ConfigError {
+    return locate(this, this.#headline, source);
+  }
+}
+
+// Outside the class on purpose: a class body naming its own class makes esbuild emit
+// `class _ConfigError`, and `name` (from new.target) would then read `_ConfigError` in the bundle.
+function locate(error: ConfigError, headline: ConfigHeadline | undefined, source: ConfigSource): ConfigError {
+  const issues = error.issues.map((i) => {
+    if (i.line !== undefined || i.path === '') return i;
+    const line = source.lineOf(i.path);
+    return line === undefined ? i : { ...i, line };
+  });
+  const file = error.file ?? (typeof headline === 'string' ? undefined : source.file);
+  return new ConfigError(error.code as ConfigErrorCode, file, issues, headline);
+}
+
+function renderHeadline(headline: ConfigHeadline | undefined, file: string | undefined): string {
+  if (typeof headline === 'string') return headline;
+  if (headline) return headline(file ?? 'the config');
+  return file ? `Invalid config in ${file}:` : 'Invalid config:';
+}
+
+/** `daemons.x.fatal (line 7)`, `line 3, column 5` (syntax), or `(root)`. */
+function renderIssueWhere(issue: ConfigIssue): string {
+  const at = issue.line === undefined ? '' : `line ${issue.line}${issue.column === undefined ? '' : `, column ${issue.column}`}`;
+  if (issue.path === '') return at || '(root)';
+  return at ? `${issue.path} (${at})` : issue.path;
+}
+
+/** One environment variable with a value Kora cannot use. The value is shown redacted when it may hold a secret. */
+export interface EnvIssue {
+  variable: string;
+  /** The value as it may be shown (a URL's credentials are replaced). */
+  shown: string;
+  /** What is accepted instead. */
+  expected: string;
+}
+
+export class EnvError extends KoraError {
+  readonly issues: readonly EnvIssue[];
+
+  constructor(issues: readonly EnvIssue[]) {
+    const lines = issues.map((i) => `  - ${i.variable}=${JSON.stringify(i.shown)}: ${i.expected}`);
+    super('KORA_ERR_ENV_INVALID', [`Invalid environment variable${issues.length > 1 ? 's' : ''}:`, ...lines].join('\n'), {
+      variables: issues.map((i) => i.variable),
+      issues,
+    });
+    this.issues = issues;
+  }
+}
+
+/** A duration that is not one (`5 minutes`, `-1`): from code (a daemon spec) rather than the config file, which the schema checks. */
+export class DurationError extends KoraError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('KORA_ERR_DURATION_INVALID', message, details);
   }
 }
 

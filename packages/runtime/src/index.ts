@@ -6,6 +6,7 @@ export type { PluginContext, PluginDefinition, PluginPaths, ToolSpec } from './p
 export type { DaemonContext, DaemonSpec, DaemonState, MissedPolicy, TaskRunContext, TaskSpec } from './daemons/types.js';
 export type * from './hooks/catalog.js';
 export { SOUL_ENV, SYSTEM_PROMPT_ENV } from './identity/env.js';
+export { parseEnvFlag, readEnvFlag } from './config/env-flag.js';
 export type { IdentityProvider, IdentityRequest, IdentitySource, IdentitySpec, ResolvedIdentity } from './identity/types.js';
 export type { ServiceMap, Services } from './services/registry.js';
 export type { AuditEntry, AuditLog, KeyValueStore, RunLedger, RunRecord, RunStatus, Store } from './store/types.js';

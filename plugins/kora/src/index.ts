@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { definePlugin, PluginError, SOUL_ENV, SYSTEM_PROMPT_ENV, type IdentitySpec, type PluginContext } from '@kora/runtime';
+import { definePlugin, PluginError, readEnvFlag, SOUL_ENV, SYSTEM_PROMPT_ENV, type IdentitySpec, type PluginContext } from '@kora/runtime';
 
 // Relative to this module (src/ in tests, dist/ when installed), never to the working directory.
 const PACKAGE_JSON = new URL('../package.json', import.meta.url);
@@ -15,7 +15,7 @@ const DISABLE_ENV = 'KORA_DISABLE_IDENTITY_PROVIDER';
 export default definePlugin({
   id: 'kora',
   async register(ctx) {
-    if (isSwitchedOn(ctx.env[DISABLE_ENV])) {
+    if (readEnvFlag(ctx.env, DISABLE_ENV)) {
       ctx.log.info(`${DISABLE_ENV} is set: the Kora identity provider is not registered`);
       return;
     }
@@ -73,9 +73,4 @@ async function packageVersion(ctx: PluginContext): Promise<string> {
     throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `${fileURLToPath(PACKAGE_JSON)} has no version`, { pluginId: ctx.pluginId });
   }
   return manifest.version;
-}
-
-function isSwitchedOn(value: string | undefined): boolean {
-  const v = value?.trim().toLowerCase();
-  return v === 'true' || v === '1';
 }

@@ -1,13 +1,41 @@
 // The shape of kora.yaml, validated with zod. Unknown keys are errors: a typo such as
 // `deamons:` must not silently do nothing.
+// Everything here is checked without any plugin: durations, the schedule rules an override
+// must follow on its own, the store URL's form. What needs a plugin's spec (does the task exist,
+// its own schedule) is checked when plugins load, by the same rules (schedule-rules.ts).
 import { z } from 'zod';
-import { tryParseDuration } from '../time/duration.js';
+import type { LogLevel } from '../log/logger.js';
+import { storeUrlProblem } from '../store/url.js';
+import { DURATION_GRAMMAR, formatDuration, MAX_TIMER_MS, tryParseDuration } from '../time/duration.js';
+import { cronProblem, offsetProblem, periodProblem, timezoneProblem } from './schedule-rules.js';
 
 export const PLUGIN_ID_RE = /^[a-z][a-z0-9_-]*$/;
 
-const duration = z
-  .string()
-  .refine((s) => tryParseDuration(s) !== undefined, { message: 'expected a duration: an integer and a unit, e.g. 500ms, 30s, 5m, 2h, 1d' });
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const satisfies readonly LogLevel[];
+
+const NOT_A_DURATION = `expected a duration: ${DURATION_GRAMMAR}`;
+
+/** Any duration, zero included. */
+const duration = z.string().refine((s) => tryParseDuration(s) !== undefined, { message: NOT_A_DURATION });
+
+/** A duration that must be more than zero (a zero timeout would fail everything at once, a zero age would delete everything). */
+const positiveDuration = z.string().superRefine((s, ctx) => {
+  const ms = tryParseDuration(s);
+  if (ms === undefined) ctx.addIssue({ code: 'custom', message: NOT_A_DURATION });
+  else if (ms === 0) ctx.addIssue({ code: 'custom', message: 'must be greater than zero' });
+});
+
+/** MAX_TIMER_MS in whole hours, as the message says it: `24d20h`. */
+const MAX_TIMER_TEXT = formatDuration(Math.floor(MAX_TIMER_MS / 3_600_000) * 3_600_000);
+
+/** A duration a timer waits for: a Node timer longer than MAX_TIMER_MS fires at once. */
+const timerDuration = (positive: boolean) =>
+  z.string().superRefine((s, ctx) => {
+    const ms = tryParseDuration(s);
+    if (ms === undefined) ctx.addIssue({ code: 'custom', message: NOT_A_DURATION });
+    else if (positive && ms === 0) ctx.addIssue({ code: 'custom', message: 'must be greater than zero' });
+    else if (ms > MAX_TIMER_MS) ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_TIMER_TEXT} (the longest a timer can wait)` });
+  });
 
 const pluginId = z.string().regex(PLUGIN_ID_RE, { message: 'expected a plugin id: lowercase letters, digits, "_" or "-", starting with a letter' });
 
@@ -19,25 +47,57 @@ const uniqueIds = (ids: string[], ctx: z.RefinementCtx) => {
   });
 };
 
-export const taskOverrideSchema = z.strictObject({
+export const taskOverrideSchema = z
+  .strictObject({
   every: duration.optional().describe('Run at this fixed interval, aligned to the Unix epoch (replaces the task\'s own schedule).'),
   cron: z.string().min(1).optional().describe('Run on this 5- or 6-field cron expression (replaces the task\'s own schedule).'),
   timezone: z.string().min(1).optional().describe('IANA time zone for cron; default UTC.'),
   offset: duration.optional().describe('Shift interval slots from the epoch alignment.'),
   enabled: z.boolean().optional().describe('false: never schedule this task.'),
-  timeout: duration.optional().describe('Per-run timeout.'),
+  timeout: timerDuration(true).optional().describe('Per-run timeout.'),
   missed: z.enum(['skip', 'run-once']).optional().describe('What to do about slots missed while the gateway was down.'),
-});
+})
+  .superRefine(checkTaskOverride);
+
+/**
+ * The rules an override obeys on its own (schedule/resolve.ts applies the same ones once the
+ * plugin's TaskSpec is known): `every` or `cron`, not both; the period floor; a valid cron in
+ * a valid zone; an offset shorter than the period; no zone on an interval, no offset on a cron.
+ */
+function checkTaskOverride(o: { every?: string | undefined; cron?: string | undefined; timezone?: string | undefined; offset?: string | undefined }, ctx: z.RefinementCtx): void {
+  const issue = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
+  if (o.every !== undefined && o.cron !== undefined) issue('cron', 'set either `every` or `cron`, not both');
+  const everyMs = o.every === undefined ? undefined : tryParseDuration(o.every);
+  if (everyMs !== undefined) {
+    const problem = periodProblem(everyMs);
+    if (problem) issue('every', problem);
+    const offsetMs = o.offset === undefined ? undefined : tryParseDuration(o.offset);
+    if (!problem && offsetMs !== undefined) {
+      const offsetIssue = offsetProblem(offsetMs, everyMs);
+      if (offsetIssue) issue('offset', offsetIssue);
+    }
+    if (o.timezone !== undefined) issue('timezone', 'applies to `cron` schedules only');
+  }
+  if (o.timezone !== undefined) {
+    const problem = timezoneProblem(o.timezone);
+    if (problem) issue('timezone', problem);
+  }
+  if (o.cron !== undefined) {
+    const problem = cronProblem(o.cron, o.timezone);
+    if (problem) issue('cron', problem);
+    if (o.offset !== undefined) issue('offset', 'applies to `every` schedules only');
+  }
+}
 
 export const daemonOverrideSchema = z.strictObject({
   enabled: z.boolean().optional().describe('false: do not start this daemon.'),
   fatal: z.boolean().optional().describe('Override the daemon\'s fatalOnStartupFailure.'),
-  startTimeout: duration.optional(),
-  stopTimeout: duration.optional(),
+  startTimeout: timerDuration(true).optional(),
+  stopTimeout: timerDuration(true).optional(),
   tasks: z.record(z.string(), taskOverrideSchema).optional(),
 });
 
-const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const logLevel = z.enum(LOG_LEVELS);
 
 export const configSchema = z.strictObject({
   home: z.string().min(1).optional().describe('KORA_HOME: where the store, status and user plugins live. Relative to this file. Default ~/.kora.'),
@@ -50,16 +110,25 @@ export const configSchema = z.strictObject({
   daemons: z.record(z.string(), daemonOverrideSchema).default({}),
   store: z
     .strictObject({
-      url: z.string().min(1).optional().describe('Default: SQLite at $KORA_HOME/kora.db. postgres://… for several machines.'),
+      url: z
+        .string()
+        .superRefine((url, ctx) => {
+          const problem = storeUrlProblem(url);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        // `url: ""` (a template with the value left out) means the default, like an unset KORA_STORE_URL.
+        .transform((url) => url.trim() || undefined)
+        .optional()
+        .describe('Default: SQLite at $KORA_HOME/kora.db. postgres://… for several machines. "" means the default.'),
       ledger: z
         .strictObject({
           maxRowsPerTask: z.number().int().positive().default(1000),
-          maxAge: duration.default('30d'),
+          maxAge: positiveDuration.default('30d'),
         })
         .default({ maxRowsPerTask: 1000, maxAge: '30d' }),
       audit: z
         .strictObject({
-          maxAge: duration.default('90d').describe('Audit entries older than this are deleted (checked at boot and hourly).'),
+          maxAge: positiveDuration.default('90d').describe('Audit entries older than this are deleted (checked at boot and hourly).'),
         })
         .default({ maxAge: '90d' }),
     })
@@ -70,10 +139,10 @@ export const configSchema = z.strictObject({
       format: z.enum(['json', 'pretty']).optional().describe('Default: pretty in dev, json otherwise.'),
     })
     .default({}),
-  hooks: z.strictObject({ timeout: duration.default('30s') }).default({ timeout: '30s' }),
+  hooks: z.strictObject({ timeout: timerDuration(true).default('30s') }).default({ timeout: '30s' }),
   gateway: z
     .strictObject({
-      drainBudget: duration.default('10s').describe('How long in-flight task runs may take to finish at shutdown before they are aborted.'),
+      drainBudget: timerDuration(false).default('10s').describe('How long in-flight task runs may take to finish at shutdown before they are aborted.'),
     })
     .default({ drainBudget: '10s' }),
   identity: z

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import { locateConfig, resolveHome, type Env } from '../config/locate.js';
 import { resolveDeployEnv } from '../config/deploy-env.js';
+import { readEnvFlag } from '../config/env-flag.js';
 import type { KoraConfig } from '../config/schema.js';
 import { ConfigError, describeError, KoraError } from '../errors.js';
 import { DaemonRegistry } from '../daemons/registry.js';
@@ -140,7 +141,7 @@ export class Gateway {
       throw new ConfigError('KORA_ERR_CONFIG_NOT_FOUND', undefined, [{ path: '', message: 'looked for --config, $KORA_CONFIG, ./kora.yaml and $KORA_HOME/kora.yaml' }], 'No kora.yaml found: pass --config PATH, set KORA_CONFIG, or create ./kora.yaml.');
     }
     const { config, file } = loadConfigFile(location.path);
-    const deployEnv = options.inspect ? (env.KORA_DEPLOY_ENV?.trim() || (options.dev || env.KORA_DEV === '1' ? 'dev' : '(unset)')) : resolveDeployEnv({ env, devFlag: options.dev });
+    const deployEnv = options.inspect ? (env.KORA_DEPLOY_ENV?.trim() || (options.dev || readEnvFlag(env, 'KORA_DEV') ? 'dev' : '(unset)')) : resolveDeployEnv({ env, devFlag: options.dev });
     const home = resolveHome({ env, configPath: file, configHome: config.home });
     const level = (env.KORA_LOG_LEVEL as KoraConfig['log']['level']) ?? config.log.level ?? 'info';
     const logger = options.logger ?? (await createLogger({ level, pretty: (config.log.format ?? (deployEnv === 'dev' ? 'pretty' : 'json')) === 'pretty' }));
@@ -587,6 +588,9 @@ export function exitCodeFor(error: KoraError): number {
     case 'KORA_ERR_CONFIG_NOT_FOUND':
     case 'KORA_ERR_CONFIG_PARSE':
     case 'KORA_ERR_CONFIG_INVALID':
+    case 'KORA_ERR_CONFIG_TOO_LARGE':
+    case 'KORA_ERR_ENV_INVALID':
+    case 'KORA_ERR_DURATION_INVALID':
     case 'KORA_ERR_SCHEDULE_INVALID':
     case 'KORA_ERR_PLUGIN_CRITICAL':
     case 'KORA_ERR_PLUGIN_NOT_FOUND':

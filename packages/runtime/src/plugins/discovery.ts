@@ -2,6 +2,7 @@
 // → project (./.kora/plugins, opt-in). A later source wins an id clash, and the shadowing is logged.
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { readEnvFlag } from '../config/env-flag.js';
 import { PluginError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { hasManifest, readPluginPackage, type PluginPackage } from './manifest.js';
@@ -81,7 +82,7 @@ export function discoverPlugins(options: DiscoveryOptions): Discovery {
 
   for (const dir of childPackageDirs(join(home, 'plugins'))) add(dir, 'user');
 
-  if (env.KORA_ENABLE_PROJECT_PLUGINS === '1' || env.KORA_ENABLE_PROJECT_PLUGINS === 'true') {
+  if (readEnvFlag(env, 'KORA_ENABLE_PROJECT_PLUGINS')) {
     for (const dir of childPackageDirs(join(projectRoot, '.kora', 'plugins'))) add(dir, 'project');
   }
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveStoreUrl } from './url.js';
+import { resolveStoreUrl, storeUrlProblem } from './url.js';
 
 const home = path.resolve('/srv/kora-home');
 
@@ -27,5 +27,15 @@ describe('resolveStoreUrl', () => {
 
   it.each(['postgres://kora:pw@db/kora', 'postgresql://db/kora', 'POSTGRES://db/kora'])('rejects %j as not built yet', (url) => {
     expect(() => resolveStoreUrl(url, home)).toThrow(/PostgreSQL support is not built yet/);
+  });
+
+  it('says what is wrong with a URL without needing a home, hiding its password', () => {
+    expect(storeUrlProblem('mongodb://kora:s3cret@db/kora')).toBe(
+      '"mongodb://kora:[redacted]@db/kora" is not a store URL Kora understands. Accepted forms: no store.url (SQLite at $KORA_HOME/kora.db), "sqlite::memory:", "sqlite:/absolute/path.db", "sqlite:relative/path.db" (relative to $KORA_HOME), "postgres://user:password@host/db" (not built yet)',
+    );
+  });
+
+  it.each([undefined, '', 'sqlite:agent.db', 'sqlite::memory:', 'sqlite:///abs.db', 'postgres://db/kora'])('finds nothing wrong with %j', (url) => {
+    expect(storeUrlProblem(url)).toBeUndefined();
   });
 });

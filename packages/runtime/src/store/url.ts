@@ -1,5 +1,6 @@
 // Turns `store.url` into where the store lives. Pure (no files touched), so the CLI can show
-// the location and a bad URL fails before anything is opened.
+// the location and a bad URL fails before anything is opened: `storeUrlProblem` is the part the
+// config schema and the environment check run, with no home needed.
 import path from 'node:path';
 import { StoreError } from '../errors.js';
 import { redactUrl } from '../log/redact.js';
@@ -11,40 +12,53 @@ export type StoreTarget =
 const DEFAULT_DB_FILE = 'kora.db';
 const MEMORY_URL = 'sqlite::memory:';
 
-const ACCEPTED =
+export const STORE_URL_ACCEPTED =
   'Accepted forms: no store.url (SQLite at $KORA_HOME/kora.db), "sqlite::memory:", "sqlite:/absolute/path.db", ' +
   '"sqlite:relative/path.db" (relative to $KORA_HOME), "postgres://user:password@host/db" (not built yet)';
 
-export function resolveStoreUrl(url: string | undefined, home: string): StoreTarget {
+type ParsedUrl = { kind: 'default' } | { kind: 'memory' } | { kind: 'file'; path: string; relative: boolean } | { kind: 'postgres' } | { kind: 'invalid' };
+
+/** An empty value (`store.url: ""`, `KORA_STORE_URL=` in an env file) means "not set", not "invalid". */
+function parse(url: string | undefined): ParsedUrl {
   const trimmed = url?.trim();
-  // An empty value (`KORA_STORE_URL=` in an env file) means "not set", not "invalid".
-  if (!trimmed) return fileTarget(path.resolve(home, DEFAULT_DB_FILE));
+  if (!trimmed) return { kind: 'default' };
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(trimmed)?.[1]?.toLowerCase();
+  if (scheme === 'postgres' || scheme === 'postgresql') return { kind: 'postgres' };
+  if (scheme !== 'sqlite') return { kind: 'invalid' };
+  const rest = trimmed.slice('sqlite:'.length);
+  if (rest === ':memory:') return { kind: 'memory' };
+  // `sqlite:///abs/path.db` is the URL spelling of an absolute path (empty host); any other
+  // `sqlite://host…` names a host, which SQLite has no use for.
+  if (rest.startsWith('//')) return rest.startsWith('///') ? { kind: 'file', path: rest.slice(2), relative: false } : { kind: 'invalid' };
+  return rest === '' ? { kind: 'invalid' } : { kind: 'file', path: rest, relative: true };
+}
 
-  if (scheme === 'postgres' || scheme === 'postgresql') {
-    const shown = redactUrl(trimmed);
-    throw new StoreError(
-      `PostgreSQL support is not built yet (it comes next): store.url is ${shown}. ` +
-        'For now, leave store.url unset (SQLite at $KORA_HOME/kora.db) or use "sqlite:PATH".',
-      { url: shown },
-    );
-  }
+/** What is wrong with a store URL Kora would not open, or undefined. The message shows the URL with its password redacted. */
+export function storeUrlProblem(url: string | undefined): string | undefined {
+  if (parse(url).kind !== 'invalid') return undefined;
+  return `"${redactUrl(url?.trim() ?? '')}" is not a store URL Kora understands. ${STORE_URL_ACCEPTED}`;
+}
 
-  if (scheme === 'sqlite') {
-    const rest = trimmed.slice('sqlite:'.length);
-    if (rest === ':memory:') return { kind: 'sqlite', file: null, location: MEMORY_URL };
-    // `sqlite:///abs/path.db` is the URL spelling of an absolute path (empty host); any other
-    // `sqlite://host…` names a host, which SQLite has no use for.
-    if (rest.startsWith('//')) {
-      if (rest.startsWith('///')) return fileTarget(path.resolve(rest.slice(2)));
-    } else if (rest !== '') {
-      return fileTarget(path.resolve(home, rest));
+export function resolveStoreUrl(url: string | undefined, home: string): StoreTarget {
+  const parsed = parse(url);
+  switch (parsed.kind) {
+    case 'default':
+      return fileTarget(path.resolve(home, DEFAULT_DB_FILE));
+    case 'memory':
+      return { kind: 'sqlite', file: null, location: MEMORY_URL };
+    case 'file':
+      return fileTarget(parsed.relative ? path.resolve(home, parsed.path) : path.resolve(parsed.path));
+    case 'postgres': {
+      const shown = redactUrl(url?.trim() ?? '');
+      throw new StoreError(
+        `PostgreSQL support is not built yet (it comes next): store.url is ${shown}. ` +
+          'For now, leave store.url unset (SQLite at $KORA_HOME/kora.db) or use "sqlite:PATH".',
+        { url: shown },
+      );
     }
+    case 'invalid':
+      throw new StoreError(`store.url ${storeUrlProblem(url)}.`, { url: redactUrl(url?.trim() ?? '') });
   }
-
-  throw new StoreError(`store.url "${redactUrl(trimmed)}" is not a store URL Kora understands. ${ACCEPTED}.`, {
-    url: redactUrl(trimmed),
-  });
 }
 
 function fileTarget(file: string): StoreTarget {
