@@ -23,7 +23,8 @@ import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { createSystemClock, type Clock } from '../time/clock.js';
 import { parseDuration } from '../time/duration.js';
-import type { GatewayState, GatewayStatus } from './status.js';
+import { ownProcessStartToken } from './process-identity.js';
+import { STATUS_SCHEMA, type GatewayState, type GatewayStatus } from './status.js';
 import { statusFilePath, writeStatusFile } from './status-file.js';
 
 export interface GatewayOptions {
@@ -274,8 +275,12 @@ export class Gateway {
     }
     const id = this.#identity;
     return {
-      schema: 1,
+      schema: STATUS_SCHEMA,
       pid: process.pid,
+      processStartedAt: ownProcessStartToken(),
+      heartbeatAt: null,
+      heartbeatEveryMs: null,
+      exit: null,
       sessionId: this.sessionId,
       state: this.#state,
       problems: [...this.#problems],
@@ -293,7 +298,7 @@ export class Gateway {
         : this.#identityError
           ? { error: this.#identityError.message, code: this.#identityError.code }
           : null,
-      plugins: this.#plugins.filter((p) => p.enabled || p.state === 'invalid').map((p) => ({ id: p.id, version: p.version, source: p.source, state: p.state, error: p.error })),
+      plugins: this.#plugins.filter((p) => p.enabled || p.state === 'invalid').map((p) => ({ id: p.id, version: p.version, source: p.source, state: p.state, enabled: p.enabled, error: p.error })),
       daemons,
     };
   }
