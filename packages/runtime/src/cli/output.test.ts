@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { escapeControl, escaped } from './output.js';
+import { KoraError } from '../errors.js';
+import { createSecretScrubber } from '../log/scrubber.js';
+import { escapeControl, escaped, reportError } from './output.js';
 
 describe('human output escaping', () => {
   it('writes newlines, tabs and carriage returns as escapes, on one line', () => {
@@ -17,5 +19,17 @@ describe('human output escaping', () => {
   it('escapes interpolated values only, not the template', () => {
     const name = 'x\nFAILED kora: forged';
     expect(escaped`line one\n  daemon ${name} ${3}`).toBe('line one\n  daemon x\\nFAILED kora: forged 3');
+  });
+});
+
+describe('reportError', () => {
+  it("scrubs the gateway's secrets, and secret shapes without a scrubber, from a printed error", () => {
+    const lines: string[] = [];
+    const io = { out: (t: string) => lines.push(t), err: (t: string) => lines.push(t) };
+    const err = new KoraError('KORA_ERR_DAEMON_START', 'db refused tok-fatal-9876 at postgres://u:pw-in-url@db/k');
+    expect(reportError(io, err, createSecretScrubber({ env: { X_TOKEN: 'tok-fatal-9876' } }))).toBe(1);
+    reportError(io, err);
+    expect(lines[0]).toBe('kora: KoraError: db refused [redacted] at postgres://u:[redacted]@db/k\n  (KORA_ERR_DAEMON_START)');
+    expect(lines[1]).toContain('postgres://u:[redacted]@db/k');
   });
 });

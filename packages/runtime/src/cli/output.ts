@@ -2,6 +2,7 @@
 import { CommanderError } from 'commander';
 import { KoraError } from '../errors.js';
 import { EXIT, exitCodeFor } from '../gateway/gateway.js';
+import { createSecretScrubber, type SecretScrubber } from '../log/scrubber.js';
 
 export interface Io {
   out: (text: string) => void;
@@ -35,13 +36,17 @@ export function printJson(io: Io, value: unknown): void {
   io.out(JSON.stringify(value, null, 2));
 }
 
-/** Print an error the way an operator can act on it, and return the exit code for it. */
-export function reportError(io: Io, err: unknown): number {
+/**
+ * Print an error the way an operator can act on it, and return the exit code for it. A boot
+ * error can quote what a plugin threw: pass the gateway's scrubber so its secrets stay out of
+ * stderr (without one, only secret shapes such as `Bearer …` and URL passwords are scrubbed).
+ */
+export function reportError(io: Io, err: unknown, scrubber: SecretScrubber = createSecretScrubber()): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.config;
   if (err instanceof KoraError) {
-    io.err(`kora: ${err.name}: ${err.message}\n  (${err.code})`);
+    io.err(scrubber.scrub(`kora: ${err.name}: ${err.message}\n  (${err.code})`));
     return exitCodeFor(err);
   }
-  io.err(`kora: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  io.err(scrubber.scrub(`kora: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
   return EXIT.fatal;
 }

@@ -152,3 +152,15 @@ describe('kora status', () => {
     expect(r.err).toMatch(/^kora: Cannot tell which home to read: .*kora\.yaml is not valid \(.*\), and its home: cannot be read from it\. Fix the file .* or set KORA_HOME/);
   });
 });
+
+describe('kora status and secrets', () => {
+  it('scrubs secrets its own environment knows from a status file that still holds them', () => {
+    const p = project();
+    p.write(sampleStatus({ problems: ['daemon x failed: auth with tok-old-file-123 refused'] }));
+    const env = { KORA_HOME: p.home, KORA_TEST_TOKEN: 'tok-old-file-123' };
+    const text = run({ cwd: p.dir, env });
+    const json = run({ cwd: p.dir, env, json: true });
+    expect(text.out).toContain('daemon x failed: auth with [redacted] refused');
+    expect(json.out).not.toContain('tok-old-file-123');
+  });
+});

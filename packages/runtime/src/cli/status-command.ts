@@ -8,6 +8,7 @@ import { ConfigError, describeError } from '../errors.js';
 import { EXIT } from '../gateway/gateway.js';
 import { readStatusFile, statusFilePath, type StatusProbe, type StatusReading } from '../gateway/status-file.js';
 import type { StoredStatus } from '../gateway/status-schema.js';
+import { createSecretScrubber } from '../log/scrubber.js';
 import { formatDuration } from '../time/duration.js';
 import { escaped, printJson, type Io } from './output.js';
 import { daemonStateLabel, identityLine } from './summary.js';
@@ -76,11 +77,13 @@ export function runStatus(options: StatusCommandOptions, io: Io): number {
   const now = options.now ?? Date.now();
   const reading = readStatusFile(statusFilePath(home), { ...options.probe, now });
   const code = exitCodeOf(reading);
+  // The gateway scrubbed the file; a file from before it did, or a secret this shell knows and it did not, is caught here.
+  const scrubber = createSecretScrubber({ env: options.env });
   if (options.json) {
-    printJson(io, jsonOf(reading, now));
+    printJson(io, scrubber.scrubDeep(jsonOf(reading, now)));
     return code;
   }
-  io.out(describeReading(reading, home, now));
+  io.out(scrubber.scrub(describeReading(reading, home, now)));
   return code;
 }
 
