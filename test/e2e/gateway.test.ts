@@ -76,7 +76,7 @@ describe('kora daemon (end to end)', () => {
     expect(json.status.state).toBe('degraded');
     expect(json.status.pid).toBe(gw.child.pid);
     expect(json.status.identity.agentName).toBe('Kora');
-    expect(Object.fromEntries(json.status.daemons.map((d) => [d.name, d.state]))).toEqual({ a: 'running', b: 'running', c: 'failed', d: 'running' });
+    expect(Object.fromEntries(json.status.daemons.map((d) => [d.name, d.state]))).toEqual({ store_maintenance: 'running', a: 'running', b: 'running', c: 'failed', d: 'running' });
     expect(json.status.daemons.find((d) => d.name === 'a')?.tasks[0]?.name).toBe('a.tick');
     const text = runKora(['status'], p);
     expect(text.stdout).toMatch(/Gateway DEGRADED/);
@@ -141,7 +141,7 @@ describe('kora daemon (end to end)', () => {
     const p = project([{ name: 'a' }, { name: 'b' }]);
     const r = runKora(['daemon', '--only', 'nope'], p, { KORA_DEPLOY_ENV: 'e2e' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/Unknown daemon name: nope\. Known daemons: a, b/);
+    expect(r.stderr).toMatch(/Unknown daemon name: nope\. Known daemons: store_maintenance, a, b/);
   });
 
   it('starts only the daemons named by --only, and skips those named by --skip', async () => {

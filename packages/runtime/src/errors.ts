@@ -39,6 +39,7 @@ export type KoraErrorCode =
   | 'KORA_ERR_PLUGIN_IMPORT_TIMEOUT'
   | 'KORA_ERR_GATEWAY_FAULT'
   | 'KORA_ERR_HOME_LOCKED'
+  | 'KORA_ERR_STATUS_WRITE'
   | 'KORA_ERR_USAGE';
 
 export class KoraError extends Error {
@@ -223,6 +224,16 @@ export class TimeoutError extends KoraError {
 export class StoreError extends KoraError {
   constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
     super('KORA_ERR_STORE', message, details, options);
+  }
+}
+
+/** `run/status.json` could not be written (disk full, home deleted, permissions): the status is frozen until a write succeeds. */
+export class StatusFileError extends KoraError {
+  readonly path: string;
+
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super('KORA_ERR_STATUS_WRITE', message, { path }, options);
+    this.path = path;
   }
 }
 

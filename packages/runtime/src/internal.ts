@@ -6,3 +6,4 @@ export { resolveTask } from './schedule/resolve.js';
 export { openStore } from './store/index.js';
 export { createSystemClock } from './time/clock.js';
 export { createLogger, createSilentLogger } from './log/logger.js';
+export { createSecretScrubber } from './log/scrubber.js';

@@ -58,7 +58,7 @@ export async function runDaemon(options: DaemonCommandOptions, io: Io): Promise<
     try {
       const result = await gw.start();
       if (!result.ok) {
-        reportError(io, result.error);
+        reportError(io, result.error, gw.scrubber);
         return result.exitCode;
       }
       // A signal during boot stops the gateway before it ever ran: no summary, still a clean stop.

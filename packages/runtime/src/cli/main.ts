@@ -43,7 +43,7 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
 
   program
     .command('status')
-    .description('show the running gateway (reads $KORA_HOME/run/status.json); exit 3 when none runs')
+    .description('show the running gateway (reads $KORA_HOME/run/status.json); exit 3 when none runs, 4 when it does not respond, 5 when the file is unreadable')
     .addOption(configOption())
     .option('--json', 'machine-readable output')
     .action((o: { config?: string; json?: boolean }) => {

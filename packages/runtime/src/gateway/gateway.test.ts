@@ -182,7 +182,8 @@ describe('Gateway', () => {
     writeFileSync(s.config, 'plugins:\n  enabled: [burst]\nidentity:\n  systemPromptPath: prompt.md\n');
     writeFileSync(join(s.dir, 'prompt.md'), 'You are Burst.\n');
     const home = join(s.dir, 'home');
-    const { gw, clock } = await gateway(s, home, new ManualClock(Date.UTC(2026, 10, 23, 10, 0, 5)));
+    // Started at :07, so the first heartbeat (every 5 s) falls at :12, clear of the runs at :10.
+    const { gw, clock } = await gateway(s, home, new ManualClock(Date.UTC(2026, 10, 23, 10, 0, 7)));
     await gw.start();
     const runs = () => readStatus(home).daemons.find((d) => d.name === 'burst')?.tasks.reduce((n, t) => n + t.runs, 0);
     await clock.advanceTo(Date.UTC(2026, 10, 23, 10, 0, 10));

@@ -5,9 +5,9 @@ import { dirname } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import { locateConfig, resolveHome, type Env } from '../config/locate.js';
 import { resolveDeployEnv } from '../config/deploy-env.js';
-import { readEnvFlag } from '../config/env-flag.js';
+import { readKoraEnv, type KoraEnv } from '../config/env.js';
 import type { KoraConfig } from '../config/schema.js';
-import { ConfigError, describeError, KoraError } from '../errors.js';
+import { ConfigError, describeError, KoraError, type ConfigSource } from '../errors.js';
 import { DaemonRegistry } from '../daemons/registry.js';
 import { Supervisor, type SupervisedDaemon } from '../daemons/supervisor.js';
 import type { DaemonSpec } from '../daemons/types.js';
@@ -16,6 +16,7 @@ import { identityFiles } from '../identity/env.js';
 import { resolveIdentity } from '../identity/resolve.js';
 import type { ResolvedIdentity } from '../identity/types.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { createSecretScrubber, type SecretScrubber } from '../log/scrubber.js';
 import { Attribution, describeOwner, type CodeOwner } from '../plugins/attribution.js';
 import { ContributionRegistry } from '../plugins/contributions.js';
 import { discoverPlugins } from '../plugins/discovery.js';
@@ -32,9 +33,11 @@ import { createSystemClock, type Clock } from '../time/clock.js';
 import { parseDuration } from '../time/duration.js';
 import { acquireHomeLock } from './home-lock.js';
 import { planBoot } from './plan.js';
+import { scrubbedStore } from './scrubbed-store.js';
 import { rollUpStatus } from './status-rollup.js';
-import type { GatewayState, GatewayStatus } from './status.js';
-import { statusFilePath, writeStatusFile } from './status-file.js';
+import type { ExitRecord, GatewayState, GatewayStatus } from './status.js';
+import { statusFilePath } from './status-file.js';
+import { StatusWriter } from './status-writer.js';
 
 export interface GatewayOptions {
   cwd?: string;
@@ -68,8 +71,6 @@ type BootOutcome = { kind: 'booted' } | { kind: 'interrupted' } | { kind: 'faile
 export const RUNTIME_PLUGIN_ID = 'runtime';
 export const RETENTION_DAEMON = 'store_maintenance';
 export const RETENTION_TASK = 'store.retention';
-/** Task runs rewrite the status file at most this often (state changes always at once). */
-const STATUS_TASK_INTERVAL_MS = 1000;
 
 /** Exit codes (DESIGN §5). */
 export const EXIT = { ok: 0, fatal: 1, config: 2, forced: 130 } as const;
@@ -81,6 +82,12 @@ export class Gateway {
   readonly home: string;
   readonly deployEnv: string;
   readonly env: Env;
+  /** The environment, checked: what the gateway reads instead of `env` directly. */
+  readonly koraEnv: KoraEnv;
+  /** Scrubs every secret of the environment and config from what the gateway writes or shows. */
+  readonly scrubber: SecretScrubber;
+  /** Lines of kora.yaml, for config errors raised after loading. */
+  readonly configSource: ConfigSource | undefined;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly hooks: HookBus;
@@ -105,19 +112,23 @@ export class Gateway {
   #skipped = new Map<string, { plugin: string; reason: string }>();
   #failedPlugins = new Map<string, string>();
   #releaseLock: (() => void) | undefined;
+  /** Why the gateway is degraded, for good (a failed plugin or daemon). */
   #problems: string[] = [];
+  /** Why it is degraded for now (the store or status file cannot be written), by source; they clear. */
+  #conditions = new Map<string, string>();
   #shutdownReason: string | null = null;
   #exitCode: number | null = null;
-  #statusPath: string | undefined;
-  #statusQueued = false;
-  #statusTimer: ReturnType<Clock['setTimeout']> | undefined;
-  #lastStatusWrite = -Infinity;
+  #statusWriter: StatusWriter | undefined;
+  #exit: ExitRecord | null = null;
   #stopping: Promise<void> | undefined;
   #markStopped: () => void = () => {};
   readonly #stopped = new Promise<void>((resolve) => (this.#markStopped = resolve));
   #booting: Promise<BootOutcome> | undefined;
 
-  private constructor(options: GatewayOptions, loaded: { config: KoraConfig; file: string | undefined; home: string; deployEnv: string; logger: Logger; env: Env }) {
+  private constructor(
+    options: GatewayOptions,
+    loaded: { config: KoraConfig; file: string | undefined; source: ConfigSource | undefined; home: string; deployEnv: string; logger: Logger; env: Env; koraEnv: KoraEnv; scrubber: SecretScrubber },
+  ) {
     this.#options = options;
     this.config = loaded.config;
     this.configFile = loaded.file;
@@ -125,11 +136,24 @@ export class Gateway {
     this.deployEnv = loaded.deployEnv;
     this.logger = loaded.logger;
     this.env = loaded.env;
+    this.koraEnv = loaded.koraEnv;
+    this.scrubber = loaded.scrubber;
+    this.configSource = loaded.source;
     this.clock = options.clock ?? createSystemClock();
     this.#startedAt = this.clock.now();
     this.hooks = new HookBus({ logger: this.logger.child({ part: 'hooks' }), clock: this.clock, timeoutMs: parseDuration(this.config.hooks.timeout) });
     this.toolPipeline = new ToolPipeline({ tools: this.tools, hooks: this.hooks, clock: this.clock, logger: this.logger.child({ part: 'tools' }), attribution: this.attribution });
-    if (options.statusFile !== false && !options.inspect) this.#statusPath = statusFilePath(this.home);
+    if (options.statusFile !== false && !options.inspect) {
+      const path = statusFilePath(this.home);
+      this.#statusWriter = new StatusWriter({
+        path,
+        clock: this.clock,
+        status: () => this.status(),
+        scrubber: this.scrubber,
+        onError: (err) => this.#problem('status-file', `cannot write the status file: ${err.message}`),
+        onRecovered: () => this.#resolved('status-file', `the status file ${path} is written again`),
+      });
+    }
   }
 
   /** Read and validate the config and pass the deploy-env gate. Throws ConfigError (exit 2) or DeployEnvError (exit 1). */
@@ -140,12 +164,16 @@ export class Gateway {
     if (!location.path) {
       throw new ConfigError('KORA_ERR_CONFIG_NOT_FOUND', undefined, [{ path: '', message: 'looked for --config, $KORA_CONFIG, ./kora.yaml and $KORA_HOME/kora.yaml' }], 'No kora.yaml found: pass --config PATH, set KORA_CONFIG, or create ./kora.yaml.');
     }
-    const { config, file } = loadConfigFile(location.path);
-    const deployEnv = options.inspect ? (env.KORA_DEPLOY_ENV?.trim() || (options.dev || readEnvFlag(env, 'KORA_DEV') ? 'dev' : '(unset)')) : resolveDeployEnv({ env, devFlag: options.dev });
+    // Every environment input checked first, with one coded error listing all that are wrong.
+    const koraEnv = readKoraEnv(env);
+    const { config, file, source } = loadConfigFile(location.path);
+    const deployEnv = options.inspect ? (koraEnv.deployEnv || (options.dev || koraEnv.dev ? 'dev' : '(unset)')) : resolveDeployEnv({ env, devFlag: options.dev });
     const home = resolveHome({ env, configPath: file, configHome: config.home });
-    const level = (env.KORA_LOG_LEVEL as KoraConfig['log']['level']) ?? config.log.level ?? 'info';
-    const logger = options.logger ?? (await createLogger({ level, pretty: (config.log.format ?? (deployEnv === 'dev' ? 'pretty' : 'json')) === 'pretty' }));
-    return new Gateway(options, { config, file, home, deployEnv, logger, env });
+    // Built before the logger, so no line ever carries a secret of the environment or the config.
+    const scrubber = createSecretScrubber({ env, config });
+    const level = koraEnv.logLevel ?? config.log.level ?? 'info';
+    const logger = options.logger ?? (await createLogger({ level, scrubber, pretty: (config.log.format ?? (deployEnv === 'dev' ? 'pretty' : 'json')) === 'pretty' }));
+    return new Gateway(options, { config, file, source, home, deployEnv, logger, env, koraEnv, scrubber });
   }
 
   get state(): GatewayState {
@@ -190,11 +218,11 @@ export class Gateway {
       this.#lockHome();
     } catch (err) {
       const error = err instanceof KoraError ? err : new KoraError('KORA_ERR_GATEWAY_FAULT', describeError(err));
-      this.#statusPath = undefined;
+      this.#statusWriter = undefined;
       this.#state = 'stopped';
       return { ok: false, exitCode: EXIT.fatal, error };
     }
-    this.#writeStatus();
+    this.#statusWriter?.start();
     this.#booting = this.#boot();
     const outcome = await this.#booting;
     this.#booting = undefined;
@@ -207,9 +235,9 @@ export class Gateway {
       await this.#stopping;
       return { ok: true, state: 'stopped' };
     }
-    this.#state = this.#problems.length > 0 ? 'degraded' : 'running';
-    this.#writeStatus();
-    if (this.#state === 'degraded') this.logger.warn({ problems: this.#problems }, `gateway DEGRADED: ${this.#problems.join('; ')}`);
+    this.#state = this.#allProblems().length > 0 ? 'degraded' : 'running';
+    this.#statusWriter?.changed();
+    if (this.#state === 'degraded') this.logger.warn({ problems: this.#allProblems() }, `gateway DEGRADED: ${this.#allProblems().join('; ')}`);
     await this.hooks.dispatch('gateway_started', { sessionId: this.sessionId, state: this.#state });
     return { ok: true, state: this.#state };
   }
@@ -244,7 +272,7 @@ export class Gateway {
     this.#stopping ??= (async () => {
       this.#shutdownReason = reason;
       this.#state = 'shutting_down';
-      this.#writeStatus();
+      this.#statusWriter?.changed();
       this.#supervisor?.halt();
       if (this.#booting) await this.#booting;
       await this.#stop(reason);
@@ -255,10 +283,8 @@ export class Gateway {
   async #stop(reason: string): Promise<void> {
     this.#shutdownReason = reason;
     this.#state = 'shutting_down';
-    this.#writeStatus();
+    this.#statusWriter?.changed();
     this.logger.info({ reason }, `gateway shutting down: ${reason}`);
-    if (this.#statusTimer) this.clock.clearTimeout(this.#statusTimer);
-    this.#statusTimer = undefined;
     const drainMs = parseDuration(this.config.gateway.drainBudget);
     try {
       await this.#scheduler?.stop(drainMs);
@@ -273,7 +299,8 @@ export class Gateway {
     }
     this.#exitCode ??= EXIT.ok;
     this.#state = 'stopped';
-    this.#writeStatusNow();
+    this.#exit ??= { code: this.#exitCode, reason, at: new Date(this.clock.now()).toISOString() };
+    this.#statusWriter?.writeFinal();
     this.#releaseLock?.();
     this.logger.info({ exitCode: this.#exitCode }, `gateway stopped (exit ${this.#exitCode})`);
     this.#markStopped();
@@ -331,13 +358,35 @@ export class Gateway {
     this.#refreshState();
   }
 
+  /** A condition that degrades the gateway until `#resolved(key)`: loud when it starts, logged when it clears. */
+  #problem(key: string, message: string): void {
+    if (this.#conditions.get(key) === message) return;
+    this.#conditions.set(key, message);
+    this.logger.error({ condition: key }, message);
+    this.#refreshState();
+  }
+
+  #resolved(key: string, message: string): void {
+    if (!this.#conditions.delete(key)) return;
+    this.logger.info({ condition: key }, message);
+    this.#refreshState();
+  }
+
+  #allProblems(): string[] {
+    return [...this.#problems, ...this.#conditions.values()];
+  }
+
   /** running ⇄ degraded from the problems recorded; never leaves booting or a stop. */
   #refreshState(): void {
-    if (this.#state === 'running' && this.#problems.length > 0) {
+    const problems = this.#allProblems();
+    if (this.#state === 'running' && problems.length > 0) {
       this.#state = 'degraded';
-      this.logger.warn({ problems: this.#problems }, `gateway DEGRADED: ${this.#problems.join('; ')}`);
+      this.logger.warn({ problems }, `gateway DEGRADED: ${problems.join('; ')}`);
+    } else if (this.#state === 'degraded' && problems.length === 0) {
+      this.#state = 'running';
+      this.logger.info('gateway running again: no problem left');
     }
-    this.#writeStatus();
+    this.#statusWriter?.changed();
   }
 
   /**
@@ -369,7 +418,8 @@ export class Gateway {
     this.#exitCode = code;
     this.#shutdownReason = this.#shutdownReason ? `${this.#shutdownReason}; then ${reason}` : reason;
     this.#state = 'stopped';
-    this.#writeStatusNow();
+    this.#exit = { code, reason, at: new Date(this.clock.now()).toISOString(), forced: true };
+    this.#statusWriter?.writeFinal();
     this.#releaseLock?.();
   }
 
@@ -384,13 +434,18 @@ export class Gateway {
     };
   }
 
+  /** The status, secrets scrubbed: what the status file, `kora status`, the admin API and MCP show. */
   status(): GatewayStatus {
+    return this.scrubber.scrubDeep(this.#rollUp());
+  }
+
+  #rollUp(): GatewayStatus {
     return rollUpStatus({
       now: this.clock.now(),
       startedAt: this.#startedAt,
       sessionId: this.sessionId,
       state: this.#state,
-      problems: this.#problems,
+      problems: this.#allProblems(),
       deployEnv: this.deployEnv,
       shutdownReason: this.#shutdownReason,
       exitCode: this.#exitCode,
@@ -403,6 +458,8 @@ export class Gateway {
       daemons: this.#supervisor?.status() ?? [],
       skipped: this.#skipped,
       tasks: this.#scheduler?.status() ?? [],
+      heartbeat: this.#statusWriter ? this.#statusWriter.heartbeat : null,
+      exit: this.#exit,
     });
   }
 
@@ -414,8 +471,8 @@ export class Gateway {
   }
 
   async #openStore(): Promise<void> {
-    const url = this.#options.inspect ? 'sqlite::memory:' : this.env.KORA_STORE_URL || this.config.store.url;
-    this.#store = await openStore({ url, home: this.home, logger: this.logger.child({ part: 'store' }), clock: this.clock });
+    const url = this.#options.inspect ? 'sqlite::memory:' : this.koraEnv.storeUrl || this.config.store.url;
+    this.#store = scrubbedStore(await openStore({ url, home: this.home, logger: this.logger.child({ part: 'store' }), clock: this.clock }), this.scrubber);
     const stale = await this.#store.ledger.interruptStale({ not: this.sessionId });
     if (stale > 0) this.logger.warn({ runs: stale }, `${stale} task run(s) left running by an earlier gateway were marked interrupted`);
   }
@@ -518,7 +575,7 @@ export class Gateway {
       clock: this.clock,
       attribution: this.attribution,
       contributions: this.contributions,
-      onChange: () => this.#writeStatus(),
+      onChange: () => this.#statusWriter?.changed(),
       onFailure: (daemon, error) => {
         // A fatal daemon failing at boot ends the boot (exit 1); failing later it is fenced like any other.
         if (!daemon.fatal || this.#state !== 'booting') this.#problems.push(`daemon ${daemon.name} failed: ${error.message}`);
@@ -534,49 +591,11 @@ export class Gateway {
       ledger: this.store.ledger,
       logger: this.logger.child({ part: 'scheduler' }),
       owner: this.sessionId,
-      onChange: () => this.#taskChanged(),
+      onChange: () => this.#statusWriter?.taskChanged(),
     });
     for (const name of this.#supervisor?.running() ?? []) {
       const tasks = this.#tasks.get(name) ?? [];
       if (tasks.length > 0) await this.#scheduler.add(name, tasks);
-    }
-  }
-
-  /**
-   * A task run, skip or miss was recorded. The first after a quiet second is written at once;
-   * a burst after it (hundreds of runs a second) is written once, a second after the last
-   * write: the file stays at most a second behind, and writing it does not cost a core.
-   */
-  #taskChanged(): void {
-    if (!this.#statusPath || this.#statusTimer) return;
-    const wait = this.#lastStatusWrite + STATUS_TASK_INTERVAL_MS - this.clock.now();
-    if (wait <= 0) {
-      this.#writeStatus();
-      return;
-    }
-    this.#statusTimer = this.clock.setTimeout(() => {
-      this.#statusTimer = undefined;
-      this.#writeStatus();
-    }, wait);
-  }
-
-  /** Coalesce bursts of changes (several daemons changing state in one turn) into one write. */
-  #writeStatus(): void {
-    if (!this.#statusPath || this.#statusQueued) return;
-    this.#statusQueued = true;
-    setImmediate(() => {
-      this.#statusQueued = false;
-      if (this.#state !== 'stopped') this.#writeStatusNow();
-    });
-  }
-
-  #writeStatusNow(): void {
-    if (!this.#statusPath) return;
-    this.#lastStatusWrite = this.clock.now();
-    try {
-      writeStatusFile(this.#statusPath, this.status());
-    } catch (err) {
-      this.logger.error({ err, path: this.#statusPath }, 'cannot write the status file');
     }
   }
 }

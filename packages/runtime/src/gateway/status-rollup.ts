@@ -4,7 +4,8 @@ import type { KoraError } from '../errors.js';
 import type { ResolvedIdentity } from '../identity/types.js';
 import type { PluginRecord } from '../plugins/loader.js';
 import type { TaskStatus } from '../schedule/scheduler.js';
-import type { GatewayState, GatewayStatus } from './status.js';
+import { ownProcessStartToken } from './process-identity.js';
+import { STATUS_SCHEMA, type ExitRecord, type GatewayState, type GatewayStatus } from './status.js';
 
 export interface StatusParts {
   now: number;
@@ -25,6 +26,8 @@ export interface StatusParts {
   /** Daemons that were planned out (disabled, --only/--skip, failed plugin), with the reason. */
   skipped: ReadonlyMap<string, { plugin: string; reason: string }>;
   tasks: readonly TaskStatus[];
+  heartbeat: { at: string | null; everyMs: number } | null;
+  exit: ExitRecord | null;
 }
 
 export function rollUpStatus(p: StatusParts): GatewayStatus {
@@ -47,8 +50,12 @@ export function rollUpStatus(p: StatusParts): GatewayStatus {
   }
   const id = p.identity;
   return {
-    schema: 1,
+    schema: STATUS_SCHEMA,
     pid: process.pid,
+    processStartedAt: ownProcessStartToken(),
+    heartbeatAt: p.heartbeat?.at ?? null,
+    heartbeatEveryMs: p.heartbeat?.everyMs ?? null,
+    exit: p.exit,
     sessionId: p.sessionId,
     state: p.state,
     problems: [...p.problems],
@@ -66,8 +73,8 @@ export function rollUpStatus(p: StatusParts): GatewayStatus {
       : p.identityError
         ? { error: p.identityError.message, code: p.identityError.code }
         : null,
-    // Only what this gateway was asked to load: a plugin that is not enabled is not a failure.
-    plugins: p.plugins.filter((r) => r.enabled).map((r) => ({ id: r.id, version: r.version, source: r.source, state: r.state, error: r.error })),
+    // What this gateway was asked to load, and invalid manifests found (flagged `enabled` or not).
+    plugins: p.plugins.filter((r) => r.enabled || r.state === 'invalid').map((r) => ({ id: r.id, version: r.version, source: r.source, state: r.state, enabled: r.enabled, error: r.error })),
     daemons,
   };
 }

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './logger.js';
 import { redactSecrets, redactUrl } from './redact.js';
+import { createSecretScrubber } from './scrubber.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -31,6 +32,65 @@ describe('logger', () => {
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('"abc"');
     expect(lines[0]).toMatchObject({ request: { headers: { Authorization: '[redacted]' }, body: { apiKey: '[redacted]', user: 'ann' } }, smtp: { password: '[redacted]', host: 'mail' } });
+  });
+
+  const env = { KORA_TEST_TOKEN: 'tok-4f9a1c77e2', DATABASE_URL: 'postgres://kora:pw-5566aa@db/kora', ANTHROPIC_API_KEY: 'sk-ant-api03-zzzzzzzz', HOME: '/home/ann' };
+  const planted = ['tok-4f9a1c77e2', 'pw-5566aa', 'sk-ant-api03-zzzzzzzz'];
+
+  it('scrubs known secret values from the message, interpolated arguments and fields under ordinary keys', async () => {
+    const { lines, destination } = capture();
+    const log = await createLogger({ destination, scrubber: createSecretScrubber({ env }) });
+    log.info({ note: 'token is tok-4f9a1c77e2', list: ['pw-5566aa'] }, 'calling with %s and sk-ant-api03-zzzzzzzz', 'tok-4f9a1c77e2');
+    const text = JSON.stringify(lines);
+    for (const secret of planted) expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({ msg: 'calling with [redacted] and [redacted]', note: 'token is [redacted]', list: ['[redacted]'] });
+  });
+
+  it('scrubs an environment logged whole', async () => {
+    const { lines, destination } = capture();
+    const log = await createLogger({ destination, scrubber: createSecretScrubber({ env }) });
+    log.info({ env }, 'my env');
+    const text = JSON.stringify(lines);
+    for (const secret of planted) expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({ env: { HOME: '/home/ann', DATABASE_URL: 'postgres://kora:[redacted]@db/kora' } });
+  });
+
+  it('scrubs error messages, stacks, causes and own properties, keeping type and code', async () => {
+    const { lines, destination } = capture();
+    const log = await createLogger({ destination, scrubber: createSecretScrubber({ env }) });
+    const err = Object.assign(new TypeError('rejected tok-4f9a1c77e2', { cause: new Error('db said pw-5566aa') }), { code: 'E_X', url: 'postgres://kora:pw-5566aa@db/kora' });
+    log.error({ err }, 'failed');
+    log.error(err);
+    const text = JSON.stringify(lines);
+    for (const secret of planted) expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({ err: { type: 'TypeError', message: 'rejected [redacted]', code: 'E_X', cause: { message: 'db said [redacted]' } } });
+    expect((lines[0]?.err as { stack: string }).stack).toMatch(/^TypeError: rejected \[redacted\]\n +at /);
+    expect(lines[1]).toMatchObject({ msg: 'rejected [redacted]', err: { type: 'TypeError' } });
+  });
+
+  it('scrubs a thrown value that is not an Error', async () => {
+    const { lines, destination } = capture();
+    const log = await createLogger({ destination, scrubber: createSecretScrubber({ env }) });
+    log.error({ err: { reason: 'bad tok-4f9a1c77e2', apiKey: 'k' } }, 'odd throw');
+    log.error({ err: 'plain string sk-ant-api03-zzzzzzzz' }, 'string throw');
+    const text = JSON.stringify(lines);
+    for (const secret of planted) expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({ err: { reason: 'bad [redacted]', apiKey: '[redacted]' } });
+    expect(lines[1]).toMatchObject({ err: 'plain string [redacted]' });
+  });
+
+  it('scrubs child bindings', async () => {
+    const { lines, destination } = capture();
+    const log = await createLogger({ destination, scrubber: createSecretScrubber({ env }) });
+    log.child({ plugin: 'p', dsn: 'x' }).child({ label: 'tok-4f9a1c77e2' }).info('hi');
+    expect(lines[0]).toMatchObject({ plugin: 'p', dsn: '[redacted]', label: '[redacted]' });
+  });
+
+  it('scrubs Bearer tokens and URL passwords even without a scrubber that knows values', async () => {
+    const { lines, destination } = capture();
+    const log = await createLogger({ destination });
+    log.warn({ header: 'Bearer abcdefgh12345678' }, 'GET https://u:hidden-pw@api/x');
+    expect(lines[0]).toMatchObject({ header: 'Bearer [redacted]', msg: 'GET https://u:[redacted]@api/x' });
   });
 
   it('honours the level', async () => {

@@ -10,7 +10,7 @@ import { Supervisor, type DaemonStatus } from '../daemons/supervisor.js';
 import type { InboxItem, TaskRunContext } from '../daemons/types.js';
 import { KoraError, UsageError } from '../errors.js';
 import { planBoot, type Plan } from '../gateway/plan.js';
-import type { GatewayStatus } from '../gateway/status.js';
+import { STATUS_SCHEMA, type GatewayStatus } from '../gateway/status.js';
 import type { DispatchResult, HookName, HookPayload } from '../hooks/catalog.js';
 import { HookBus } from '../hooks/hook-bus.js';
 import { resolveIdentity, type IdentityFiles } from '../identity/resolve.js';
@@ -222,8 +222,12 @@ function capturingLogger(into: LogLine[]): Logger {
 function harnessStatus(sessionId: string, home: string, clock: Clock, daemons: DaemonStatus[]): GatewayStatus {
   const now = new Date(clock.now()).toISOString();
   return {
-    schema: 1,
+    schema: STATUS_SCHEMA,
     pid: process.pid,
+    processStartedAt: null,
+    heartbeatAt: null,
+    heartbeatEveryMs: null,
+    exit: null,
     sessionId,
     state: daemons.some((d) => d.state === 'failed') ? 'degraded' : 'running',
     problems: daemons.filter((d) => d.state === 'failed').map((d) => `daemon ${d.name} failed: ${d.error ?? ''}`),
