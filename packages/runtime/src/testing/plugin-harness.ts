@@ -16,6 +16,7 @@ import { HookBus } from '../hooks/hook-bus.js';
 import { resolveIdentity, type IdentityFiles } from '../identity/resolve.js';
 import type { ResolvedIdentity } from '../identity/types.js';
 import { pino } from 'pino';
+import type { ZodType } from 'zod';
 import type { Logger } from '../log/logger.js';
 import { Attribution } from '../plugins/attribution.js';
 import { createPluginScope, type Registrations } from '../plugins/context.js';
@@ -46,6 +47,13 @@ export interface PluginHarnessOptions {
   hookTimeoutMs?: number;
   /** The plugin package folder (`ctx.paths.root`), where it reads its package data. Default: the home. */
   root?: string;
+}
+
+/** Any plugin definition, whatever its config type (a PluginDefinition<C> is invariant in C). */
+export interface HarnessedPlugin {
+  readonly id: string;
+  readonly configSchema?: ZodType<unknown>;
+  register(context: never): void | Promise<void>;
 }
 
 export interface LogLine {
@@ -86,7 +94,7 @@ export interface PluginHarness {
  * Register `plugins` (one or several, in load order) the way the gateway does. Rejects with the
  * plugin's coded error when its config is invalid or its `register` throws.
  */
-export async function createPluginHarness(plugins: PluginDefinition<never> | readonly PluginDefinition<never>[], options: PluginHarnessOptions = {}): Promise<PluginHarness> {
+export async function createPluginHarness(plugins: HarnessedPlugin | readonly HarnessedPlugin[], options: PluginHarnessOptions = {}): Promise<PluginHarness> {
   const list = (Array.isArray(plugins) ? plugins : [plugins]) as readonly PluginDefinition<unknown>[];
   const clock = options.clock ?? new ManualClock();
   const logs: LogLine[] = [];
