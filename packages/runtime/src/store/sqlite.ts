@@ -51,6 +51,8 @@ export interface SqliteStoreDeps {
   busyRetryMs?: number;
   leaseMs?: number;
   auditTailGraceMs?: number;
+  /** Default true: one gateway per home (DESIGN §6a). False: interrupt only expired or listed owners' runs, as a shared database must. */
+  exclusive?: boolean;
 }
 
 export function openSqliteStore(target: StoreTarget, deps: SqliteStoreDeps): Promise<Store> {
@@ -100,7 +102,7 @@ async function open(target: StoreTarget, deps: SqliteStoreDeps): Promise<Store> 
       migrationDialect: sqliteMigrationDialect,
       claimDialect: { skipLocked: false },
       // One gateway per home, and the default database lives in the home (DESIGN §6a).
-      exclusive: true,
+      exclusive: deps.exclusive ?? true,
       leaseMs: deps.leaseMs,
       auditTailGraceMs: deps.auditTailGraceMs,
       checkFile: () => (target.file === null || opened === undefined ? undefined : checkSameFile(target.file, opened)),
