@@ -17,7 +17,7 @@ interface ItemsTable {
   owner: string | null;
   lease_until: number | null;
   available_at: number;
-  attempts: number;
+  attempts: Generated<number>;
 }
 interface Db {
   items: ItemsTable;
