@@ -67,6 +67,20 @@ describe('run leases', () => {
     expect(row).toMatchObject({ status: 'ok', durationMs: 5 });
     expect(row?.leaseUntil).toBeUndefined();
   });
+  it('makes a last try at a refused outcome when the store closes', async () => {
+    await claim(store, 'closing');
+    const locker = new Database(store.location);
+    locker.exec('begin immediate');
+    const refused = store.ledger.complete('closing', T0, { status: 'failed', finishedAt: T0 + 5, durationMs: 5, error: 'boom' }).catch((err: unknown) => err);
+    await clock.advance(1_000);
+    expect(await refused).toMatchObject({ code: 'KORA_ERR_STORE_BUSY' });
+    locker.exec('commit');
+    locker.close();
+
+    await store.close();
+    store = await openStore({ home, clock });
+    expect((await store.ledger.recent({ task: 'closing' }))[0]).toMatchObject({ status: 'failed', error: 'boom' });
+  });
 });
 
 describe('ledger.interruptStale', () => {

@@ -39,7 +39,7 @@ export class SqlRunLedger implements RunLedger {
   /** Claims this ledger holds: `task\0slot` → owner. A run stays held until its outcome is written. */
   readonly #held = new Map<string, { task: string; slot: number; owner: string }>();
   /** Outcomes the store refused (busy, full…), written again at the next renewal. */
-  readonly #unwritten = new Map<string, { what: string; write: () => Promise<void> }>();
+  readonly #unwritten = new Map<string, { what: string; name: string; op: () => Promise<void> }>();
   #timer: TimerHandle | undefined;
   #stopped = false;
 
@@ -64,9 +64,7 @@ export class SqlRunLedger implements RunLedger {
   }
 
   complete(task: string, slot: number, result: Outcome): Promise<void> {
-    const key = keyOf(task, slot);
-    const write = () => this.#gate.run('ledger.complete', () => this.#complete(task, slot, result));
-    return this.#keep(key, `outcome of ${task} at ${new Date(slot).toISOString()}`, write);
+    return this.#keep(keyOf(task, slot), `outcome of ${task} at ${new Date(slot).toISOString()}`, 'ledger.complete', () => this.#complete(task, slot, result));
   }
 
   async #complete(task: string, slot: number, result: Outcome): Promise<void> {
@@ -98,8 +96,7 @@ export class SqlRunLedger implements RunLedger {
   }
 
   note(run: RunRecord): Promise<void> {
-    const write = () => this.#gate.run('ledger.note', () => this.#note(run));
-    return this.#keep(`${keyOf(run.task, run.slot)}\0note`, `${run.status} row of ${run.task} at ${new Date(run.slot).toISOString()}`, write);
+    return this.#keep(`${keyOf(run.task, run.slot)}\0note`, `${run.status} row of ${run.task} at ${new Date(run.slot).toISOString()}`, 'ledger.note', () => this.#note(run));
   }
 
   async #note(run: RunRecord): Promise<void> {
@@ -153,11 +150,31 @@ export class SqlRunLedger implements RunLedger {
     );
   }
 
-  /** Stop renewing (the store is closing). Claims still held keep their lease until it runs out. */
-  stop(): void {
+  /** Stop renewing: the store is closing. Claims still held keep their lease until it runs out. */
+  halt(): void {
     this.#stopped = true;
     if (this.#timer) this.#options.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /**
+   * The last try at the outcomes the store refused earlier, once the store's gate is closed
+   * and the calls in flight are done, before the connection is released.
+   */
+  async flushBeforeClose(): Promise<void> {
+    for (const [key, entry] of [...this.#unwritten]) {
+      try {
+        await entry.op();
+        this.#unwritten.delete(key);
+      } catch {
+        break; // still refused: the rest would wait as long each
+      }
+    }
+    if (this.#unwritten.size > 0) {
+      const lost = [...this.#unwritten.values()].map((e) => e.what);
+      this.#log.error({ lost }, `ledger: ${lost.length} row(s) could not be written before the store closed`);
+      this.#unwritten.clear();
+    }
   }
 
   /** Rows held, and outcomes waiting to be written again: for tests and status. */
@@ -169,14 +186,14 @@ export class SqlRunLedger implements RunLedger {
    * Write now; if the store refuses, keep the write for the next renewal round instead of
    * dropping it, and still reject so the caller can log it. A later write of the same row replaces it.
    */
-  async #keep(key: string, what: string, write: () => Promise<void>): Promise<void> {
+  async #keep(key: string, what: string, name: string, op: () => Promise<void>): Promise<void> {
     try {
-      await write();
+      await this.#gate.run(name, op);
       this.#unwritten.delete(key);
     } catch (err) {
       if (this.#stopped || !isStoreFault(err)) throw err;
       this.#unwritten.delete(key);
-      this.#unwritten.set(key, { what, write });
+      this.#unwritten.set(key, { what, name, op });
       if (this.#unwritten.size > MAX_UNWRITTEN) {
         const [oldest, entry] = this.#unwritten.entries().next().value as [string, { what: string }];
         this.#unwritten.delete(oldest);
@@ -209,7 +226,7 @@ export class SqlRunLedger implements RunLedger {
     for (const [key, entry] of [...this.#unwritten]) {
       if (this.#stopped) return;
       try {
-        await entry.write();
+        await this.#gate.run(entry.name, entry.op);
         if (this.#unwritten.get(key) === entry) this.#unwritten.delete(key);
         written++;
       } catch {

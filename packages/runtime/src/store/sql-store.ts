@@ -147,8 +147,11 @@ export class SqlStore implements Store {
   }
 
   close(): Promise<void> {
-    this.#runs.stop();
-    return this.#gate.close(this.#options.release);
+    this.#runs.halt();
+    return this.#gate.close(async () => {
+      await this.#runs.flushBeforeClose();
+      await this.#options.release();
+    });
   }
 }
 
