@@ -16,6 +16,7 @@ export type KoraErrorCode =
   | 'KORA_ERR_PLUGIN_CONFIG'
   | 'KORA_ERR_PLUGIN_REGISTER'
   | 'KORA_ERR_PLUGIN_CRITICAL'
+  | 'KORA_ERR_PLUGIN_MIGRATION'
   | 'KORA_ERR_HOOK_TIMEOUT'
   | 'KORA_ERR_IDENTITY_UNRESOLVED'
   | 'KORA_ERR_SERVICE_MISSING'
@@ -40,6 +41,10 @@ export type KoraErrorCode =
   | 'KORA_ERR_GATEWAY_FAULT'
   | 'KORA_ERR_HOME_LOCKED'
   | 'KORA_ERR_STATUS_WRITE'
+  | 'KORA_ERR_STORE_BUSY'
+  | 'KORA_ERR_STORE_FULL'
+  | 'KORA_ERR_STORE_IO'
+  | 'KORA_ERR_STORE_FILE_GONE'
   | 'KORA_ERR_USAGE';
 
 export class KoraError extends Error {
@@ -221,9 +226,14 @@ export class TimeoutError extends KoraError {
   }
 }
 
+export type StoreErrorCode = Extract<KoraErrorCode, 'KORA_ERR_STORE' | `KORA_ERR_STORE_${string}`>;
+
 export class StoreError extends KoraError {
-  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
-    super('KORA_ERR_STORE', message, details, options);
+  declare readonly code: StoreErrorCode;
+
+  /** `options.code` narrows the failure: BUSY (locked past the retry bound), FULL, IO, FILE_GONE; default KORA_ERR_STORE. */
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions & { code?: StoreErrorCode }) {
+    super(options?.code ?? 'KORA_ERR_STORE', message, details, options);
   }
 }
 

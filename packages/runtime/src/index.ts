@@ -9,7 +9,23 @@ export { SOUL_ENV, SYSTEM_PROMPT_ENV } from './identity/env.js';
 export { parseEnvFlag, readEnvFlag } from './config/env-flag.js';
 export type { IdentityProvider, IdentityRequest, IdentitySource, IdentitySpec, ResolvedIdentity } from './identity/types.js';
 export type { ServiceMap, Services } from './services/registry.js';
-export type { AuditEntry, AuditLog, KeyValueStore, RunLedger, RunRecord, RunStatus, Store } from './store/types.js';
+export type {
+  AuditCursor,
+  AuditEntry,
+  AuditGap,
+  AuditLog,
+  AuditTailOptions,
+  KeyValueStore,
+  PluginMigration,
+  PluginMigrations,
+  PluginTables,
+  RunLedger,
+  RunRecord,
+  RunStatus,
+  Store,
+  StoreFault,
+  StoreHealth,
+} from './store/types.js';
 export type { Logger, LogLevel } from './log/logger.js';
 export type { Clock, TimerHandle } from './time/clock.js';
 export type { Duration } from './time/duration.js';

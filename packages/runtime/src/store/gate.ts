@@ -32,6 +32,10 @@ export class StoreGate {
     return call;
   }
 
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Refuse new calls, let the running ones finish, then `release`. The same promise every time. */
   close(release: () => Promise<void>): Promise<void> {
     this.#closing ??= (async () => {
@@ -43,6 +47,10 @@ export class StoreGate {
   }
 
   #wrap(op: string, err: unknown): KoraError {
+    // A fault of the store (busy, full, I/O) already names the database; it gains the operation.
+    if (err instanceof StoreError && err.code !== 'KORA_ERR_STORE') {
+      return new StoreError(`${op}: ${err.message}`, { ...err.details, op }, { cause: err.cause, code: err.code });
+    }
     if (err instanceof KoraError) return err;
     const code = (err as { code?: unknown } | null)?.code;
     return new StoreError(

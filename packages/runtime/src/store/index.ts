@@ -13,8 +13,16 @@ export interface OpenStoreOptions {
   home: string;
   /** Used as given: the caller names the part (`logger.child({ part: 'store' })`). */
   logger?: Logger;
-  /** Stamps key-value `updated_at` and migration rows. */
+  /** Stamps rows (key-value `updated_at`, migrations, leases), times busy retries and audit-tail grace. */
   clock?: Clock;
+  /** SQLite: how long one call may wait inside the driver for a lock (ms; default 50). */
+  busyTimeoutMs?: number;
+  /** How long a statement keeps retrying, asynchronously, a lock held elsewhere before KORA_ERR_STORE_BUSY (ms; default 5000). */
+  busyRetryMs?: number;
+  /** How long a run's claim stays valid unless its gateway renews it (ms; default 60 000). */
+  leaseMs?: number;
+  /** How long an audit tail keeps looking for an id found missing below newer ones (ms; default 60 000). */
+  auditTailGraceMs?: number;
 }
 
 /** Open (creating and migrating if needed) the store. Rejects with a StoreError naming what to fix. */
@@ -23,5 +31,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   // Loaded on first open only: Kysely and the SQLite driver cost boot time that commands
   // which never open a store should not pay.
   const { openSqliteStore } = await import('./sqlite.js');
-  return openSqliteStore(target, { logger: options.logger ?? createSilentLogger(), clock: options.clock ?? createSystemClock() });
+  const { busyTimeoutMs, busyRetryMs, leaseMs, auditTailGraceMs } = options;
+  return openSqliteStore(target, {
+    logger: options.logger ?? createSilentLogger(),
+    clock: options.clock ?? createSystemClock(),
+    busyTimeoutMs,
+    busyRetryMs,
+    leaseMs,
+    auditTailGraceMs,
+  });
 }

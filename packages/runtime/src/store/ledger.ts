@@ -1,73 +1,106 @@
-// The run ledger: one row per (task, slot) the scheduler ran, skipped or missed. `claim` is an
-// insert that loses on conflict, which is what makes a slot run once across gateways sharing
-// a database.
+// The run ledger: one row per (task, slot) the scheduler ran, skipped or missed. A run is a
+// claim (claims.ts): the row is inserted `running`, held by its gateway under a lease that
+// this ledger renews while the run goes on, and released with its outcome. The insert loses
+// on conflict, which is what makes a slot run once across gateways sharing a database.
 import type { Kysely, Selectable } from 'kysely';
-import { StoreError } from '../errors.js';
+import { StoreError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
+import { ClaimTable, type ClaimDialect } from './claims.js';
 import type { StoreGate } from './gate.js';
 import type { RunsTable, StoreSchema } from './schema.js';
 import type { RunLedger, RunRecord } from './types.js';
 
 const DEFAULT_RECENT_LIMIT = 100;
 const INTERRUPTED_ERROR = 'the gateway running it stopped before it finished';
+/** Outcomes kept for a retry when the store could not take them; beyond this the oldest are dropped, loudly. */
+const MAX_UNWRITTEN = 1000;
+
+export interface LedgerOptions {
+  clock: Clock;
+  /** How long a claim stays valid without renewal; renewed every third of it. */
+  leaseMs: number;
+  /**
+   * True when one gateway has the database to itself (SQLite: one gateway per home), so any
+   * other owner's running row was left by an earlier session of it.
+   */
+  exclusive: boolean;
+  claimDialect: ClaimDialect;
+}
+
+type Outcome = Parameters<RunLedger['complete']>[2];
 
 export class SqlRunLedger implements RunLedger {
   readonly #db: Kysely<StoreSchema>;
   readonly #gate: StoreGate;
   readonly #log: Logger;
+  readonly #options: LedgerOptions;
+  readonly #claims: ClaimTable<StoreSchema>;
+  /** Claims this ledger holds: `task\0slot` → owner. A run stays held until its outcome is written. */
+  readonly #held = new Map<string, { task: string; slot: number; owner: string }>();
+  /** Outcomes the store refused (busy, full…), written again at the next renewal. */
+  readonly #unwritten = new Map<string, { what: string; name: string; op: () => Promise<void> }>();
+  #timer: TimerHandle | undefined;
+  #stopped = false;
 
-  constructor(db: Kysely<StoreSchema>, gate: StoreGate, log: Logger) {
+  constructor(db: Kysely<StoreSchema>, gate: StoreGate, log: Logger, options: LedgerOptions) {
     this.#db = db;
     this.#gate = gate;
     this.#log = log;
+    this.#options = options;
+    this.#claims = new ClaimTable(db, options.claimDialect, { table: 'kora_runs', held: 'running', key: ['task', 'slot'] });
   }
 
   claim(run: Parameters<RunLedger['claim']>[0]): Promise<boolean> {
     return this.#gate.run('ledger.claim', async () => {
-      const result = await this.#db
-        .insertInto('kora_runs')
-        .values({
-          task: run.task,
-          slot: run.slot,
-          daemon: run.daemon,
-          status: 'running',
-          started_at: run.startedAt,
-          finished_at: null,
-          duration_ms: null,
-          error: null,
-          owner: run.owner,
-          count: null,
-        })
-        .onConflict((oc) => oc.columns(['task', 'slot']).doNothing())
-        .executeTakeFirst();
-      return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+      const row = { task: run.task, slot: run.slot, daemon: run.daemon, started_at: run.startedAt, finished_at: null, duration_ms: null, error: null, count: null };
+      const won = await this.#claims.claimNew(row, { owner: run.owner, until: this.#options.clock.now() + this.#options.leaseMs });
+      if (won) {
+        this.#held.set(keyOf(run.task, run.slot), { task: run.task, slot: run.slot, owner: run.owner });
+        this.#arm();
+      }
+      return won;
     });
   }
 
-  complete(task: string, slot: number, result: Parameters<RunLedger['complete']>[2]): Promise<void> {
-    return this.#gate.run('ledger.complete', async () => {
-      const { numUpdatedRows } = await this.#db
-        .updateTable('kora_runs')
-        .set({
-          status: result.status,
-          finished_at: result.finishedAt,
-          // A duration measured with performance.now() has a fraction; the column is integral ms.
-          duration_ms: Math.round(result.durationMs),
-          error: result.error,
-        })
-        .where('task', '=', task)
-        .where('slot', '=', slot)
-        .executeTakeFirst();
-      if (numUpdatedRows === 0n) {
-        // Not worth failing the run over, but a scheduler that completes what it never claimed has a bug.
-        this.#log.warn({ task, slot, status: result.status }, 'ledger: completed a run that has no row (never claimed, or pruned)');
-      }
-    });
+  complete(task: string, slot: number, result: Outcome): Promise<void> {
+    return this.#keep(keyOf(task, slot), `outcome of ${task} at ${new Date(slot).toISOString()}`, 'ledger.complete', () => this.#complete(task, slot, result));
+  }
+
+  async #complete(task: string, slot: number, result: Outcome): Promise<void> {
+    const key = keyOf(task, slot);
+    const set = {
+      status: result.status,
+      finished_at: result.finishedAt,
+      // A duration measured with performance.now() has a fraction; the column is integral ms.
+      duration_ms: Math.round(result.durationMs),
+      error: result.error,
+    };
+    const held = this.#held.get(key);
+    if (held) {
+      const released = await this.#claims.release({ task, slot }, held.owner, set);
+      this.#held.delete(key);
+      if (!released) this.#log.warn({ task, slot, status: result.status }, `ledger: the run of ${task} lost its claim before it finished (taken over, or its row pruned); its outcome is not written`);
+      return;
+    }
+    const { numUpdatedRows } = await this.#db
+      .updateTable('kora_runs')
+      .set({ ...set, lease_until: null })
+      .where('task', '=', task)
+      .where('slot', '=', slot)
+      .executeTakeFirst();
+    if (numUpdatedRows === 0n) {
+      // Not worth failing the run over, but a scheduler that completes what it never claimed has a bug.
+      this.#log.warn({ task, slot, status: result.status }, 'ledger: completed a run that has no row (never claimed, or pruned)');
+    }
   }
 
   note(run: RunRecord): Promise<void> {
-    return this.#gate.run('ledger.note', async () => {
-      await this.#db
+    return this.#keep(`${keyOf(run.task, run.slot)}\0note`, `${run.status} row of ${run.task} at ${new Date(run.slot).toISOString()}`, 'ledger.note', () => this.#note(run));
+  }
+
+  async #note(run: RunRecord): Promise<void> {
+    await this.#db
         .insertInto('kora_runs')
         .values({
           task: run.task,
@@ -80,10 +113,10 @@ export class SqlRunLedger implements RunLedger {
           error: run.error,
           owner: run.owner,
           count: run.count ?? null,
+          lease_until: null,
         })
         .onConflict((oc) => oc.columns(['task', 'slot']).doNothing())
         .execute();
-    });
   }
 
   lastSlot(task: string): Promise<number | null> {
@@ -107,16 +140,101 @@ export class SqlRunLedger implements RunLedger {
     });
   }
 
-  interruptStale(owner: { not: string }): Promise<number> {
-    return this.#gate.run('ledger.interruptStale', async () => {
-      const { numUpdatedRows } = await this.#db
-        .updateTable('kora_runs')
-        .set({ status: 'interrupted', error: INTERRUPTED_ERROR })
-        .where('status', '=', 'running')
-        .where((eb) => eb.or([eb('owner', '<>', owner.not), eb('owner', 'is', null)]))
-        .executeTakeFirst();
-      return Number(numUpdatedRows);
-    });
+  interruptStale(owner: { not: string; previous?: readonly string[]; now?: number }): Promise<number> {
+    return this.#gate.run('ledger.interruptStale', () =>
+      this.#claims.expire({
+        now: owner.now ?? this.#options.clock.now(),
+        owners: { alive: owner.not, gone: this.#options.exclusive ? 'all-others' : (owner.previous ?? []) },
+        set: { status: 'interrupted', error: INTERRUPTED_ERROR },
+      }),
+    );
+  }
+
+  /** Stop renewing: the store is closing. Claims still held keep their lease until it runs out. */
+  halt(): void {
+    this.#stopped = true;
+    if (this.#timer) this.#options.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * The last try at the outcomes the store refused earlier, once the store's gate is closed
+   * and the calls in flight are done, before the connection is released.
+   */
+  async flushBeforeClose(): Promise<void> {
+    for (const [key, entry] of [...this.#unwritten]) {
+      try {
+        await entry.op();
+        this.#unwritten.delete(key);
+      } catch {
+        break; // still refused: the rest would wait as long each
+      }
+    }
+    if (this.#unwritten.size > 0) {
+      const lost = [...this.#unwritten.values()].map((e) => e.what);
+      this.#log.error({ lost }, `ledger: ${lost.length} row(s) could not be written before the store closed`);
+      this.#unwritten.clear();
+    }
+  }
+
+  /** Rows held, and outcomes waiting to be written again: for tests and status. */
+  get pending(): { held: number; unwritten: number } {
+    return { held: this.#held.size, unwritten: this.#unwritten.size };
+  }
+
+  /**
+   * Write now; if the store refuses, keep the write for the next renewal round instead of
+   * dropping it, and still reject so the caller can log it. A later write of the same row replaces it.
+   */
+  async #keep(key: string, what: string, name: string, op: () => Promise<void>): Promise<void> {
+    try {
+      await this.#gate.run(name, op);
+      this.#unwritten.delete(key);
+    } catch (err) {
+      if (this.#stopped || !isStoreFault(err)) throw err;
+      this.#unwritten.delete(key);
+      this.#unwritten.set(key, { what, name, op });
+      if (this.#unwritten.size > MAX_UNWRITTEN) {
+        const [oldest, entry] = this.#unwritten.entries().next().value as [string, { what: string }];
+        this.#unwritten.delete(oldest);
+        this.#log.error({ dropped: entry.what }, `ledger: more than ${MAX_UNWRITTEN} rows could not be written; dropped the oldest (${entry.what})`);
+      }
+      this.#arm();
+      throw err;
+    }
+  }
+
+  #arm(): void {
+    if (this.#timer || this.#stopped) return;
+    const every = Math.max(1, Math.floor(this.#options.leaseMs / 3));
+    this.#timer = this.#options.clock.setTimeout(() => void this.#tick(), every);
+  }
+
+  // One renewal round: extend the leases of the runs still going, then retry refused writes.
+  async #tick(): Promise<void> {
+    this.#timer = undefined;
+    if (this.#stopped) return;
+    const until = this.#options.clock.now() + this.#options.leaseMs;
+    for (const owner of new Set([...this.#held.values()].map((h) => h.owner))) {
+      try {
+        await this.#gate.run('ledger.renew', () => this.#claims.renewAll({ owner, until }));
+      } catch (err) {
+        this.#log.warn({ err, owner }, `ledger: renewing the leases of running tasks failed: ${describeError(err)}`);
+      }
+    }
+    let written = 0;
+    for (const [key, entry] of [...this.#unwritten]) {
+      if (this.#stopped) return;
+      try {
+        await this.#gate.run(entry.name, entry.op);
+        if (this.#unwritten.get(key) === entry) this.#unwritten.delete(key);
+        written++;
+      } catch {
+        break; // still refused: the rest would be too; next round
+      }
+    }
+    if (written > 0) this.#log.info({ written, left: this.#unwritten.size }, `ledger: ${written} row(s) written after the store refused them earlier`);
+    if (this.#held.size > 0 || this.#unwritten.size > 0) this.#arm();
   }
 
   prune(policy: { maxRowsPerTask: number; maxAgeMs?: number; now: number }): Promise<number> {
@@ -151,6 +269,15 @@ export class SqlRunLedger implements RunLedger {
   }
 }
 
+function keyOf(task: string, slot: number): string {
+  return `${task}\0${slot}`;
+}
+
+// Faults of the store itself are worth a retry; a bad argument or a closed store is not.
+function isStoreFault(err: unknown): boolean {
+  return err instanceof StoreError && err.code !== 'KORA_ERR_STORE';
+}
+
 function toRecord(row: Selectable<RunsTable>): RunRecord {
   const record: RunRecord = {
     task: row.task,
@@ -164,6 +291,7 @@ function toRecord(row: Selectable<RunsTable>): RunRecord {
     owner: row.owner,
   };
   if (row.count !== null) record.count = Number(row.count);
+  if (row.lease_until !== null) record.leaseUntil = Number(row.lease_until);
   return record;
 }
 

@@ -79,6 +79,26 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 2,
+    name: 'run leases, plugin migrations, store probe',
+    async up(db) {
+      // Null on the rows already there: a `running` row without a lease counts as expired.
+      await db.schema.alterTable('kora_runs').addColumn('lease_until', 'bigint').execute();
+      await db.schema
+        .createTable('kora_plugin_migrations')
+        .addColumn('plugin', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('applied_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('kora_plugin_migrations_pk', ['plugin', 'name'])
+        .execute();
+      await db.schema
+        .createTable('kora_store_probe')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('checked_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 ];
 
 /** Bring the database up to the newest migration. Cheap when it already is: one read. */

@@ -14,6 +14,8 @@ export interface RunsTable {
   error: string | null;
   owner: string | null;
   count: number | null;
+  /** Epoch ms; set while `running` (the claim's lease), null otherwise. */
+  lease_until: number | null;
 }
 
 export interface AuditTable {
@@ -39,9 +41,23 @@ export interface MigrationsTable {
   applied_at: number;
 }
 
+export interface PluginMigrationsTable {
+  plugin: string;
+  name: string;
+  applied_at: number;
+}
+
+/** One row, rewritten by `check()`: the cheapest write that proves the database takes writes. */
+export interface StoreProbeTable {
+  id: number;
+  checked_at: number;
+}
+
 export interface StoreSchema {
   kora_runs: RunsTable;
   kora_audit: AuditTable;
   kora_kv: KvTable;
   kora_migrations: MigrationsTable;
+  kora_plugin_migrations: PluginMigrationsTable;
+  kora_store_probe: StoreProbeTable;
 }

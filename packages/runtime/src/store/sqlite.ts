@@ -1,20 +1,29 @@
-// Opening the embedded SQLite store: the file, its pragmas, a statement cache, and Kysely's
-// SQLite dialect. Everything SQLite-specific lives here; the queries are shared.
+// Opening the embedded SQLite store: the file, its pragmas, a statement cache, Kysely's
+// SQLite dialect under the statement watch, and what SQLite's errors mean for the store's
+// health. Everything SQLite-specific lives here; the queries are shared.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
-import { KoraError, StoreError, describeError } from '../errors.js';
+import { KoraError, StoreError, describeError, type StoreErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../time/clock.js';
+import { StoreHealthMonitor } from './health.js';
 import { migrate, type MigrationDialect } from './migrations.js';
 import type { StoreSchema } from './schema.js';
 import { SqlStore } from './sql-store.js';
 import type { Store } from './types.js';
 import type { StoreTarget } from './url.js';
+import { WatchedDialect, runWatched, type StatementWatch, type StoreFaultKind } from './watched-dialect.js';
 
-/** How long a writer waits for another process's write lock before SQLITE_BUSY. */
-const BUSY_TIMEOUT_MS = 5000;
+/**
+ * How long one SQLite call waits inside the driver for another connection's lock before it
+ * returns SQLITE_BUSY. better-sqlite3 is synchronous, so this is time the event loop is
+ * blocked: kept short, and the wait continues asynchronously (watched-dialect.ts).
+ */
+export const DEFAULT_BUSY_TIMEOUT_MS = 50;
+/** How long a statement keeps retrying a lock before failing with KORA_ERR_STORE_BUSY. */
+export const DEFAULT_BUSY_RETRY_MS = 5000;
 /** Distinct SQL texts kept prepared; the store issues a few dozen shapes. */
 const STATEMENT_CACHE_SIZE = 200;
 
@@ -35,7 +44,18 @@ export const sqliteMigrationDialect: MigrationDialect = {
 // the event loop the first one needs to finish. Keyed by file; other processes wait in SQLite.
 const opening = new Map<string, Promise<unknown>>();
 
-export function openSqliteStore(target: StoreTarget, deps: { logger: Logger; clock: Clock }): Promise<Store> {
+export interface SqliteStoreDeps {
+  logger: Logger;
+  clock: Clock;
+  busyTimeoutMs?: number;
+  busyRetryMs?: number;
+  leaseMs?: number;
+  auditTailGraceMs?: number;
+  /** Default true: one gateway per home (DESIGN §6a). False: interrupt only expired or listed owners' runs, as a shared database must. */
+  exclusive?: boolean;
+}
+
+export function openSqliteStore(target: StoreTarget, deps: SqliteStoreDeps): Promise<Store> {
   if (target.file === null) return open(target, deps);
   const file = target.file;
   const turn = (opening.get(file) ?? Promise.resolve()).then(() => open(target, deps));
@@ -50,14 +70,23 @@ export function openSqliteStore(target: StoreTarget, deps: { logger: Logger; clo
   return turn;
 }
 
-async function open(target: StoreTarget, deps: { logger: Logger; clock: Clock }): Promise<Store> {
+async function open(target: StoreTarget, deps: SqliteStoreDeps): Promise<Store> {
   const started = performance.now();
   const log = deps.logger;
+  const health = new StoreHealthMonitor(deps.clock, log);
+  const watch: StatementWatch = {
+    clock: deps.clock,
+    location: target.location,
+    health,
+    classify: classifySqliteError,
+    busyRetryForMs: deps.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS,
+  };
   const raw = openFile(target);
   let db: Kysely<StoreSchema> | undefined;
   try {
-    applyPragmas(raw, target, log);
-    db = new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+    const opened = target.file === null ? undefined : fs.statSync(target.file);
+    await applyPragmas(raw, target, log, watch, deps.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+    db = new Kysely<StoreSchema>({ dialect: new WatchedDialect(new SqliteDialect({ database: withStatementCache(raw) }), watch) });
     const outcome = await migrate(db, sqliteMigrationDialect, { now: deps.clock.now(), location: target.location });
     const fields = { location: target.location, schema: outcome.to, ms: Math.round(performance.now() - started) };
     if (outcome.applied > 0) log.info({ ...fields, from: outcome.from, applied: outcome.applied }, 'store migrated');
@@ -69,6 +98,14 @@ async function open(target: StoreTarget, deps: { logger: Logger; clock: Clock })
       db: kysely,
       logger: log,
       clock: deps.clock,
+      health,
+      migrationDialect: sqliteMigrationDialect,
+      claimDialect: { skipLocked: false },
+      // One gateway per home, and the default database lives in the home (DESIGN §6a).
+      exclusive: deps.exclusive ?? true,
+      leaseMs: deps.leaseMs,
+      auditTailGraceMs: deps.auditTailGraceMs,
+      checkFile: () => (target.file === null || opened === undefined ? undefined : checkSameFile(target.file, opened)),
       release: () => kysely.destroy(),
     });
   } catch (err) {
@@ -77,6 +114,35 @@ async function open(target: StoreTarget, deps: { logger: Logger; clock: Clock })
     if (err instanceof KoraError) throw err;
     throw new StoreError(`Cannot open the SQLite store at ${target.location}: ${describeError(err)}`, { location: target.location }, { cause: err });
   }
+}
+
+// An open SQLite connection keeps writing to its file descriptor after the file was unlinked
+// or renamed away: every write "succeeds" and is lost at close. Only the path says so.
+function checkSameFile(file: string, opened: fs.Stats): { code: StoreErrorCode; reason: string } | undefined {
+  let now: fs.Stats;
+  try {
+    now = fs.statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      return { code: 'KORA_ERR_STORE_FILE_GONE', reason: `the database file ${file} was deleted while the store had it open: writes no longer reach the disk` };
+    }
+    return { code: 'KORA_ERR_STORE_FILE_GONE', reason: `the database file ${file} cannot be reached: ${describeError(err)}` };
+  }
+  if (now.dev !== opened.dev || now.ino !== opened.ino) {
+    return { code: 'KORA_ERR_STORE_FILE_GONE', reason: `the database file ${file} was replaced by another file while the store had it open: writes go to the old one` };
+  }
+  return undefined;
+}
+
+/** What a better-sqlite3 error means for the store: a lock held elsewhere, no space, or a file it cannot use. */
+export function classifySqliteError(err: unknown): StoreFaultKind | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'busy';
+  if (code === 'SQLITE_FULL') return 'full';
+  if (/^SQLITE_(IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB|PERM|NOMEM)/.test(code)) return 'io';
+  return undefined;
 }
 
 function openFile(target: StoreTarget): Database.Database {
@@ -92,13 +158,14 @@ function openFile(target: StoreTarget): Database.Database {
   }
 }
 
-function applyPragmas(raw: Database.Database, target: StoreTarget, log: Logger): void {
-  // busy_timeout first, so switching the journal waits out a lock held by another process.
-  raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+async function applyPragmas(raw: Database.Database, target: StoreTarget, log: Logger, watch: StatementWatch, busyTimeoutMs: number): Promise<void> {
+  // busy_timeout first: every later call waits at most this long inside the driver.
+  raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
   if (target.file !== null) {
     // WAL: readers (kora status, the admin UI) never block the scheduler's writes, and commits
     // are cheap. NORMAL sync is safe with WAL: a power cut can lose the last commits, never corrupt.
-    const mode = String(raw.pragma('journal_mode = WAL', { simple: true }));
+    // Switching needs a lock another process may hold: waited out like any statement.
+    const mode = String(await runWatched(watch, false, async () => raw.pragma('journal_mode = WAL', { simple: true })));
     if (mode.toLowerCase() !== 'wal') {
       log.warn({ location: target.location, journalMode: mode }, 'SQLite could not switch to WAL (a network file system?): readers will block writers');
     }

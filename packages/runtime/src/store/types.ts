@@ -1,5 +1,8 @@
 // The store's one async interface. Nothing here knows SQL or which database is behind it:
-// SQLite (embedded default) and PostgreSQL (several machines) both implement it.
+// SQLite (embedded default) and PostgreSQL (several machines) both implement it. Plugin tables
+// are reached through Kysely, whose builder compiles the same query for either.
+import type { Kysely } from 'kysely';
+import type { StoreErrorCode } from '../errors.js';
 
 /** What became of one scheduled slot of one task. */
 export type RunStatus =
@@ -25,6 +28,11 @@ export interface RunRecord {
   error: string | null;
   /** Which gateway ran or recorded it (its session id). */
   owner: string | null;
+  /**
+   * While `running`: the claim's lease (epoch ms). Its owner renews it while the run goes on; a
+   * lease in the past means the owner is gone. Null once the run is finished, and on rows that never ran.
+   */
+  leaseUntil?: number | null;
   /** For `missed` rows: how many slots the row stands for. */
   count?: number;
 }
@@ -47,8 +55,14 @@ export interface RunLedger {
   lastSlot(task: string): Promise<number | null>;
   /** Most recent rows first. */
   recent(query?: { task?: string; limit?: number }): Promise<RunRecord[]>;
-  /** Rows still `running` whose owner is gone; marks them `interrupted`. Returns how many. */
-  interruptStale(owner: { not: string }): Promise<number>;
+  /**
+   * Marks `interrupted` the rows still `running` whose owner is gone, and returns how many: rows
+   * of an owner listed in `previous` (this gateway's earlier sessions), and rows whose lease
+   * expired before `now` (default: the store's clock). Rows of `not` (this session) are never
+   * touched. A store that one gateway has to itself (SQLite: one gateway per home) treats
+   * every other owner as a previous session, so `{ not }` alone interrupts them all.
+   */
+  interruptStale(owner: { not: string; previous?: readonly string[]; now?: number }): Promise<number>;
   /** Keep at most `maxRowsPerTask` rows per task and none older than `maxAgeMs`. Returns rows deleted. */
   prune(policy: { maxRowsPerTask: number; maxAgeMs?: number; now: number }): Promise<number>;
 }
@@ -64,8 +78,39 @@ export interface AuditEntry {
   details: Record<string, unknown>;
 }
 
+/**
+ * Where a tail of the audit log stands: every id up to `after` was either delivered or is
+ * listed in `gaps` (ids that did not exist yet when the tail passed them). JSON-serialisable,
+ * so a consumer can keep it in its key-value namespace; treat it as opaque.
+ */
+export interface AuditCursor {
+  readonly after: number;
+  /** Inclusive id ranges not seen yet, each with the time (epoch ms) it was first found missing. */
+  readonly gaps: readonly AuditGap[];
+}
+
+export interface AuditGap {
+  readonly from: number;
+  readonly to: number;
+  readonly since: number;
+}
+
+export interface AuditTailOptions {
+  /** At most this many entries above the cursor's `after` (default 1000); late entries from gaps come in addition. */
+  limit?: number;
+  seam?: string;
+  plugin?: string;
+}
+
 export interface AuditLog {
   append(entry: Omit<AuditEntry, 'id'>): Promise<number>;
+  /**
+   * The entries not delivered yet, and the cursor to pass next time. Ids may commit out of
+   * order (PostgreSQL sequences); an id missing below the newest one is kept in the cursor and
+   * re-read until the grace period has passed, so no entry committed within it is skipped.
+   * Entries come in id order within one call; a late one arrives after higher ids delivered earlier.
+   */
+  tail(cursor?: AuditCursor, options?: AuditTailOptions): Promise<{ entries: AuditEntry[]; cursor: AuditCursor }>;
   /** Oldest first, after `afterId` when given (for tailing). */
   list(query?: { seam?: string; plugin?: string; afterId?: number; limit?: number }): Promise<AuditEntry[]>;
   /** Retention: delete entries whose `at` is before `before` (epoch ms). Returns how many went. */
@@ -80,6 +125,34 @@ export interface KeyValueStore {
   keys(prefix?: string): Promise<string[]>;
 }
 
+/** Tables as a plugin's queries see them when it does not declare their types: any name, any column. */
+export type PluginTables = Record<string, Record<string, unknown>>;
+
+/** One step of a plugin's schema, written with Kysely's portable schema builder. */
+export interface PluginMigration {
+  up(db: Kysely<PluginTables>): Promise<void>;
+  /** Not run by the gateway (migrations only go forward); kept for a plugin's own tooling. */
+  down?(db: Kysely<PluginTables>): Promise<void>;
+}
+
+/**
+ * A plugin's migrations by name, run in name order (as Kysely's Migrator does): prefix names
+ * so they sort, e.g. `001_usage`, `002_usage_index`. A shipped migration is never renamed or edited.
+ */
+export type PluginMigrations = Readonly<Record<string, PluginMigration>>;
+
+/** What `check()` and every write found: fine, or the first fault since it last was. */
+export type StoreHealth = { readonly ok: true } | StoreFault;
+
+export interface StoreFault {
+  readonly ok: false;
+  /** Why, naming the database (passwords redacted). */
+  readonly reason: string;
+  readonly code: StoreErrorCode;
+  /** Epoch ms when the store stopped being healthy. */
+  readonly since: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Where it lives, safe to show (passwords redacted). */
@@ -87,5 +160,20 @@ export interface Store {
   readonly ledger: RunLedger;
   readonly audit: AuditLog;
   kv(namespace: string): KeyValueStore;
+  /**
+   * Bring `pluginId`'s tables up to date: each pending migration in its own transaction, recorded
+   * once applied. A migration that throws, or that leaves a table not named `<pluginId>_*`, is
+   * rolled back and rejects with a PluginError `KORA_ERR_PLUGIN_MIGRATION` naming both; the ones
+   * before it stay applied.
+   */
+  migratePlugin(pluginId: string, migrations: PluginMigrations): Promise<{ applied: string[] }>;
+  /** A Kysely instance over the store's connection, for `pluginId`'s own tables (`ctx.db`). */
+  pluginDb<DB = PluginTables>(pluginId: string): Kysely<DB>;
+  /** The latest known health; changes with every write that fails or succeeds, and with `check()`. */
+  health(): StoreHealth;
+  /** Called on every change between healthy and not, or from one fault to another. Returns the unsubscribe. */
+  onHealthChange(listener: (health: StoreHealth) => void): () => void;
+  /** A cheap probe for the gateway's heartbeat: is the database file still the one opened, and does a trivial write succeed? */
+  check(): Promise<StoreHealth>;
   close(): Promise<void>;
 }

@@ -1,0 +1,195 @@
+// A Kysely dialect wrapped so that every statement on the store's connection (the runtime's and
+// the plugins' through `pluginDb`) is watched: a lock held elsewhere is waited out by retrying
+// asynchronously with backoff up to a bound, never by blocking in the driver; faults that
+// mean "this database can no longer be written" become coded StoreErrors naming it and mark
+// the store unhealthy; a write that succeeds marks it healthy again.
+import type {
+  CompiledQuery,
+  DatabaseConnection,
+  DatabaseIntrospector,
+  Dialect,
+  DialectAdapter,
+  Driver,
+  Kysely,
+  QueryCompiler,
+  QueryResult,
+  TransactionSettings,
+} from 'kysely';
+import { StoreError, describeError, type StoreErrorCode } from '../errors.js';
+import type { Clock } from '../time/clock.js';
+import type { StoreHealthMonitor } from './health.js';
+
+/** What a driver error means for the store; undefined: the statement's own fault (a constraint, bad SQL). */
+export type StoreFaultKind = 'busy' | 'full' | 'io';
+
+export interface StatementWatch {
+  clock: Clock;
+  /** Named in errors; safe to show. */
+  location: string;
+  health: StoreHealthMonitor;
+  classify(err: unknown): StoreFaultKind | undefined;
+  /** How long a statement keeps retrying a lock held elsewhere before it fails with KORA_ERR_STORE_BUSY. */
+  busyRetryForMs: number;
+}
+
+const FIRST_BACKOFF_MS = 5;
+const MAX_BACKOFF_MS = 250;
+
+export class WatchedDialect implements Dialect {
+  readonly #inner: Dialect;
+  readonly #watch: StatementWatch;
+
+  constructor(inner: Dialect, watch: StatementWatch) {
+    this.#inner = inner;
+    this.#watch = watch;
+  }
+
+  createDriver(): Driver {
+    return new WatchedDriver(this.#inner.createDriver(), this.#watch);
+  }
+
+  createQueryCompiler(): QueryCompiler {
+    return this.#inner.createQueryCompiler();
+  }
+
+  createAdapter(): DialectAdapter {
+    return this.#inner.createAdapter();
+  }
+
+  // Kysely's own signature: the introspector reads catalog tables no schema type describes.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return this.#inner.createIntrospector(db);
+  }
+}
+
+class WatchedDriver implements Driver {
+  readonly #inner: Driver;
+  readonly #watch: StatementWatch;
+  readonly #connections = new WeakMap<DatabaseConnection, WatchedConnection>();
+
+  constructor(inner: Driver, watch: StatementWatch) {
+    this.#inner = inner;
+    this.#watch = watch;
+  }
+
+  init(): Promise<void> {
+    return this.#inner.init();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const raw = await this.#inner.acquireConnection();
+    let watched = this.#connections.get(raw);
+    if (!watched) {
+      watched = new WatchedConnection(raw, this.#watch);
+      this.#connections.set(raw, watched);
+    }
+    return watched;
+  }
+
+  // The inner driver issues BEGIN/COMMIT through the connection it is given: the watched one,
+  // so a BEGIN IMMEDIATE that meets another process's lock is retried like any statement.
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    return this.#inner.beginTransaction(connection, settings);
+  }
+
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.#inner.commitTransaction(connection);
+  }
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.#inner.rollbackTransaction(connection);
+  }
+
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    return this.#inner.releaseConnection(connection instanceof WatchedConnection ? connection.raw : connection);
+  }
+
+  destroy(): Promise<void> {
+    return this.#inner.destroy();
+  }
+}
+
+class WatchedConnection implements DatabaseConnection {
+  readonly raw: DatabaseConnection;
+  readonly #watch: StatementWatch;
+
+  constructor(raw: DatabaseConnection, watch: StatementWatch) {
+    this.raw = raw;
+    this.#watch = watch;
+  }
+
+  executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    return runWatched(this.#watch, isWrite(compiledQuery), () => this.raw.executeQuery<R>(compiledQuery));
+  }
+
+  streamQuery<R>(compiledQuery: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.raw.streamQuery<R>(compiledQuery, chunkSize);
+  }
+}
+
+// Reads never prove the database can be written (a full disk still serves them), so only
+// statements that change something clear a write fault.
+// A COMMIT is not counted either: a read-only transaction commits too, and the writes inside a
+// write transaction were counted as they ran (a commit that fails is still a fault).
+const READ_ONLY_RAW = /^\s*(select|pragma|begin|commit|end|rollback|savepoint|release|explain)\b/i;
+
+function isWrite(compiledQuery: CompiledQuery): boolean {
+  const kind = compiledQuery.query.kind;
+  if (kind === 'SelectQueryNode') return false;
+  if (kind === 'RawNode') return !READ_ONLY_RAW.test(compiledQuery.sql);
+  return true;
+}
+
+function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, ms));
+}
+
+/**
+ * Run one statement (or, at open, one pragma) under the watch: retry while the database is
+ * locked elsewhere, then fail with a coded error; record what it says about the store's health.
+ */
+export async function runWatched<T>(watch: StatementWatch, write: boolean, fn: () => Promise<T>): Promise<T> {
+  const started = watch.clock.monotonic();
+  let backoff = FIRST_BACKOFF_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await fn();
+      if (write) watch.health.writeSucceeded();
+      return result;
+    } catch (err) {
+      const kind = watch.classify(err);
+      if (kind === undefined) throw err;
+      const elapsed = watch.clock.monotonic() - started;
+      if (kind === 'busy' && elapsed + backoff <= watch.busyRetryForMs) {
+        await sleep(watch.clock, backoff);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        continue;
+      }
+      throw fault(watch, kind, err, attempt, elapsed);
+    }
+  }
+}
+
+function fault(watch: StatementWatch, kind: StoreFaultKind, err: unknown, attempts: number, elapsedMs: number): StoreError {
+  const { location, health } = watch;
+  const driverCode = (err as { code?: unknown } | null)?.code;
+  const shownCode = typeof driverCode === 'string' ? ` (${driverCode})` : '';
+  let code: StoreErrorCode;
+  let reason: string;
+  if (kind === 'busy') {
+    code = 'KORA_ERR_STORE_BUSY';
+    reason =
+      `the database at ${location} stayed locked by another connection for ${Math.round(elapsedMs)} ms (${attempts} attempts)${shownCode}: ` +
+      'is another process (a second gateway, a backup, an sqlite3 shell) holding a write transaction on it?';
+  } else if (kind === 'full') {
+    code = 'KORA_ERR_STORE_FULL';
+    reason = `the database at ${location} is full${shownCode}: the disk is full or the database reached its size limit`;
+  } else {
+    code = 'KORA_ERR_STORE_IO';
+    reason = `the database at ${location} cannot be read or written${shownCode}: ${describeError(err)}`;
+  }
+  // The reason of a busy fault carries timings; health keeps one stable text per cause.
+  health.writeFailed(code, kind === 'busy' ? `the database at ${location} is locked by another connection` : reason);
+  return new StoreError(reason.charAt(0).toUpperCase() + reason.slice(1), { location, ...(typeof driverCode === 'string' ? { driverCode } : {}) }, { cause: err, code });
+}
