@@ -143,8 +143,11 @@ export const configSchema = z.strictObject({
   gateway: z
     .strictObject({
       drainBudget: timerDuration(false).default('10s').describe('How long in-flight task runs may take to finish at shutdown before they are aborted.'),
+      heartbeatEvery: timerDuration(true)
+        .default('5s')
+        .describe('How often the gateway rewrites its status file from the event loop; `kora status` reports a gateway silent for three of these as not responding.'),
     })
-    .default({ drainBudget: '10s' }),
+    .default({ drainBudget: '10s', heartbeatEvery: '5s' }),
   identity: z
     .strictObject({
       systemPromptPath: z.string().min(1).optional().describe('Fallback system prompt file when no plugin claims the identity (KORA_SYSTEM_PROMPT_PATH overrides).'),

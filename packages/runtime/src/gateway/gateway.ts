@@ -112,6 +112,7 @@ export class Gateway {
   #skipped = new Map<string, { plugin: string; reason: string }>();
   #failedPlugins = new Map<string, string>();
   #releaseLock: (() => void) | undefined;
+  #storeTimer: ReturnType<Clock['setTimeout']> | undefined;
   /** Why the gateway is degraded, for good (a failed plugin or daemon). */
   #problems: string[] = [];
   /** Why it is degraded for now (the store or status file cannot be written), by source; they clear. */
@@ -150,6 +151,7 @@ export class Gateway {
         clock: this.clock,
         status: () => this.status(),
         scrubber: this.scrubber,
+        heartbeatEveryMs: parseDuration(this.config.gateway.heartbeatEvery),
         onError: (err) => this.#problem('status-file', `cannot write the status file: ${err.message}`),
         onRecovered: () => this.#resolved('status-file', `the status file ${path} is written again`),
       });
@@ -285,6 +287,7 @@ export class Gateway {
     this.#state = 'shutting_down';
     this.#statusWriter?.changed();
     this.logger.info({ reason }, `gateway shutting down: ${reason}`);
+    if (this.#storeTimer) this.clock.clearTimeout(this.#storeTimer);
     const drainMs = parseDuration(this.config.gateway.drainBudget);
     try {
       await this.#scheduler?.stop(drainMs);
@@ -431,6 +434,7 @@ export class Gateway {
       status: () => this.status(),
       recentRuns: (query) => this.store.ledger.recent(query),
       readAudit: (query) => this.store.audit.list(query),
+      tailAudit: (cursor, options) => this.store.audit.tail(cursor, options),
     };
   }
 
@@ -473,8 +477,29 @@ export class Gateway {
   async #openStore(): Promise<void> {
     const url = this.#options.inspect ? 'sqlite::memory:' : this.koraEnv.storeUrl || this.config.store.url;
     this.#store = scrubbedStore(await openStore({ url, home: this.home, logger: this.logger.child({ part: 'store' }), clock: this.clock }), this.scrubber);
+    if (!this.#options.inspect) this.#watchStore(this.#store);
     const stale = await this.#store.ledger.interruptStale({ not: this.sessionId });
     if (stale > 0) this.logger.warn({ runs: stale }, `${stale} task run(s) left running by an earlier gateway were marked interrupted`);
+  }
+
+  /**
+   * A store the gateway can no longer write (disk full, file deleted, a lock held elsewhere)
+   * degrades the gateway with the reason, loudly, until a write succeeds again. Besides every
+   * write, a cheap check runs every few seconds, so a quiet gateway notices too.
+   */
+  #watchStore(store: Store): void {
+    store.onHealthChange((health) => {
+      if (health.ok) this.#resolved('store', `the store at ${store.location} is writable again`);
+      else this.#problem('store', `store: ${health.reason} (${health.code})`);
+    });
+    const every = parseDuration(this.config.gateway.heartbeatEvery);
+    const tick = () => {
+      if (this.#state === 'stopped' || this.#state === 'shutting_down') return;
+      void store.check().finally(() => {
+        this.#storeTimer = this.clock.setTimeout(tick, every);
+      });
+    };
+    this.#storeTimer = this.clock.setTimeout(tick, every);
   }
 
   /**

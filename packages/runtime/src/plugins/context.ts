@@ -64,7 +64,7 @@ export interface PluginScope {
   rollback(): void;
 }
 
-export function createPluginScope(plugin: PluginIdentity, config: unknown, host: ContextHost): PluginScope {
+export function createPluginScope(plugin: PluginIdentity, config: unknown, host: ContextHost, options: { hasTables?: boolean } = {}): PluginScope {
   const { id } = plugin;
   const registered = emptyRegistrations();
   const unregister: (() => void)[] = [];
@@ -91,6 +91,7 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
     if (!isKnownHook(hook)) log.debug(`hook ${hook} is not in the catalog; dispatched as collect`);
   };
 
+  let db: PluginContext['db'] | undefined;
   const context: PluginContext<unknown> = {
     pluginId: id,
     config,
@@ -102,6 +103,13 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
     clock: host.clock,
     gateway: host.gateway,
     tools: host.toolPipeline,
+    get db() {
+      if (!options.hasTables) {
+        throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" used ctx.db but declares no migrations: add \`migrations\` to its definition to create its tables (named ${id}_*)`, { pluginId: id });
+      }
+      db ??= host.store.pluginDb(id);
+      return db;
+    },
     paths: {
       home: host.home,
       root: plugin.dir,

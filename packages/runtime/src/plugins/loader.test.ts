@@ -61,6 +61,7 @@ async function world(): Promise<World> {
       },
       recentRuns: () => store.ledger.recent(),
       readAudit: (q) => store.audit.list(q),
+      tailAudit: (c, o) => store.audit.tail(c, o),
     },
     store,
     logger,

@@ -151,7 +151,8 @@ async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: Plugi
 
   const definition = await importDefinition(plugin, host);
   const pluginConfig = validatePluginConfig(definition, config.plugins.config[id], host.configFile, id);
-  const scope = createPluginScope({ id, dir: plugin.dir, declared: manifest }, pluginConfig, host);
+  const hasTables = await migrate(id, definition, host);
+  const scope = createPluginScope({ id, dir: plugin.dir, declared: manifest }, pluginConfig, host, { hasTables });
   try {
     const outcome = await raceTimeout(
       attempt(() => host.attribution.run({ pluginId: id }, () => definition.register(scope.context))),
@@ -168,6 +169,18 @@ async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: Plugi
   }
   scope.seal();
   return scope.registered;
+}
+
+/** Apply the plugin's migrations, before its `register`: a failing one fails this plugin (coded), not the gateway. */
+export async function migrate(id: string, definition: PluginDefinition<unknown>, host: Pick<ContextHost, 'store' | 'logger'>): Promise<boolean> {
+  const migrations = definition.migrations;
+  if (migrations === undefined) return false;
+  if (migrations === null || typeof migrations !== 'object') {
+    throw new PluginError('KORA_ERR_PLUGIN_MIGRATION', `Plugin "${id}": migrations must be an object of named migrations ({ '001_init': { up(db) {…} } })`, { pluginId: id });
+  }
+  const { applied } = await host.store.migratePlugin(id, migrations);
+  if (applied.length > 0) host.logger.info({ plugin: id, applied }, `plugin ${id}: applied migration(s) ${applied.join(', ')}`);
+  return true;
 }
 
 /**

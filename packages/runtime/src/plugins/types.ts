@@ -6,7 +6,8 @@ import type { GatewayStatus } from '../gateway/status.js';
 import type { IdentityProvider, ResolvedIdentity } from '../identity/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Services } from '../services/registry.js';
-import type { AuditEntry, KeyValueStore, RunRecord } from '../store/types.js';
+import type { Kysely } from 'kysely';
+import type { AuditCursor, AuditEntry, AuditTailOptions, KeyValueStore, PluginMigrations, PluginTables, RunRecord } from '../store/types.js';
 import type { Clock } from '../time/clock.js';
 import type { Duration } from '../time/duration.js';
 import type { ContributionPoint, ContributionValue } from './contributions.js';
@@ -32,8 +33,10 @@ export interface GatewayView {
   status(): GatewayStatus;
   /** The run ledger's most recent rows, newest first. */
   recentRuns(query?: { task?: string; limit?: number }): Promise<RunRecord[]>;
-  /** Audit entries after `afterId` (oldest first), for tailing. */
+  /** Audit entries after `afterId` (oldest first). For following the log, use `tailAudit`. */
   readAudit(query?: { seam?: string; plugin?: string; afterId?: number; limit?: number }): Promise<AuditEntry[]>;
+  /** Follow the audit log: entries after `cursor`, oldest first, and the cursor to pass next time. No entry is skipped, even one committed late. */
+  tailAudit(cursor?: AuditCursor, options?: AuditTailOptions): Promise<{ entries: AuditEntry[]; cursor: AuditCursor }>;
 }
 
 /** Dispatching catalogued hooks from a plugin (host API 1.1), e.g. the reasoning engine running the pipeline. */
@@ -58,6 +61,11 @@ export interface PluginContext<Config = unknown> {
   readonly services: Services;
   /** Key-value store namespaced to this plugin. */
   readonly store: KeyValueStore;
+  /**
+   * The plugin's own tables (`<pluginId>_*`), created by its `migrations`, over the gateway's
+   * store (SQLite or PostgreSQL). Reading it in a plugin that declares no migrations throws. Host API 1.1.
+   */
+  readonly db: Kysely<PluginTables>;
   readonly paths: PluginPaths;
   /** The environment the gateway was started with. Read it here, not from `process.env`. */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -86,6 +94,11 @@ export interface PluginDefinition<Config = unknown> {
   id: string;
   /** Validates `plugins.config.<id>` before `register` runs. */
   configSchema?: ZodType<Config>;
+  /**
+   * The plugin's tables, as named migrations applied in name order before `register` runs and
+   * tracked per plugin; a failing one fails this plugin only. Tables must be named `<id>_*`. Host API 1.1.
+   */
+  migrations?: PluginMigrations;
   register(context: PluginContext<Config>): void | Promise<void>;
 }
 

@@ -21,7 +21,7 @@ import type { Logger } from '../log/logger.js';
 import { Attribution } from '../plugins/attribution.js';
 import { createPluginScope, type Registrations } from '../plugins/context.js';
 import { ContributionRegistry, type Contributions } from '../plugins/contributions.js';
-import { validatePluginConfig } from '../plugins/loader.js';
+import { migrate, validatePluginConfig } from '../plugins/loader.js';
 import { ToolPipeline, type ToolCallOptions, type ToolCallResult } from '../plugins/tool-pipeline.js';
 import { ToolRegistry } from '../plugins/tool-registry.js';
 import type { GatewayView, PluginDefinition } from '../plugins/types.js';
@@ -121,6 +121,7 @@ export async function createPluginHarness(plugins: HarnessedPlugin | readonly Ha
     status: () => harnessStatus(sessionId, home, clock, supervisor?.status() ?? []),
     recentRuns: (query) => store.ledger.recent(query),
     readAudit: (query) => store.audit.list(query),
+    tailAudit: (cursor, tailOptions) => store.audit.tail(cursor, tailOptions),
   };
   const host = { hooks, services, daemons, tools, toolPipeline, contributions, attribution, gateway: view, store, logger, clock, home, env: options.env ?? {}, deployEnv: options.deployEnv ?? 'test' };
   const registered = new Map<string, Registrations>();
@@ -135,7 +136,8 @@ export async function createPluginHarness(plugins: HarnessedPlugin | readonly Ha
       }
       const raw = Array.isArray(plugins) ? options.config?.[plugin.id] : (options.config?.[plugin.id] ?? options.config);
       const pluginConfig = validatePluginConfig(plugin, raw, undefined, plugin.id);
-      const scope = createPluginScope({ id: plugin.id, dir: options.root ?? home, declared: null }, pluginConfig, host);
+      const hasTables = await migrate(plugin.id, plugin as PluginDefinition<unknown>, host);
+      const scope = createPluginScope({ id: plugin.id, dir: options.root ?? home, declared: null }, pluginConfig, host, { hasTables });
       try {
         await attribution.run({ pluginId: plugin.id }, () => plugin.register(scope.context));
       } catch (err) {
