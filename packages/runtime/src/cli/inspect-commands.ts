@@ -2,7 +2,6 @@
 import type { Env } from '../config/locate.js';
 import { Gateway } from '../gateway/gateway.js';
 import { KoraError } from '../errors.js';
-import { createLogger } from '../log/logger.js';
 import type { PluginRecord } from '../plugins/loader.js';
 import { printJson, type Io } from './output.js';
 
@@ -13,11 +12,15 @@ export interface InspectOptions {
   cwd: string;
 }
 
-async function inspect(options: InspectOptions): Promise<Gateway> {
+export async function inspect(options: InspectOptions): Promise<Gateway> {
   // Warnings still reach stderr; stdout stays the command's output.
-  const logger = await createLogger({ level: (options.env.KORA_LOG_LEVEL as 'warn' | undefined) ?? 'warn' });
-  const gateway = await Gateway.create({ ...options, inspect: true, logger });
-  await gateway.load();
+  const gateway = await Gateway.create({ ...options, inspect: true, logLevel: 'warn' });
+  try {
+    await gateway.load();
+  } catch (err) {
+    await gateway.close();
+    throw err;
+  }
   return gateway;
 }
 

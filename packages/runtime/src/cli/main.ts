@@ -1,10 +1,8 @@
 // The `kora` command line.
 import { Command, CommanderError, Option } from 'commander';
 import { configJsonSchema } from '../config/schema.js';
-import { locateConfig } from '../config/locate.js';
-import { loadConfigFile } from '../config/load.js';
-import { ConfigError } from '../errors.js';
 import { EXIT } from '../gateway/gateway.js';
+import { runConfigCheck } from './config-check-command.js';
 import { runDaemon } from './daemon-command.js';
 import { runIdentity, runPluginsList } from './inspect-commands.js';
 import { printJson, processIo, reportError, type Io } from './output.js';
@@ -103,11 +101,8 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     .command('check')
     .description('validate the config without starting anything')
     .addOption(configOption())
-    .action((o: { config?: string }) => {
-      const location = locateConfig({ flag: o.config, env, cwd });
-      if (!location.path) throw new ConfigError('KORA_ERR_CONFIG_NOT_FOUND', undefined, [{ path: '', message: 'looked for --config, $KORA_CONFIG, ./kora.yaml and $KORA_HOME/kora.yaml' }], 'No kora.yaml found.');
-      const { config: cfg, file } = loadConfigFile(location.path);
-      io.out(`${file}: OK (${cfg.plugins.enabled.length} plugin(s) enabled: ${cfg.plugins.enabled.join(', ') || 'none'})`);
+    .action(async (o: { config?: string }) => {
+      exitCode = await runConfigCheck({ configPath: o.config, env, cwd }, io);
     });
   config
     .command('schema')

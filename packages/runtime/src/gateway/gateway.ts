@@ -15,7 +15,7 @@ import { HookBus } from '../hooks/hook-bus.js';
 import { identityFiles } from '../identity/env.js';
 import { resolveIdentity } from '../identity/resolve.js';
 import type { ResolvedIdentity } from '../identity/types.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { createLogger, type Logger, type LogLevel } from '../log/logger.js';
 import { createSecretScrubber, type SecretScrubber } from '../log/scrubber.js';
 import { Attribution, describeOwner, type CodeOwner } from '../plugins/attribution.js';
 import { ContributionRegistry } from '../plugins/contributions.js';
@@ -52,6 +52,8 @@ export interface GatewayOptions {
   skip?: string[];
   clock?: Clock;
   logger?: Logger;
+  /** Log level when `KORA_LOG_LEVEL` does not set one; above the config's (inspection commands say `warn`). */
+  logLevel?: LogLevel;
   /** Override the bundled plugins folder (tests). */
   bundledDir?: string | null;
   /** Write `$KORA_HOME/run/status.json` (default true). */
@@ -173,7 +175,7 @@ export class Gateway {
     const home = resolveHome({ env, configPath: file, configHome: config.home });
     // Built before the logger, so no line ever carries a secret of the environment or the config.
     const scrubber = createSecretScrubber({ env, config });
-    const level = koraEnv.logLevel ?? config.log.level ?? 'info';
+    const level = koraEnv.logLevel ?? options.logLevel ?? config.log.level ?? 'info';
     const logger = options.logger ?? (await createLogger({ level, scrubber, pretty: (config.log.format ?? (deployEnv === 'dev' ? 'pretty' : 'json')) === 'pretty' }));
     return new Gateway(options, { config, file, source, home, deployEnv, logger, env, koraEnv, scrubber });
   }
@@ -198,9 +200,18 @@ export class Gateway {
 
   /** Inspection: open the store, load the plugins and resolve the identity, without starting anything. Throws config errors. */
   async load(): Promise<void> {
-    await this.#openStore();
-    await this.#loadPlugins();
-    await this.#resolveIdentity();
+    try {
+      await this.#openStore();
+      await this.#loadPlugins();
+      await this.#resolveIdentity();
+    } catch (err) {
+      throw this.#located(err);
+    }
+  }
+
+  /** A config error raised after loading gets the file's line numbers. */
+  #located(err: unknown): unknown {
+    return err instanceof ConfigError && this.configSource ? err.withSource(this.configSource) : err;
   }
 
   /** Release what `load()` opened. */
@@ -260,7 +271,8 @@ export class Gateway {
       if (stopAsked()) return { kind: 'interrupted' };
       await this.#scheduleTasks();
       return { kind: 'booted' };
-    } catch (err) {
+    } catch (caught) {
+      const err = this.#located(caught);
       const error = err instanceof KoraError ? err : new KoraError('KORA_ERR_GATEWAY_FAULT', `boot failed: ${describeError(err)}`, {}, { cause: err });
       return { kind: 'failed', exitCode: exitCodeFor(error), error, reason: `boot failed: ${error.code}` };
     }

@@ -30,6 +30,8 @@ export interface PluginRecord {
   errorCode: string | null;
   /** What it registered (empty unless loaded). */
   registered: Registrations;
+  /** Its definition validates `plugins.config.<id>` (known once it was imported). */
+  hasConfigSchema: boolean;
   manifest: DiscoveredPlugin['manifest'] | null;
   shadows: DiscoveredPlugin['shadows'];
 }
@@ -87,6 +89,7 @@ export async function loadPlugins(discovery: Discovery, config: KoraConfig, host
       error: null,
       errorCode: null,
       registered: emptyRegistrations(),
+      hasConfigSchema: false,
       manifest: p.manifest,
       shadows: p.shadows,
     });
@@ -98,7 +101,9 @@ export async function loadPlugins(discovery: Discovery, config: KoraConfig, host
     const record = records.get(id);
     if (!plugin || !record) continue; // checkEnabled already refused these
     try {
-      record.registered = await loadOne(plugin, config, host);
+      const loaded = await loadOne(plugin, config, host);
+      record.registered = loaded.registered;
+      record.hasConfigSchema = loaded.hasConfigSchema;
       record.state = 'loaded';
       host.logger.debug({ plugin: id, source: plugin.source }, `plugin ${id} loaded`);
     } catch (err) {
@@ -127,6 +132,7 @@ export async function loadPlugins(discovery: Discovery, config: KoraConfig, host
     error: bad.error.message,
     errorCode: bad.error.code,
     registered: emptyRegistrations(),
+    hasConfigSchema: false,
     manifest: null,
     shadows: [],
   }));
@@ -136,7 +142,7 @@ export async function loadPlugins(discovery: Discovery, config: KoraConfig, host
   return [...ordered, ...rest, ...invalid];
 }
 
-async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: PluginHost): Promise<PluginRecord['registered']> {
+async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: PluginHost): Promise<{ registered: Registrations; hasConfigSchema: boolean }> {
   const { id, manifest } = plugin;
   if (!semver.validRange(manifest.hostApi)) {
     throw new PluginError('KORA_ERR_PLUGIN_MANIFEST', `Plugin "${id}" (${plugin.file}) has an invalid kora.hostApi range "${manifest.hostApi}"`, { pluginId: id });
@@ -168,7 +174,7 @@ async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: Plugi
     throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" failed in register(): ${describeError(err)}`, { pluginId: id }, { cause: err });
   }
   scope.seal();
-  return scope.registered;
+  return { registered: scope.registered, hasConfigSchema: definition.configSchema !== undefined };
 }
 
 /** Apply the plugin's migrations, before its `register`: a failing one fails this plugin (coded), not the gateway. */

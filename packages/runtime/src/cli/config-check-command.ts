@@ -1,0 +1,44 @@
+// `kora config check`: every check `kora daemon` makes before it starts a daemon — the
+// environment, the file, the enabled plugins and their config schemas, then the boot plan
+// (schedules, timeouts, overrides) — without opening the real store or starting anything.
+// Exit 0 means `kora daemon` will not exit 2.
+import { readKoraEnv } from '../config/env.js';
+import type { Env } from '../config/locate.js';
+import { checkPluginConfig } from '../config/plugin-config-check.js';
+import { ConfigError } from '../errors.js';
+import { planBoot } from '../gateway/plan.js';
+import { inspect } from './inspect-commands.js';
+import { escaped, type Io } from './output.js';
+
+export interface ConfigCheckOptions {
+  configPath?: string;
+  env: Env;
+  cwd: string;
+}
+
+export async function runConfigCheck(options: ConfigCheckOptions, io: Io): Promise<number> {
+  readKoraEnv(options.env);
+  const gateway = await inspect(options);
+  try {
+    const { config, configSource } = gateway;
+    try {
+      planBoot({ daemons: gateway.daemons.list(), config, configFile: gateway.configFile, now: gateway.clock.now() });
+    } catch (err) {
+      throw err instanceof ConfigError && configSource ? err.withSource(configSource) : err;
+    }
+    const warnings = checkPluginConfig({
+      config,
+      source: configSource,
+      plugins: gateway.plugins.map((p) => ({ id: p.id, enabled: p.enabled, hasSchema: p.hasConfigSchema })),
+      daemons: gateway.daemons.names(),
+    });
+    for (const w of warnings) io.err(escaped`kora: warning: ${gateway.configFile ?? 'kora.yaml'}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}`);
+    const failed = gateway.plugins.filter((p) => p.enabled && p.state === 'failed');
+    for (const p of failed) io.err(escaped`kora: warning: plugin ${p.id} fails to load (the gateway boots degraded without it): ${p.error ?? ''}`);
+    const enabled = config.plugins.enabled;
+    io.out(escaped`${gateway.configFile ?? '(no file)'}: OK (${enabled.length} plugin(s) enabled: ${enabled.join(', ') || 'none'}; ${gateway.daemons.names().length} daemon(s) planned${warnings.length ? `; ${warnings.length} warning(s)` : ''})`);
+    return 0;
+  } finally {
+    await gateway.close();
+  }
+}
