@@ -3,4 +3,4 @@
 export { ManualClock, flushMicrotasks } from './time/clock.js';
 export { createSilentLogger } from './log/logger.js';
 export { createPluginHarness } from './testing/plugin-harness.js';
-export type { PluginHarness, PluginHarnessOptions, TaskOutcome } from './testing/plugin-harness.js';
+export type { HarnessedPlugin, LogLine, PluginHarness, PluginHarnessOptions, TaskOutcome } from './testing/plugin-harness.js';
