@@ -1,12 +1,13 @@
 // Kora installed the way a user installs it: `npm pack --workspaces`, the tarballs installed
 // into a fresh project (no workspace links), and that project's own `kora` bin choosing between
 // the bundled Kora and the third-party Marvin by config order. One install serves every case.
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, REPO, type Running } from './helpers.js';
-import { installTarballs, pack, runBin, startBin, writeJson, type InstallReport, type PackedPackage } from './installed-project.js';
+import { installTarballs, npmEnv, pack, runBin, startBin, writeJson, type InstallReport, type PackedPackage } from './installed-project.js';
 
 const INSTALLED = ['@kora/runtime', '@kora/plugin-kora', 'kora-plugin-marvin'];
 
@@ -312,13 +313,19 @@ describe('the plugin of docs/writing-a-plugin.md, built from its folder', () => 
 
   it('shows every file of the example in the guide, exactly', () => {
     const shown = blocks('example');
-    const files = ['package.json', 'tsconfig.json', 'data/system-prompt.md', 'src/index.ts'];
+    const files = ['package.json', 'tsconfig.json', 'data/system-prompt.md', 'src/index.ts', 'src/index.test.ts'];
     expect([...shown.keys()].sort()).toEqual([...files].sort());
     for (const file of files) expect(shown.get(file), file).toBe(readFileSync(join(EXAMPLE, file), 'utf8'));
   });
 
-  it('packs compiled code, types and data, without its sources', () => {
+  it('packs compiled code, types and data, without its sources or tests', () => {
     expect(hello.files.sort()).toEqual(['data/system-prompt.md', 'dist/index.d.ts', 'dist/index.js', 'package.json']);
+  });
+
+  it('passes its own tests (the guide\'s "test your plugin" step) against the installed runtime', () => {
+    const r = spawnSync('npm', ['test'], { cwd: join(project, 'hello-plugin'), env: npmEnv(), encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/# pass 3/);
   });
 
   it('loads from the installed source with the guide\'s kora.yaml: identity, hook, daemon task and store', async () => {
@@ -360,7 +367,7 @@ describe('the plugin of docs/writing-a-plugin.md, built from its folder', () => 
     writeConfig('plugins:\n  enabled: [hello]\n  config:\n    hello: { name: 42, nmae: Hallo }\n');
     const r = kora(['plugins', 'list'], home('hello-bad'));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/plugins\.config\.hello\.name: /);
-    expect(r.stderr).toMatch(/plugins\.config\.hello: .*nmae/);
+    expect(r.stderr).toMatch(/plugins\.config\.hello\.name \(line 5\): /);
+    expect(r.stderr).toMatch(/plugins\.config\.hello \(line 5\): .*nmae/);
   });
 });
