@@ -1,51 +1,10 @@
-// Every error the runtime throws, in one place, each with a stable code and the context an
-// operator needs to act on it (which file, which field, which daemon, what to set).
+// Every error the runtime throws, in one place, each with a stable code (its meaning, fix and
+// exit code in error-codes.ts) and the context an operator needs to act on it (which file,
+// which field, which daemon, what to set).
 
-export type KoraErrorCode =
-  | 'KORA_ERR_CONFIG_NOT_FOUND'
-  | 'KORA_ERR_CONFIG_PARSE'
-  | 'KORA_ERR_CONFIG_INVALID'
-  | 'KORA_ERR_CONFIG_TOO_LARGE'
-  | 'KORA_ERR_ENV_INVALID'
-  | 'KORA_ERR_DURATION_INVALID'
-  | 'KORA_ERR_DEPLOY_ENV'
-  | 'KORA_ERR_PLUGIN_MANIFEST'
-  | 'KORA_ERR_PLUGIN_NOT_FOUND'
-  | 'KORA_ERR_PLUGIN_HOST_API'
-  | 'KORA_ERR_PLUGIN_IMPORT'
-  | 'KORA_ERR_PLUGIN_CONFIG'
-  | 'KORA_ERR_PLUGIN_REGISTER'
-  | 'KORA_ERR_PLUGIN_CRITICAL'
-  | 'KORA_ERR_PLUGIN_MIGRATION'
-  | 'KORA_ERR_HOOK_TIMEOUT'
-  | 'KORA_ERR_IDENTITY_UNRESOLVED'
-  | 'KORA_ERR_SERVICE_MISSING'
-  | 'KORA_ERR_SERVICE_DUPLICATE'
-  | 'KORA_ERR_DAEMON_DUPLICATE'
-  | 'KORA_ERR_DAEMON_UNKNOWN'
-  | 'KORA_ERR_DAEMON_START'
-  | 'KORA_ERR_DAEMON_START_TIMEOUT'
-  | 'KORA_ERR_DAEMON_STOP'
-  | 'KORA_ERR_DAEMON_STOP_TIMEOUT'
-  | 'KORA_ERR_SCHEDULE_INVALID'
-  | 'KORA_ERR_TASK_TIMEOUT'
-  | 'KORA_ERR_STORE'
-  | 'KORA_ERR_TOOL_UNKNOWN'
-  | 'KORA_ERR_TOOL_BLOCKED'
-  | 'KORA_ERR_TOOL_FAILED'
-  | 'KORA_ERR_TOOL_TIMEOUT'
-  | 'KORA_ERR_TOOL_ABORTED'
-  | 'KORA_ERR_PLUGIN_FAULT'
-  | 'KORA_ERR_PLUGIN_EXIT'
-  | 'KORA_ERR_PLUGIN_IMPORT_TIMEOUT'
-  | 'KORA_ERR_GATEWAY_FAULT'
-  | 'KORA_ERR_HOME_LOCKED'
-  | 'KORA_ERR_STATUS_WRITE'
-  | 'KORA_ERR_STORE_BUSY'
-  | 'KORA_ERR_STORE_FULL'
-  | 'KORA_ERR_STORE_IO'
-  | 'KORA_ERR_STORE_FILE_GONE'
-  | 'KORA_ERR_USAGE';
+import type { KoraErrorCode } from './error-codes.js';
+
+export { ERROR_CODES, EXIT, exitCodeOf, type ErrorCodeSpec, type ExitCode, type KoraErrorCode } from './error-codes.js';
 
 export class KoraError extends Error {
   readonly code: KoraErrorCode;

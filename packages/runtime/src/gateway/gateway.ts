@@ -7,7 +7,7 @@ import { locateConfig, resolveHome, type Env } from '../config/locate.js';
 import { resolveDeployEnv } from '../config/deploy-env.js';
 import { readKoraEnv, type KoraEnv } from '../config/env.js';
 import type { KoraConfig } from '../config/schema.js';
-import { ConfigError, describeError, KoraError, type ConfigSource } from '../errors.js';
+import { ConfigError, describeError, EXIT, exitCodeOf, KoraError, type ConfigSource } from '../errors.js';
 import { DaemonRegistry } from '../daemons/registry.js';
 import { Supervisor, type SupervisedDaemon } from '../daemons/supervisor.js';
 import type { DaemonSpec } from '../daemons/types.js';
@@ -74,8 +74,7 @@ export const RUNTIME_PLUGIN_ID = 'runtime';
 export const RETENTION_DAEMON = 'store_maintenance';
 export const RETENTION_TASK = 'store.retention';
 
-/** Exit codes (DESIGN §5). */
-export const EXIT = { ok: 0, fatal: 1, config: 2, forced: 130 } as const;
+export { EXIT };
 
 export class Gateway {
   readonly sessionId = randomUUID();
@@ -194,7 +193,7 @@ export class Gateway {
   }
 
   get store(): Store {
-    if (!this.#store) throw new KoraError('KORA_ERR_STORE', 'The store is not open: the gateway has not started');
+    if (!this.#store) throw new KoraError('KORA_ERR_GATEWAY_NOT_STARTED', 'The store is not open: the gateway has not started (call start() or load() first)');
     return this.#store;
   }
 
@@ -638,21 +637,7 @@ export class Gateway {
 }
 
 
-/** Map a boot error to the exit code a process supervisor acts on. */
+/** Map a boot error to the exit code a process supervisor acts on (the catalogue's, error-codes.ts). */
 export function exitCodeFor(error: KoraError): number {
-  switch (error.code) {
-    case 'KORA_ERR_CONFIG_NOT_FOUND':
-    case 'KORA_ERR_CONFIG_PARSE':
-    case 'KORA_ERR_CONFIG_INVALID':
-    case 'KORA_ERR_CONFIG_TOO_LARGE':
-    case 'KORA_ERR_ENV_INVALID':
-    case 'KORA_ERR_DURATION_INVALID':
-    case 'KORA_ERR_SCHEDULE_INVALID':
-    case 'KORA_ERR_PLUGIN_CRITICAL':
-    case 'KORA_ERR_PLUGIN_NOT_FOUND':
-    case 'KORA_ERR_USAGE':
-      return EXIT.config;
-    default:
-      return EXIT.fatal;
-  }
+  return exitCodeOf(error.code);
 }

@@ -74,7 +74,7 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
   let dataDir: string | undefined;
 
   const guard = (what: string) => {
-    if (sealed) throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" called ${what} after its register() finished; register everything inside register()`, { pluginId: id });
+    if (sealed) throw new PluginError('KORA_ERR_PLUGIN_LATE_REGISTRATION', `Plugin "${id}" called ${what} after its register() finished; register everything inside register()`, { pluginId: id });
   };
   const undeclared = (kind: 'hooks' | 'daemons', name: string) => {
     if (plugin.declared && !plugin.declared[kind].includes(name)) {
@@ -83,7 +83,7 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
   };
   const onHook = (hook: string, callback: (payload: never, context: never) => unknown) => {
     guard('on()');
-    if (typeof callback !== 'function') throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" registered hook "${hook}" without a callback function`, { pluginId: id });
+    if (typeof callback !== 'function') throw new PluginError('KORA_ERR_PLUGIN_BAD_REGISTRATION', `Plugin "${id}" registered hook "${hook}" without a callback function`, { pluginId: id });
     undeclared('hooks', hook);
     const attributed = host.attribution.bind(owner, callback as (payload: unknown, context: unknown) => unknown);
     unregister.push(host.hooks.register(id, hook, attributed as never));
@@ -105,7 +105,7 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
     tools: host.toolPipeline,
     get db() {
       if (!options.hasTables) {
-        throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" used ctx.db but declares no migrations: add \`migrations\` to its definition to create its tables (named ${id}_*)`, { pluginId: id });
+        throw new PluginError('KORA_ERR_PLUGIN_NO_TABLES', `Plugin "${id}" used ctx.db but declares no migrations: add \`migrations\` to its definition to create its tables (named ${id}_*)`, { pluginId: id });
       }
       db ??= host.store.pluginDb(id);
       return db;
@@ -125,7 +125,7 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
     on: onHook as PluginContext['on'],
     registerIdentityProvider(provider) {
       guard('registerIdentityProvider()');
-      if (typeof provider !== 'function') throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" registered an identity provider that is not a function`, { pluginId: id });
+      if (typeof provider !== 'function') throw new PluginError('KORA_ERR_PLUGIN_BAD_REGISTRATION', `Plugin "${id}" registered an identity provider that is not a function`, { pluginId: id });
       undeclared('hooks', 'pre_agent_identity_set');
       unregister.push(host.hooks.register(id, 'pre_agent_identity_set', host.attribution.bind(owner, provider)));
       registered.identityProvider = true;

@@ -31,12 +31,12 @@ export class ContributionRegistry implements Contributions {
 
   add<P extends ContributionPoint>(pluginId: string, point: P, value: ContributionValue<P>): void {
     if (typeof point !== 'string' || !POINT_RE.test(point)) {
-      throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${pluginId}" contributed to ${JSON.stringify(point)}, which is not a point name (dotted lower-case words, e.g. "http.admin")`, {
+      throw new PluginError('KORA_ERR_PLUGIN_BAD_REGISTRATION', `Plugin "${pluginId}" contributed to ${JSON.stringify(point)}, which is not a point name (dotted lower-case words, e.g. "http.admin")`, {
         pluginId,
       });
     }
     if (value === undefined || value === null) {
-      throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${pluginId}" contributed nothing (${String(value)}) to "${point}"`, { pluginId, point });
+      throw new PluginError('KORA_ERR_PLUGIN_BAD_REGISTRATION', `Plugin "${pluginId}" contributed nothing (${String(value)}) to "${point}"`, { pluginId, point });
     }
     const list = this.#byPoint.get(point) ?? [];
     list.push(Object.freeze({ pluginId, point, value }));

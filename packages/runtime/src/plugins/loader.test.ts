@@ -231,7 +231,7 @@ describe('plugin loading', () => {
     await until(() => (globalThis as Record<string, unknown>).__koraStuckEntered === true);
     await clock.advance(1000);
     const [record] = await loading;
-    expect(record).toMatchObject({ state: 'failed', errorCode: 'KORA_ERR_PLUGIN_REGISTER' });
+    expect(record).toMatchObject({ state: 'failed', errorCode: 'KORA_ERR_PLUGIN_REGISTER_TIMEOUT' });
     expect(record?.error).toMatch(/did not finish register\(\) within 1000 ms/);
   });
 

@@ -166,7 +166,7 @@ async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: Plugi
       host.clock,
     );
     if (outcome === TIMED_OUT) {
-      throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" did not finish register() within ${host.registerTimeoutMs} ms`, { pluginId: id });
+      throw new PluginError('KORA_ERR_PLUGIN_REGISTER_TIMEOUT', `Plugin "${id}" did not finish register() within ${host.registerTimeoutMs} ms`, { pluginId: id });
     }
   } catch (err) {
     scope.rollback();
@@ -214,13 +214,13 @@ async function importDefinition(plugin: DiscoveredPlugin, host: PluginHost): Pro
   }
   const def = mod.default as Partial<PluginDefinition<unknown>> | undefined;
   if (!def || typeof def !== 'object' || typeof def.register !== 'function') {
-    throw new PluginError('KORA_ERR_PLUGIN_IMPORT', `Plugin "${plugin.id}": ${entry} must default-export definePlugin({ id, register(ctx) }) (or a plain object of that shape)`, {
+    throw new PluginError('KORA_ERR_PLUGIN_ENTRY_INVALID', `Plugin "${plugin.id}": ${entry} must default-export definePlugin({ id, register(ctx) }) (or a plain object of that shape)`, {
       pluginId: plugin.id,
       entry,
     });
   }
   if (def.id !== undefined && def.id !== plugin.id) {
-    throw new PluginError('KORA_ERR_PLUGIN_IMPORT', `Plugin entry ${entry} says id "${def.id}" but its manifest (${plugin.file}) says "${plugin.id}"; make them equal`, {
+    throw new PluginError('KORA_ERR_PLUGIN_ENTRY_INVALID', `Plugin entry ${entry} says id "${def.id}" but its manifest (${plugin.file}) says "${plugin.id}"; make them equal`, {
       pluginId: plugin.id,
       entry,
     });
@@ -233,5 +233,5 @@ export function validatePluginConfig(definition: PluginDefinition<unknown>, raw:
   const parsed = definition.configSchema.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => ({ path: ['plugins', 'config', id, ...i.path.map(String)].join('.'), message: i.message }));
-  throw new ConfigError('KORA_ERR_CONFIG_INVALID', configFile, issues, `Invalid config for plugin "${id}" in ${configFile ?? '(no config file)'}:`);
+  throw new ConfigError('KORA_ERR_CONFIG_INVALID', configFile, issues, (where) => `Invalid config for plugin "${id}" in ${where}:`);
 }

@@ -1,5 +1,5 @@
 // Tools plugins offer to the agent, by unique name.
-import { PluginError } from '../errors.js';
+import { KoraError, PluginError } from '../errors.js';
 import type { ToolSpec } from './types.js';
 
 export class ToolRegistry {
@@ -7,11 +7,11 @@ export class ToolRegistry {
 
   register(pluginId: string, tool: ToolSpec): void {
     if (!tool || typeof tool.name !== 'string' || typeof tool.run !== 'function') {
-      throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${pluginId}" registered a tool without a name or run function`, { pluginId });
+      throw new PluginError('KORA_ERR_PLUGIN_BAD_REGISTRATION', `Plugin "${pluginId}" registered a tool without a name or run function`, { pluginId });
     }
     const existing = this.#tools.get(tool.name);
     if (existing) {
-      throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Tool "${tool.name}" is registered by both plugin "${existing.pluginId}" and plugin "${pluginId}"`, {
+      throw new KoraError('KORA_ERR_TOOL_DUPLICATE', `Tool "${tool.name}" is registered by both plugin "${existing.pluginId}" and plugin "${pluginId}"`, {
         pluginId,
         tool: tool.name,
       });

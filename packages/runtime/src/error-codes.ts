@@ -1,0 +1,88 @@
+// The catalogue of error codes: each code's one meaning, what the operator does about it, and
+// the exit code a command ends with when the error ends it. `KoraErrorCode` is derived from
+// this table, so a code cannot be thrown without its entry, and docs/errors.md is checked
+// against it by a test.
+
+/** Process exit codes (DESIGN §5; `kora status` adds 3–5, see docs/exit-codes.md). */
+export const EXIT = { ok: 0, fatal: 1, config: 2, forced: 130 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export interface ErrorCodeSpec {
+  /** The exit code when this error ends a command or a boot. */
+  readonly exit: ExitCode;
+  /** What the code means, in one line (the message adds the particulars). */
+  readonly meaning: string;
+  /** What to do about it. */
+  readonly fix: string;
+}
+
+const CONFIG = EXIT.config;
+const FATAL = EXIT.fatal;
+
+export const ERROR_CODES = {
+  // Config and environment: the operator's files and variables. Exit 2.
+  KORA_ERR_CONFIG_NOT_FOUND: { exit: CONFIG, meaning: 'No kora.yaml was found where commands look for one.', fix: 'Pass --config PATH, set KORA_CONFIG, or create ./kora.yaml.' },
+  KORA_ERR_CONFIG_PARSE: { exit: CONFIG, meaning: 'kora.yaml is not valid YAML (or expands past the alias limit).', fix: 'Fix the syntax at the line given.' },
+  KORA_ERR_CONFIG_INVALID: { exit: CONFIG, meaning: 'A field of kora.yaml (or a plugin’s section) has a value that is not allowed.', fix: 'Change the field named, at the line given; `kora config schema` lists every field.' },
+  KORA_ERR_CONFIG_TOO_LARGE: { exit: CONFIG, meaning: 'kora.yaml is larger than the 1 MiB cap.', fix: 'Keep data out of the config: point to files instead.' },
+  KORA_ERR_SCHEDULE_INVALID: { exit: CONFIG, meaning: 'A task’s schedule (every, cron, timezone, offset) cannot be used.', fix: 'Set daemons.<daemon>.tasks.<task> in kora.yaml to a valid schedule (periods of at least 1 s).' },
+  KORA_ERR_DURATION_INVALID: { exit: CONFIG, meaning: 'A duration is not of the form 500ms, 30s, 5m, 2h, 1d.', fix: 'Write the duration with a unit, within the limits given.' },
+  KORA_ERR_ENV_INVALID: { exit: CONFIG, meaning: 'A KORA_* environment variable has a value that is not accepted.', fix: 'Set the variable named to one of the values listed, or unset it.' },
+  KORA_ERR_USAGE: { exit: CONFIG, meaning: 'A command was called with arguments it cannot use.', fix: 'Check the command’s --help; unknown daemon names are listed with the known ones.' },
+  KORA_ERR_DEPLOY_ENV: { exit: FATAL, meaning: 'The gateway refuses to start without a deploy environment.', fix: 'Set KORA_DEPLOY_ENV (e.g. production), or pass --dev for a development run.' },
+
+  // Plugins: discovery, loading, registration.
+  KORA_ERR_PLUGIN_MANIFEST: { exit: FATAL, meaning: 'A plugin’s package.json#kora manifest is missing or invalid.', fix: 'Fix the manifest field named in the plugin’s package.json, or reinstall the plugin.' },
+  KORA_ERR_PLUGIN_NOT_FOUND: { exit: CONFIG, meaning: 'A plugin named on the command line is not found in any source.', fix: 'Install it (npm install <package>) or put it in $KORA_HOME/plugins; `kora plugins list` shows what is found.' },
+  KORA_ERR_PLUGIN_HOST_API: { exit: FATAL, meaning: 'A plugin needs a host API version this runtime does not provide.', fix: 'Install a version of the plugin built for this runtime’s host API (both versions are named).' },
+  KORA_ERR_PLUGIN_IMPORT: { exit: FATAL, meaning: 'A plugin’s entry module cannot be imported (it throws or is missing).', fix: 'Fix or reinstall the plugin; the import error is quoted.' },
+  KORA_ERR_PLUGIN_IMPORT_TIMEOUT: { exit: FATAL, meaning: 'A plugin’s entry module did not finish importing within the register timeout.', fix: 'Look for a top-level await that never settles; raise hooks.timeout if the import is only slow.' },
+  KORA_ERR_PLUGIN_ENTRY_INVALID: { exit: FATAL, meaning: 'A plugin’s entry module does not default-export a plugin definition of its own id.', fix: 'Default-export definePlugin({ id, register }) with the manifest’s id.' },
+  KORA_ERR_PLUGIN_REGISTER: { exit: FATAL, meaning: 'A plugin’s register() threw.', fix: 'Read the plugin’s error (quoted); it usually names a file or setting it needs.' },
+  KORA_ERR_PLUGIN_REGISTER_TIMEOUT: { exit: FATAL, meaning: 'A plugin’s register() did not finish within the register timeout.', fix: 'Move slow work from register() into a daemon’s start(); raise hooks.timeout if needed.' },
+  KORA_ERR_PLUGIN_LATE_REGISTRATION: { exit: FATAL, meaning: 'A plugin registered something after its register() had finished.', fix: 'Register hooks, daemons, tools and contributions inside register(), not from timers or callbacks.' },
+  KORA_ERR_PLUGIN_BAD_REGISTRATION: { exit: FATAL, meaning: 'A plugin registered something malformed (no callback, no name, an invalid contribution).', fix: 'Fix the registration named in the plugin.' },
+  KORA_ERR_PLUGIN_NO_TABLES: { exit: FATAL, meaning: 'A plugin used ctx.db without declaring migrations.', fix: 'Add `migrations` to the plugin definition to create its tables (named <id>_*).' },
+  KORA_ERR_PLUGIN_MIGRATION: { exit: FATAL, meaning: 'A plugin’s migration failed or created a table outside its <id>_* names; it was rolled back.', fix: 'Fix the migration named; the plugin is failed until it applies.' },
+  KORA_ERR_PLUGIN_CRITICAL: { exit: CONFIG, meaning: 'A plugin marked critical failed to load, so the gateway does not start.', fix: 'Fix the plugin’s own error (quoted), or remove it from plugins.critical.' },
+  KORA_ERR_PLUGIN_FAULT: { exit: FATAL, meaning: 'Plugin code threw asynchronously (a timer, a rejection nobody handled); its daemon was fenced.', fix: 'Report it to the plugin’s author with the error quoted; restart the gateway once fixed.' },
+  KORA_ERR_PLUGIN_EXIT: { exit: FATAL, meaning: 'Code called process.exit() while the gateway ran; the gateway does not exit on its behalf.', fix: 'Plugins must throw or fail their daemon instead of exiting the process.' },
+
+  // Hooks, identity, services, tools.
+  KORA_ERR_HOOK_TIMEOUT: { exit: FATAL, meaning: 'A hook callback did not answer within hooks.timeout (a guard that times out blocks).', fix: 'Make the callback faster or honour its signal; raise hooks.timeout if needed.' },
+  KORA_ERR_IDENTITY_UNRESOLVED: { exit: FATAL, meaning: 'No plugin claimed an identity and no identity files are set; the agent does not speak.', fix: 'Enable a plugin that provides one (e.g. kora), or set KORA_SYSTEM_PROMPT_PATH.' },
+  KORA_ERR_SERVICE_MISSING: { exit: FATAL, meaning: 'A service was asked for that no running daemon provides.', fix: 'Enable and start the daemon that provides it (the message lists what is provided).' },
+  KORA_ERR_SERVICE_DUPLICATE: { exit: FATAL, meaning: 'Two providers provide the same service name.', fix: 'Disable one of the two plugins named.' },
+  KORA_ERR_TOOL_DUPLICATE: { exit: FATAL, meaning: 'Two plugins register a tool of the same name.', fix: 'Disable one of the two plugins named, or rename the tool.' },
+  KORA_ERR_TOOL_UNKNOWN: { exit: FATAL, meaning: 'A tool was called that no plugin registers or answers for.', fix: 'Check the tool name; `ctx.tools.list()` shows the registered ones.' },
+  KORA_ERR_TOOL_BLOCKED: { exit: FATAL, meaning: 'A pre_tool_call guard blocked the tool call.', fix: 'The blocking plugins and their reasons are given.' },
+  KORA_ERR_TOOL_FAILED: { exit: FATAL, meaning: 'A tool threw.', fix: 'The tool’s error is quoted.' },
+  KORA_ERR_TOOL_TIMEOUT: { exit: FATAL, meaning: 'A tool did not answer within its timeout (default 60 s); its signal was aborted.', fix: 'Make the tool honour its signal, or give it a longer `timeout`.' },
+  KORA_ERR_TOOL_ABORTED: { exit: FATAL, meaning: 'A tool call was cancelled by its caller.', fix: 'Nothing: the caller gave up.' },
+
+  // Daemons and tasks.
+  KORA_ERR_DAEMON_DUPLICATE: { exit: FATAL, meaning: 'Two plugins register a daemon of the same name.', fix: 'Disable one of the two plugins named.' },
+  KORA_ERR_DAEMON_START: { exit: FATAL, meaning: 'A daemon’s start() threw.', fix: 'Read the daemon’s error (quoted); a missing credential is the usual cause.' },
+  KORA_ERR_DAEMON_START_TIMEOUT: { exit: FATAL, meaning: 'A daemon’s start() did not finish within its start timeout.', fix: 'Raise daemons.<name>.startTimeout, or find what start() waits on.' },
+  KORA_ERR_DAEMON_STOP: { exit: FATAL, meaning: 'A daemon’s stop() threw; it was skipped.', fix: 'Report it to the plugin’s author; the gateway stopped anyway.' },
+  KORA_ERR_DAEMON_STOP_TIMEOUT: { exit: FATAL, meaning: 'A daemon’s stop() did not finish within its stop timeout; it was skipped.', fix: 'Raise daemons.<name>.stopTimeout, or find what stop() waits on.' },
+  KORA_ERR_TASK_TIMEOUT: { exit: FATAL, meaning: 'A task run did not finish within its timeout; its signal was aborted.', fix: 'Make the task honour its signal, or raise daemons.<d>.tasks.<t>.timeout.' },
+
+  // Gateway and store.
+  KORA_ERR_GATEWAY_FAULT: { exit: FATAL, meaning: 'The gateway met an error it could not pin on a plugin, and stopped cleanly.', fix: 'Report it with the log line; restart the gateway.' },
+  KORA_ERR_GATEWAY_NOT_STARTED: { exit: FATAL, meaning: 'Something asked for a part of the gateway before it started.', fix: 'Call start() (or load()) first.' },
+  KORA_ERR_HOME_LOCKED: { exit: FATAL, meaning: 'Another gateway already runs on this home.', fix: 'Stop it (its pid is named), or give this gateway its own home (KORA_HOME).' },
+  KORA_ERR_STATUS_WRITE: { exit: FATAL, meaning: 'The status file cannot be written.', fix: 'Check that $KORA_HOME/run exists and is writable, and that the disk is not full.' },
+  KORA_ERR_STORE: { exit: FATAL, meaning: 'The store failed (opening, migrating, or a query).', fix: 'The store’s error is quoted with its location.' },
+  KORA_ERR_STORE_BUSY: { exit: FATAL, meaning: 'The database stayed locked by another process past the retry bound.', fix: 'Find the other process holding $KORA_HOME/kora.db (a second gateway, a sqlite3 shell) and stop it.' },
+  KORA_ERR_STORE_FULL: { exit: FATAL, meaning: 'The database could not grow: the disk (or a size limit) is full.', fix: 'Free disk space; the gateway is degraded until writes succeed.' },
+  KORA_ERR_STORE_IO: { exit: FATAL, meaning: 'The database could not be read or written (I/O error, read-only file).', fix: 'Check the disk and the file’s permissions.' },
+  KORA_ERR_STORE_FILE_GONE: { exit: FATAL, meaning: 'The database file was deleted or replaced under the running gateway.', fix: 'Restart the gateway (it recreates the file) and find what removed it.' },
+} as const satisfies Record<`KORA_ERR_${string}`, ErrorCodeSpec>;
+
+export type KoraErrorCode = keyof typeof ERROR_CODES;
+
+/** The exit code for an error code: one table, so a new code cannot go without one. */
+export function exitCodeOf(code: KoraErrorCode): ExitCode {
+  return ERROR_CODES[code].exit;
+}
