@@ -239,3 +239,16 @@ describe('a plugin cannot take the gateway down', () => {
     expect((await first.exited).code).toBe(0);
   });
 });
+
+describe('boot output', () => {
+  it('prints the boot summary without waiting for a gateway_started callback that hangs', async () => {
+    const p = project(`export default { id: 'faulty', register(ctx) {
+      ctx.on('gateway_started', () => new Promise(() => {}));
+    } };`);
+    const gw = start(p);
+    // hooks.timeout is 30 s by default: the summary must come long before.
+    await gw.waitFor('gateway running', 8000);
+    gw.child.kill('SIGTERM');
+    expect((await gw.exited).code).toBe(0);
+  });
+});

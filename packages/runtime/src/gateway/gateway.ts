@@ -250,7 +250,8 @@ export class Gateway {
     this.#state = this.#allProblems().length > 0 ? 'degraded' : 'running';
     this.#statusWriter?.changed();
     if (this.#state === 'degraded') this.logger.warn({ problems: this.#allProblems() }, `gateway DEGRADED: ${this.#allProblems().join('; ')}`);
-    await this.hooks.dispatch('gateway_started', { sessionId: this.sessionId, state: this.#state });
+    // Observers are told, not waited for: a hanging callback must not hold the boot summary back.
+    void this.hooks.dispatch('gateway_started', { sessionId: this.sessionId, state: this.#state });
     return { ok: true, state: this.#state };
   }
 
