@@ -1,6 +1,6 @@
 // The shape of kora.yaml, validated with zod. Unknown keys are errors: a typo such as
 // `deamons:` must not silently do nothing.
-import { z } from 'zod';
+import * as z from 'zod';
 import { tryParseDuration } from '../time/duration.js';
 
 export const PLUGIN_ID_RE = /^[a-z][a-z0-9_-]*$/;
