@@ -2,7 +2,9 @@
 // a bare `node -e ''` start measured in the same run under the same environment; and idle RSS.
 // Both sides run twice: with this machine's environment, and with what every node process
 // pays at start (NODE_EXTRA_CA_CERTS) removed from both. Where the time goes: phases.mjs.
-// Run: npm run build && node bench/boot/run.mjs [--runs 15]
+// Run: npm run build && node bench/boot/run.mjs [--runs 15] [--compare <another built checkout>]
+// --compare interleaves the same `--dev` boot of another checkout (e.g. an earlier commit,
+// `git worktree add /tmp/kora-before <commit>`, installed and built), for a before/after table.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +12,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchEnv, median, min, p90, startUpCostsSet } from './env.mjs';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, compare: { type: 'string' } } });
 const RUNS = Number(values.runs);
 const REPO = resolve(import.meta.dirname, '../..');
-const KORA = join(REPO, 'packages/runtime/bin/kora.js');
+const COMPARE = values.compare ? resolve(values.compare) : undefined;
 const READY = 'Kora gateway running';
 const TARGET_RATIO = 5;
 const TARGET_RSS_MB = 90;
@@ -33,21 +35,22 @@ function bare(kind) {
  * `production`: a deploy env and JSON logs, fresh home; `restart`: `--dev` in a home an earlier
  * run left (the common case for an always-on gateway: no migration to run).
  */
-function boot(kind, mode, withRss) {
+function boot(kind, mode, withRss, repo = REPO) {
   const home = mode === 'restart' ? reusedHome(kind) : mkdtempSync(join(tmpdir(), 'kora-bench-boot-'));
-  const args = [KORA, 'daemon', '--config', join(REPO, 'kora.yaml'), ...(mode === 'production' ? [] : ['--dev'])];
+  const args = [join(repo, 'packages/runtime/bin/kora.js'), 'daemon', '--config', join(repo, 'kora.yaml'), ...(mode === 'production' ? [] : ['--dev'])];
   const env = benchEnv(kind, { HOME: home, KORA_HOME: home, ...(mode === 'production' ? { KORA_DEPLOY_ENV: 'bench' } : {}) });
   return new Promise((res, rej) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let ms;
+    let cpu;
     const finish = (rss) => {
       child.kill('SIGTERM');
       child.on('exit', (code) => {
         if (mode !== 'restart') rmSync(home, { recursive: true, force: true });
-        if (code === 0) res({ ms, rss });
+        if (code === 0) res({ ms, rss, cpu });
         else rej(new Error(`kora exited ${code}\n${err}`));
       });
     };
@@ -56,6 +59,7 @@ function boot(kind, mode, withRss) {
       out += d;
       if (ms !== undefined || !out.includes(READY)) return;
       ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      cpu = cpuMs(child.pid);
       if (!withRss) return finish(undefined);
       // Idle RSS: let boot-time garbage settle, then read the kernel's figure.
       setTimeout(() => finish(Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024), 1000);
@@ -64,6 +68,15 @@ function boot(kind, mode, withRss) {
       if (ms === undefined) rej(new Error(`kora exited ${code} before "${READY}"\n${out}\n${err}`));
     });
   });
+}
+
+/**
+ * CPU time the process has used so far, all threads (utime + stime from /proc, in clock ticks
+ * of 10 ms): less disturbed than wall time when other work shares the machine; averaged.
+ */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 const homes = new Map();
@@ -79,12 +92,13 @@ const LABELS = {
   production: '`kora daemon`, deploy env set, JSON logs (fresh home)',
   restart: '`kora daemon --dev` start → running (home of an earlier run)',
 };
-const results = Object.fromEntries(kinds.map((k) => [k, { bare: [], dev: [], production: [], restart: [], rss: [] }]));
+const results = Object.fromEntries(kinds.map((k) => [k, { bare: [], dev: [], production: [], restart: [], rss: [], cpu: [], compare: [], compareCpu: [] }]));
 
 // Warm the file cache for every variant, then interleave so drift on the machine hits all alike.
 for (const kind of kinds) {
   await bare(kind);
   for (const mode of modes) await boot(kind, mode, false);
+  if (COMPARE) await boot(kind, 'dev', false, COMPARE);
 }
 for (let i = 0; i < RUNS; i++) {
   for (const kind of kinds) {
@@ -94,6 +108,12 @@ for (let i = 0; i < RUNS; i++) {
       const b = await boot(kind, mode, mode === 'dev');
       r[mode].push(b.ms);
       if (b.rss !== undefined) r.rss.push(b.rss);
+      if (mode === 'dev') r.cpu.push(b.cpu);
+    }
+    if (COMPARE) {
+      const b = await boot(kind, 'dev', false, COMPARE);
+      r.compare.push(b.ms);
+      r.compareCpu.push(b.cpu);
     }
   }
 }
@@ -110,7 +130,15 @@ for (const mode of modes) {
 }
 const fastest = (kind, mode) => min(results[kind][mode]) / min(results[kind].bare);
 for (const mode of modes) console.log(`| ratio ${mode} | ${kinds.map((k) => `**${ratio(k, mode).toFixed(2)}×** | ${fastest(k, mode).toFixed(2)}×`).join(' | ')} |`);
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+console.log(`| CPU time of a \`--dev\` boot, all threads (mean) | ${kinds.map((k) => `${mean(results[k].cpu).toFixed(0)} ms | `).join(' | ')} |`);
 console.log(`| idle RSS 1 s after a \`--dev\` boot (median, p90) | ${kinds.map((k) => `${median(results[k].rss).toFixed(1)} MB | ${p90(results[k].rss).toFixed(1)} MB`).join(' | ')} |`);
+
+if (COMPARE) {
+  console.log(`| ${COMPARE}: \`kora daemon --dev\` (fresh home) | ${kinds.map((k) => `${fmt(results[k].compare)} | ${min(results[k].compare).toFixed(1)} ms`).join(' | ')} |`);
+  console.log(`| ${COMPARE}: ratio dev | ${kinds.map((k) => `**${ratio(k, 'compare').toFixed(2)}×** | ${fastest(k, 'compare').toFixed(2)}×`).join(' | ')} |`);
+  console.log(`| ${COMPARE}: CPU time of a \`--dev\` boot (mean) | ${kinds.map((k) => `${mean(results[k].compareCpu).toFixed(0)} ms | `).join(' | ')} |`);
+}
 
 const met = ratio('clean', 'dev') <= TARGET_RATIO && p90(results.clean.rss) <= TARGET_RSS_MB;
 console.log(
