@@ -2,6 +2,8 @@
 // The `kora` command. Kept as a tiny committed file so npm can link it before the build runs.
 // Signals are listened for before the CLI loads, so a SIGTERM in the first milliseconds is
 // remembered and honoured as a clean stop rather than killing the process mid-boot.
+import module from 'node:module';
+
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const received = [];
 const onEarlySignal = (sig) => received.push(sig);
@@ -12,6 +14,11 @@ const early = {
     for (const sig of STOP_SIGNALS) process.off(sig, onEarlySignal);
   },
 };
+
+// Node ≥ 22.1 keeps V8's compiled code of the bundle on disk, so later starts skip most of
+// parsing and compiling it. It must be on before the CLI is imported, hence the dynamic import.
+// Node 20 has no compile cache: nothing happens there.
+module.enableCompileCache?.();
 
 const { main } = await import('../dist/cli/main.js');
 main(process.argv.slice(2), undefined, undefined, undefined, early).then(

@@ -2,8 +2,11 @@
 export { HOST_API_VERSION } from './version.js';
 export * from './errors.js';
 export { definePlugin } from './plugins/types.js';
-export type { PluginContext, PluginDefinition, PluginPaths, ToolSpec } from './plugins/types.js';
-export type { DaemonContext, DaemonSpec, DaemonState, MissedPolicy, TaskRunContext, TaskSpec } from './daemons/types.js';
+export type { GatewayView, PluginContext, PluginDefinition, PluginHooks, PluginPaths, ToolSpec } from './plugins/types.js';
+export type { Contribution, ContributionMap, ContributionPoint, ContributionValue, Contributions } from './plugins/contributions.js';
+export type { ToolCallOptions, ToolCallResult, Tools } from './plugins/tool-pipeline.js';
+export type { ExitRecord, GatewayState, GatewayStatus } from './gateway/status.js';
+export type { ConsumerContext, ConsumerSpec, DaemonContext, DaemonSpec, DaemonState, InboxItem, MissedPolicy, TaskRunContext, TaskSpec } from './daemons/types.js';
 export type * from './hooks/catalog.js';
 export { SOUL_ENV, SYSTEM_PROMPT_ENV } from './identity/env.js';
 export { parseEnvFlag, readEnvFlag } from './config/env-flag.js';

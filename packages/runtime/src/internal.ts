@@ -7,3 +7,10 @@ export { openStore } from './store/index.js';
 export { createSystemClock } from './time/clock.js';
 export { createLogger, createSilentLogger } from './log/logger.js';
 export { createSecretScrubber } from './log/scrubber.js';
+// The boot steps one by one, for bench/boot/phases.mjs.
+export { Gateway } from './gateway/gateway.js';
+export { loadConfigFile } from './config/load.js';
+export { discoverPlugins } from './plugins/discovery.js';
+export { loadPlugins } from './plugins/loader.js';
+export { resolveIdentity } from './identity/resolve.js';
+export { statusFilePath, writeStatusFile } from './gateway/status-file.js';

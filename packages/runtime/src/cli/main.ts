@@ -1,15 +1,27 @@
-// The `kora` command line.
+// The `kora` command line. Each command's module is imported when that command runs, so a
+// command loads no other command's code (`kora daemon` not the kora.yaml editor).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { configJsonSchema } from '../config/schema.js';
+import { runtimePackageDir } from '../plugins/host-runtime.js';
+import { HOST_API_VERSION } from '../version.js';
 import { EXIT } from '../gateway/gateway.js';
-import { runConfigCheck } from './config-check-command.js';
-import { runDaemon } from './daemon-command.js';
-import { runIdentity, runPluginsList } from './inspect-commands.js';
 import { printJson, processIo, reportError, type Io } from './output.js';
-import { runPluginsDisable, runPluginsEnable, runPluginsInfo, type Placement } from './plugins-commands.js';
-import { runStatus } from './status-command.js';
+import type { Placement } from './plugins-commands.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `kora 0.1.0, host API 1.0.0`: the runtime package's version and the plugin API it provides. */
+export function versionText(): string {
+  const dir = runtimePackageDir();
+  let version = 'unknown';
+  if (dir) {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: unknown };
+    if (typeof pkg.version === 'string') version = pkg.version;
+  }
+  return `kora ${version}, host API ${HOST_API_VERSION}`;
+}
 
 /** Signals the bin caught before the CLI loaded, and how to stop catching them. */
 export interface EarlySignals {
@@ -23,6 +35,7 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
   let exitCode = EXIT.ok as number;
   const program = new Command('kora')
     .description('Kora: a runtime for always-on AI agents')
+    .version(versionText(), '-V, --version', 'print the runtime version and the host API version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showHelpAfterError('(run `kora --help` for usage)');
@@ -36,6 +49,7 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     .option('--only <name>', 'start only this daemon (repeatable)', collect, [])
     .option('--skip <name>', 'do not start this daemon (repeatable)', collect, [])
     .action(async (o: { config?: string; dev?: boolean; only: string[]; skip: string[] }) => {
+      const { runDaemon } = await import('./daemon-command.js');
       exitCode = await runDaemon({ configPath: o.config, dev: o.dev === true, only: o.only, skip: o.skip, env, cwd, ...(early ? { early } : {}) }, io);
     });
 
@@ -44,7 +58,8 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     .description('show the running gateway (reads $KORA_HOME/run/status.json); exit 3 when none runs, 4 when it does not respond, 5 when the file is unreadable')
     .addOption(configOption())
     .option('--json', 'machine-readable output')
-    .action((o: { config?: string; json?: boolean }) => {
+    .action(async (o: { config?: string; json?: boolean }) => {
+      const { runStatus } = await import('./status-command.js');
       exitCode = runStatus({ configPath: o.config, json: o.json === true, env, cwd }, io);
     });
 
@@ -54,6 +69,7 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     .addOption(configOption())
     .option('--json', 'machine-readable output')
     .action(async (o: { config?: string; json?: boolean }) => {
+      const { runIdentity } = await import('./inspect-commands.js');
       exitCode = await runIdentity({ configPath: o.config, json: o.json === true, env, cwd }, io);
     });
 
@@ -64,6 +80,7 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     .addOption(configOption())
     .option('--json', 'machine-readable output')
     .action(async (o: { config?: string; json?: boolean }) => {
+      const { runPluginsList } = await import('./inspect-commands.js');
       exitCode = await runPluginsList({ configPath: o.config, json: o.json === true, env, cwd }, io);
     });
   plugins
@@ -73,6 +90,7 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     .addOption(configOption())
     .option('--json', 'machine-readable output')
     .action(async (id: string, o: { config?: string; json?: boolean }) => {
+      const { runPluginsInfo } = await import('./plugins-commands.js');
       exitCode = await runPluginsInfo({ id, configPath: o.config, json: o.json === true, env, cwd }, io);
     });
   plugins
@@ -84,6 +102,7 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     .addOption(new Option('--before <id>', 'load it just before this enabled plugin (moves it if already enabled)').conflicts(['first', 'after']))
     .addOption(new Option('--after <id>', 'load it just after this enabled plugin (moves it if already enabled)').conflicts(['first', 'before']))
     .action(async (id: string, o: { config?: string; first?: boolean; before?: string; after?: string }) => {
+      const { runPluginsEnable } = await import('./plugins-commands.js');
       const placement: Placement = o.first ? { at: 'first' } : o.before ? { at: 'before', anchor: o.before } : o.after ? { at: 'after', anchor: o.after } : { at: 'end' };
       exitCode = await runPluginsEnable({ id, placement, configPath: o.config, env, cwd }, io);
     });
@@ -93,15 +112,17 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     .argument('<id>', 'plugin id')
     .addOption(configOption())
     .action(async (id: string, o: { config?: string }) => {
+      const { runPluginsDisable } = await import('./plugins-commands.js');
       exitCode = await runPluginsDisable({ id, configPath: o.config, env, cwd }, io);
     });
 
   const config = program.command('config').description('check and describe kora.yaml');
   config
     .command('check')
-    .description('validate the config without starting anything')
+    .description('run every check `kora daemon` runs before starting daemons, without starting anything; exit 0 means the daemon will not exit 2')
     .addOption(configOption())
     .action(async (o: { config?: string }) => {
+      const { runConfigCheck } = await import('./config-check-command.js');
       exitCode = await runConfigCheck({ configPath: o.config, env, cwd }, io);
     });
   config

@@ -1,7 +1,7 @@
 // The plugin manifest (`package.json#kora`), validated before any plugin code is imported.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeError, PluginError } from '../errors.js';
 
 const manifestSchema = z.object({
