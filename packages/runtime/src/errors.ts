@@ -14,6 +14,9 @@ export type KoraErrorCode =
   | 'KORA_ERR_PLUGIN_REGISTER'
   | 'KORA_ERR_PLUGIN_CRITICAL'
   | 'KORA_ERR_HOOK_TIMEOUT'
+  | 'KORA_ERR_HOOK_DEFINE'
+  | 'KORA_ERR_HOOK_KIND_CONFLICT'
+  | 'KORA_ERR_HOOK_UNCLASSIFIED_GUARD'
   | 'KORA_ERR_IDENTITY_UNRESOLVED'
   | 'KORA_ERR_SERVICE_MISSING'
   | 'KORA_ERR_SERVICE_DUPLICATE'
@@ -85,6 +88,19 @@ export class PluginError extends KoraError {
   ) {
     super(code, message, details, options);
     this.pluginId = details.pluginId;
+  }
+}
+
+export class HookError extends KoraError {
+  readonly hook: string;
+
+  constructor(
+    code: 'KORA_ERR_HOOK_DEFINE' | 'KORA_ERR_HOOK_KIND_CONFLICT' | 'KORA_ERR_HOOK_UNCLASSIFIED_GUARD',
+    message: string,
+    details: Record<string, unknown> & { hook: string; pluginId?: string },
+  ) {
+    super(code, message, details);
+    this.hook = details.hook;
   }
 }
 

@@ -206,7 +206,7 @@ async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: Plugi
       guard('on()');
       if (typeof callback !== 'function') throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" registered hook "${hook}" without a callback function`, { pluginId: id });
       undeclared('hooks', hook);
-      unregister.push(host.hooks.register(id, hook, callback as (payload: unknown) => unknown));
+      unregister.push(host.hooks.registerCustom(id, hook, callback as (payload: unknown) => unknown));
       registered.hooks.push(hook);
       if (!isKnownHook(hook)) log.debug(`hook ${hook} is not in the catalog; dispatched as collect`);
     },
