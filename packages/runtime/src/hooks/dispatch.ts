@@ -98,7 +98,7 @@ export class Dispatch implements Waiter {
     fold.validate = validate;
     fold.value = undefined;
     fold.reasons = undefined;
-    this.#combiner = KINDS[entry.kind];
+    this.#combiner = entry.combiner;
     this.#registrations = entry.registrations;
     this.#index = 0;
     const pending = this.runSync();
@@ -139,7 +139,7 @@ export class Dispatch implements Waiter {
         this.fail(registration, err);
         continue;
       }
-      if (this.#combiner.accept(fold, registration.pluginId, value)) break;
+      if (value !== null && value !== undefined && this.#combiner.accept(fold, registration.pluginId, value)) break;
     }
     this.finish();
     return undefined;
@@ -167,7 +167,7 @@ export class Dispatch implements Waiter {
     this.#waitingOn = undefined;
     this.#waitingContext = undefined;
     if (failed) this.fail(registration, value);
-    else if (this.#combiner.accept(this.#fold, registration.pluginId, value)) {
+    else if (value !== null && value !== undefined && this.#combiner.accept(this.#fold, registration.pluginId, value)) {
       this.finish();
       return;
     }

@@ -29,7 +29,11 @@ export class Fold {
 export interface Combiner {
   /** What a dispatch with no callbacks returns, fresh each time (a caller may keep or change it). */
   empty(payload: unknown): unknown;
-  /** Take in one callback's result; true when the dispatch is decided and no later callback runs. */
+  /**
+   * Take in one callback's answer; true when the dispatch is decided and no later callback runs.
+   * Never called with null or undefined: for every kind those mean "no answer", and the
+   * dispatcher skips them.
+   */
   accept(fold: Fold, pluginId: string, value: unknown): boolean;
   /** A callback threw, or timed out (`error` is then the TimeoutError its signal was aborted with). */
   failed(fold: Fold, pluginId: string, error: unknown, timedOut: boolean): void;
@@ -39,13 +43,9 @@ export interface Combiner {
 
 const ignore = (): void => {};
 
-function isAnswer(value: unknown): boolean {
-  return value !== null && value !== undefined;
-}
-
-/** A merge or waterfall result must be a plain object to be merged; anything else is ignored, loudly. */
+/** A merge or waterfall answer must be an object to be merged; anything else is ignored, loudly. */
 function isPartial(fold: Fold, pluginId: string, value: unknown): value is object {
-  if (typeof value === 'object' && !Array.isArray(value)) return true;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return true;
   fold.log.warn(
     { pluginId, hook: fold.hook },
     `hook "${fold.hook}" callback of plugin "${pluginId}" returned ${Array.isArray(value) ? 'an array' : typeof value}, not an object; ignored`,
@@ -77,8 +77,7 @@ function claim(fold: Fold, pluginId: string, value: unknown): boolean {
 }
 
 function verdict(fold: Fold, pluginId: string, value: unknown): void {
-  if (value === null || value === undefined) return;
-  if (typeof value === 'object') {
+  if (typeof value === 'object' && value !== null) {
     const { block: blocks, reason } = value as { block?: unknown; reason?: unknown };
     if (blocks === false) return;
     if (blocks === true) {
@@ -94,7 +93,7 @@ function verdict(fold: Fold, pluginId: string, value: unknown): void {
 export const KINDS: { readonly [K in HookKind]: Combiner } = {
   first: {
     empty: () => null,
-    accept: (fold, pluginId, value) => isAnswer(value) && claim(fold, pluginId, value),
+    accept: claim,
     failed: ignore,
     result: (fold) => fold.value ?? null,
   },
@@ -102,7 +101,7 @@ export const KINDS: { readonly [K in HookKind]: Combiner } = {
     empty: () => ({}),
     accept(fold, pluginId, value) {
       // Spread, not Object.assign: an own `__proto__` key is copied as data, never set as the prototype.
-      if (isAnswer(value) && isPartial(fold, pluginId, value)) fold.value = { ...(fold.value as object | undefined), ...value };
+      if (isPartial(fold, pluginId, value)) fold.value = { ...(fold.value as object | undefined), ...value };
       return false;
     },
     failed: ignore,
@@ -113,7 +112,7 @@ export const KINDS: { readonly [K in HookKind]: Combiner } = {
   waterfall: {
     empty: (payload) => payload,
     accept(fold, pluginId, value) {
-      if (isAnswer(value) && isPartial(fold, pluginId, value)) fold.payload = { ...(fold.payload as object), ...value };
+      if (isPartial(fold, pluginId, value)) fold.payload = { ...(fold.payload as object), ...value };
       return false;
     },
     failed: ignore,
@@ -148,10 +147,8 @@ export const KINDS: { readonly [K in HookKind]: Combiner } = {
   collect: {
     empty: () => [],
     accept(fold, _pluginId, value) {
-      if (isAnswer(value)) {
-        if (fold.value === undefined) fold.value = [value];
-        else (fold.value as unknown[]).push(value);
-      }
+      if (fold.value === undefined) fold.value = [value];
+      else (fold.value as unknown[]).push(value);
       return false;
     },
     failed: ignore,

@@ -4,6 +4,7 @@
 import { HookError } from '../errors.js';
 import { HOOK_KINDS, isKnownHook, type HookCallContext, type HookKind } from './catalog.js';
 import { checkDefinition } from './define-hook.js';
+import { KINDS, type Combiner } from './kinds.js';
 
 export type AnyCallback = (payload: unknown, context: HookCallContext) => unknown;
 
@@ -15,10 +16,15 @@ export interface Registration {
   active: boolean;
 }
 
-/** A hook's kind and callbacks, replaced (never changed) when either changes. */
+/** A hook's kind, its combiner, and its callbacks, replaced (never changed) when any changes. */
 export interface HookEntry {
   readonly kind: HookKind;
+  readonly combiner: Combiner;
   readonly registrations: readonly Registration[];
+}
+
+function entry(kind: HookKind, registrations: readonly Registration[]): HookEntry {
+  return { kind, combiner: KINDS[kind], registrations };
 }
 
 /** What an unclassified hook is dispatched as (DESIGN §3). */
@@ -55,15 +61,15 @@ export class HookRegistry {
       });
     }
     this.#defined.set(hook, { kind, by: pluginId });
-    const entry = this.#byHook.get(hook);
-    if (entry !== undefined) this.#byHook.set(hook, { kind, registrations: entry.registrations });
+    const current = this.#byHook.get(hook);
+    if (current !== undefined) this.#byHook.set(hook, entry(kind, current.registrations));
   }
 
   /** Returns a function that removes exactly this registration. */
   add(pluginId: string, hook: string, callback: AnyCallback): () => void {
     const registration: Registration = { pluginId, hook, callback, active: true };
     const kind = this.kindOf(hook) ?? UNCLASSIFIED_KIND;
-    this.#byHook.set(hook, { kind, registrations: [...(this.#byHook.get(hook)?.registrations ?? []), registration] });
+    this.#byHook.set(hook, entry(kind, [...(this.#byHook.get(hook)?.registrations ?? []), registration]));
     this.#all.push(registration);
     return () => this.#remove((r) => r === registration);
   }
@@ -90,9 +96,9 @@ export class HookRegistry {
     if (touched.size === 0) return;
     this.#all = kept;
     for (const hook of touched) {
-      const entry = this.#byHook.get(hook);
-      const rest = (entry?.registrations ?? []).filter((r) => r.active);
-      if (entry !== undefined && rest.length > 0) this.#byHook.set(hook, { kind: entry.kind, registrations: rest });
+      const current = this.#byHook.get(hook);
+      const rest = (current?.registrations ?? []).filter((r) => r.active);
+      if (current !== undefined && rest.length > 0) this.#byHook.set(hook, entry(current.kind, rest));
       else this.#byHook.delete(hook);
     }
   }
