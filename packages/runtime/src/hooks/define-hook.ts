@@ -16,8 +16,14 @@ export interface HookHandle<Payload, Result, Kind extends HookKind> {
 /** Any handle, whatever it carries. */
 export type AnyHookHandle = HookHandle<never, unknown, HookKind>;
 
+/** Null, undefined or nothing: no answer, for every kind, so a handle's callback may always give it. */
+type NoAnswer = null | undefined | void;
+
+/** A callback on the hook `H` stands for: it takes the payload and gives an answer of the result type, or none. */
 export type HandleCallback<H> =
-  H extends HookHandle<infer Payload, infer Result, HookKind> ? (payload: Payload, context: HookCallContext) => Result | Promise<Result> : never;
+  H extends HookHandle<infer Payload, infer Result, HookKind>
+    ? (payload: Payload, context: HookCallContext) => Result | NoAnswer | Promise<Result | NoAnswer>
+    : never;
 
 const KINDS: readonly HookKind[] = ['first', 'merge', 'waterfall', 'guard', 'observe', 'collect'];
 
@@ -35,12 +41,14 @@ export function checkDefinition(name: unknown, kind: unknown): asserts name is s
 }
 
 /**
- * Define a hook outside the catalog. The same name defined with two kinds is refused by the
- * bus that first sees both; a catalogued name is refused here.
+ * Define a hook outside the catalog. `Result` is what a callback answers when it has an answer
+ * (null, undefined or nothing is always allowed, and means none); `dispatch` returns the kind's
+ * combination of those answers, as for a catalogued hook of that kind. A catalogued name is
+ * refused here; the same name with two kinds, by the bus that first sees both.
  */
 export function defineHook<Payload, Result = unknown>(name: string, kind: 'first'): HookHandle<Payload, Result, 'first'>;
-export function defineHook<Payload, Result = Partial<Payload> | null | undefined>(name: string, kind: 'merge'): HookHandle<Payload, Result, 'merge'>;
-export function defineHook<Payload, Result = Partial<Payload> | null | undefined>(name: string, kind: 'waterfall'): HookHandle<Payload, Result, 'waterfall'>;
+export function defineHook<Payload, Result = Partial<Payload>>(name: string, kind: 'merge'): HookHandle<Payload, Result, 'merge'>;
+export function defineHook<Payload, Result extends Partial<Payload> = Partial<Payload>>(name: string, kind: 'waterfall'): HookHandle<Payload, Result, 'waterfall'>;
 export function defineHook<Payload, Result extends GuardVerdict = GuardVerdict>(name: string, kind: 'guard'): HookHandle<Payload, Result, 'guard'>;
 export function defineHook<Payload, Result = void>(name: string, kind: 'observe'): HookHandle<Payload, Result, 'observe'>;
 export function defineHook<Payload, Result = unknown>(name: string, kind: 'collect'): HookHandle<Payload, Result, 'collect'>;
