@@ -118,6 +118,7 @@ export class Dispatch implements Waiter {
   runSync(): PromiseLike<unknown> | undefined {
     const registrations = this.#registrations;
     const fold = this.#fold;
+    const combiner = this.#combiner;
     while (this.#index < registrations.length) {
       const registration = registrations[this.#index++]!;
       if (!registration.active) continue;
@@ -139,7 +140,7 @@ export class Dispatch implements Waiter {
         this.fail(registration, err);
         continue;
       }
-      if (value !== null && value !== undefined && this.#combiner.accept(fold, registration.pluginId, value)) break;
+      if (value !== null && value !== undefined && combiner.accept(fold, registration.pluginId, value)) break;
     }
     this.finish();
     return undefined;
