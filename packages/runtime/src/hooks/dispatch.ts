@@ -99,6 +99,7 @@ export class Dispatch implements Waiter {
     fold.value = undefined;
     fold.reasons = undefined;
     this.#combiner = entry.combiner;
+    fold.chained = entry.combiner.chained;
     this.#registrations = entry.registrations;
     this.#index = 0;
     const pending = this.runSync();

@@ -63,7 +63,7 @@ export class HookBus {
   }
 
   /** Register `callback` on a catalogued hook or a defined one; returns a function that removes exactly this registration. */
-  register<K extends HookName>(pluginId: string, hook: K, callback: HookCallback<NoInfer<K>>): () => void;
+  register<K extends HookName>(pluginId: string, hook: K, callback: HookCallback<K>): () => void;
   register<H extends AnyHookHandle>(pluginId: string, hook: H, callback: HandleCallback<H>): () => void;
   register(pluginId: string, hook: string | AnyHookHandle, callback: AnyCallback): () => void {
     // A plain-JS plugin can pass any string here: it is treated as registerCustom would.

@@ -19,6 +19,8 @@ export class Fold {
   value: unknown = undefined;
   reasons: BlockReason[] | undefined = undefined;
   validate: Validate | undefined = undefined;
+  /** The combiner's `chained`, for the dispatch under way. */
+  chained = false;
   readonly log: Logger;
 
   constructor(log: Logger) {
@@ -27,6 +29,8 @@ export class Fold {
 }
 
 export interface Combiner {
+  /** Each callback is given the value so far (a waterfall) rather than the dispatch's payload. */
+  readonly chained: boolean;
   /** What a dispatch with no callbacks returns, fresh each time (a caller may keep or change it). */
   empty(payload: unknown): unknown;
   /**
@@ -50,6 +54,25 @@ function isPartial(fold: Fold, pluginId: string, value: unknown): value is objec
     { pluginId, hook: fold.hook },
     `hook "${fold.hook}" callback of plugin "${pluginId}" returned ${Array.isArray(value) ? 'an array' : typeof value}, not an object; ignored`,
   );
+  return false;
+}
+
+// The dispatcher calls `accept` from one place for every kind, and V8 inlines a call there only
+// while it sees at most four different functions: kinds that can share one, do.
+
+/** merge and waterfall: shallow-merge an object answer onto the merged value, or onto the value the next callback is given. */
+function spread(fold: Fold, pluginId: string, value: unknown): boolean {
+  // Spread, not Object.assign: an own `__proto__` key is copied as data, never set as the prototype.
+  if (!isPartial(fold, pluginId, value)) return false;
+  if (fold.chained) fold.payload = { ...(fold.payload as object), ...value };
+  else fold.value = { ...(fold.value as object | undefined), ...value };
+  return false;
+}
+
+/** collect, and observe, whose result drops what it kept. */
+function keep(fold: Fold, _pluginId: string, value: unknown): boolean {
+  if (fold.value === undefined) fold.value = [value];
+  else (fold.value as unknown[]).push(value);
   return false;
 }
 
@@ -92,33 +115,30 @@ function verdict(fold: Fold, pluginId: string, value: unknown): void {
 
 export const KINDS: { readonly [K in HookKind]: Combiner } = {
   first: {
+    chained: false,
     empty: () => null,
     accept: claim,
     failed: ignore,
     result: (fold) => fold.value ?? null,
   },
   merge: {
+    chained: false,
     empty: () => ({}),
-    accept(fold, pluginId, value) {
-      // Spread, not Object.assign: an own `__proto__` key is copied as data, never set as the prototype.
-      if (isPartial(fold, pluginId, value)) fold.value = { ...(fold.value as object | undefined), ...value };
-      return false;
-    },
+    accept: spread,
     failed: ignore,
     result: (fold) => fold.value ?? {},
   },
   // Rollup's hookReduceArg0: the next callback is given what the previous ones left. A failed
   // callback returned nothing, so the value stays as it was before it.
   waterfall: {
+    chained: true,
     empty: (payload) => payload,
-    accept(fold, pluginId, value) {
-      if (isPartial(fold, pluginId, value)) fold.payload = { ...(fold.payload as object), ...value };
-      return false;
-    },
+    accept: spread,
     failed: ignore,
     result: (fold) => fold.payload,
   },
   guard: {
+    chained: false,
     empty: () => ({ blocked: false, reasons: [] }) satisfies GuardResult,
     accept(fold, pluginId, value) {
       verdict(fold, pluginId, value);
@@ -139,18 +159,16 @@ export const KINDS: { readonly [K in HookKind]: Combiner } = {
     },
   },
   observe: {
+    chained: false,
     empty: () => undefined,
-    accept: () => false,
+    accept: keep,
     failed: ignore,
     result: () => undefined,
   },
   collect: {
+    chained: false,
     empty: () => [],
-    accept(fold, _pluginId, value) {
-      if (fold.value === undefined) fold.value = [value];
-      else (fold.value as unknown[]).push(value);
-      return false;
-    },
+    accept: keep,
     failed: ignore,
     result: (fold) => fold.value ?? [],
   },
