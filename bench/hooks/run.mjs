@@ -17,6 +17,18 @@ const BATCH = Number(args.get('batch') ?? 4_000);
 const ROUNDS = Number(args.get('rounds') ?? 25);
 const WARMUP = Number(args.get('warmup') ?? 5);
 
+const REQUEST = { model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }] };
+const RESPONSE = {
+  id: 'msg_bench',
+  type: 'message',
+  role: 'assistant',
+  model: 'm',
+  content: [{ type: 'text', text: 'hi' }],
+  stop_reason: 'end_turn',
+  stop_sequence: null,
+  usage: { input_tokens: 1, output_tokens: 1, cache_creation_input_tokens: null, cache_read_input_tokens: null },
+};
+
 const pluginIds = Array.from({ length: PLUGINS }, (_, i) => `plugin_${i}`);
 
 /**
@@ -27,7 +39,7 @@ const KINDS = [
   {
     kind: 'first',
     hook: 'transform_llm_output',
-    payload: { request: { model: 'm', maxTokens: 1, messages: [] }, response: { text: 'hi', model: 'm' } },
+    payload: { route: 'bench', request: REQUEST, response: RESPONSE },
     result: (i) => (i === PLUGINS - 1 ? 'rewritten' : null),
     hand: async (calls, payload, contexts) => {
       for (let i = 0; i < calls.length; i++) {
@@ -38,9 +50,11 @@ const KINDS = [
     },
   },
   {
+    // No catalogued hook is a merge: a plugin's own, defined as one.
     kind: 'merge',
-    hook: 'pre_api_request_mutable',
-    payload: { model: 'm', maxTokens: 1, messages: [] },
+    hook: 'bench_settings',
+    define: 'merge',
+    payload: REQUEST,
     result: (i) => ({ [`k${i}`]: i, model: `m${i}` }),
     hand: async (calls, payload, contexts) => {
       let merged;
@@ -49,6 +63,21 @@ const KINDS = [
         if (value !== null && value !== undefined && typeof value === 'object' && !Array.isArray(value)) merged = { ...merged, ...value };
       }
       return merged ?? {};
+    },
+  },
+  {
+    // Every other callback changes the request; each is given the request as the previous ones left it.
+    kind: 'waterfall',
+    hook: 'pre_api_request_mutable',
+    payload: REQUEST,
+    result: (i) => (i % 2 === 0 ? null : { model: `m${i}`, max_tokens: i }),
+    hand: async (calls, payload, contexts) => {
+      let request = payload;
+      for (let i = 0; i < calls.length; i++) {
+        const value = await calls[i](request, contexts[i]);
+        if (value !== null && value !== undefined && typeof value === 'object' && !Array.isArray(value)) request = { ...request, ...value };
+      }
+      return request;
     },
   },
   {
@@ -77,7 +106,7 @@ const KINDS = [
   {
     kind: 'collect',
     hook: 'pre_llm_call',
-    payload: { request: { model: 'm', maxTokens: 1, messages: [] } },
+    payload: { route: 'bench', request: REQUEST },
     result: (i) => ({ note: i }),
     hand: async (calls, payload, contexts) => {
       let out;
@@ -118,10 +147,11 @@ const buses = { async: new HookBus({ logger: createSilentLogger() }), sync: new 
 function setup(spec, variant) {
   const calls = callbacks(spec, variant);
   const bus = buses[variant];
-  pluginIds.forEach((id, i) => bus.register(id, spec.hook, calls[i]));
+  if (spec.define) bus.define(spec.hook, spec.define);
+  pluginIds.forEach((id, i) => bus.registerCustom(id, spec.hook, calls[i]));
   // The hand-written loop gets a ready context per plugin: it pays for nothing the bus does.
   const contexts = pluginIds.map((pluginId) => ({ pluginId, hook: spec.hook, signal: new AbortController().signal }));
-  return { spec, variant, viaBus: () => bus.dispatch(spec.hook, spec.payload), byHand: () => spec.hand(calls, spec.payload, contexts) };
+  return { spec, variant, viaBus: spec.define ? () => bus.dispatchCustom(spec.hook, spec.payload) : () => bus.dispatch(spec.hook, spec.payload), byHand: () => spec.hand(calls, spec.payload, contexts) };
 }
 
 async function measure({ spec, variant, viaBus, byHand }) {

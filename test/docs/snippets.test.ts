@@ -19,9 +19,7 @@ const name = (s: Snippet) => `${s.file}:${s.line}`;
  * Snippets known not to compile, by file:line, each expected to fail: once one compiles (or
  * moves), its test fails and the entry must go. Only for pages another change is rewriting.
  */
-const KNOWN_BROKEN = new Map<string, string>([
-  ['docs/hooks.md:6', 'the example predates the hook catalog types (ToolCall has no `name`; a verdict needs literal `block`); hooks.md is being rewritten for issue 8'],
-]);
+const KNOWN_BROKEN = new Map<string, string>([]);
 
 let report: CompileReport;
 

@@ -49,6 +49,9 @@ export const ERROR_CODES = {
   KORA_ERR_PLUGIN_EXIT: { exit: FATAL, meaning: 'Code called process.exit() while the gateway ran; the gateway does not exit on its behalf.', fix: 'Plugins must throw or fail their daemon instead of exiting the process.' },
 
   // Hooks, identity, services, tools.
+  KORA_ERR_HOOK_DEFINE: { exit: FATAL, meaning: 'A hook was defined with a catalogued name, an unknown kind or no name.', fix: 'Give a plugin hook a name of its own (prefix it with the plugin id) and one of the kinds first, merge, waterfall, guard, observe, collect.' },
+  KORA_ERR_HOOK_KIND_CONFLICT: { exit: FATAL, meaning: 'The same hook name was defined with two different kinds.', fix: 'Make both definitions agree, or rename one of the hooks.' },
+  KORA_ERR_HOOK_UNCLASSIFIED_GUARD: { exit: FATAL, meaning: 'A hook name that looks like a guard (pre_tool_call…) is not in the catalog: a mistyped guard would fail open.', fix: 'Use the catalogued name (pre_tool_call), or define the hook with defineHook(name, kind).' },
   KORA_ERR_HOOK_TIMEOUT: { exit: FATAL, meaning: 'A hook callback did not answer within hooks.timeout (a guard that times out blocks).', fix: 'Make the callback faster or honour its signal; raise hooks.timeout if needed.' },
   KORA_ERR_IDENTITY_UNRESOLVED: { exit: FATAL, meaning: 'No plugin claimed an identity and no identity files are set; the agent does not speak.', fix: 'Enable a plugin that provides one (e.g. kora), or set KORA_SYSTEM_PROMPT_PATH.' },
   KORA_ERR_SERVICE_MISSING: { exit: FATAL, meaning: 'A service was asked for that no running daemon provides.', fix: 'Enable and start the daemon that provides it (the message lists what is provided).' },

@@ -145,6 +145,19 @@ export class PluginError extends KoraError {
   }
 }
 
+export class HookError extends KoraError {
+  readonly hook: string;
+
+  constructor(
+    code: 'KORA_ERR_HOOK_DEFINE' | 'KORA_ERR_HOOK_KIND_CONFLICT' | 'KORA_ERR_HOOK_UNCLASSIFIED_GUARD',
+    message: string,
+    details: Record<string, unknown> & { hook: string; pluginId?: string },
+  ) {
+    super(code, message, details);
+    this.hook = details.hook;
+  }
+}
+
 export class IdentityError extends KoraError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('KORA_ERR_IDENTITY_UNRESOLVED', message, details);

@@ -8,6 +8,9 @@ export type { ToolCallOptions, ToolCallResult, Tools } from './plugins/tool-pipe
 export type { ExitRecord, GatewayState, GatewayStatus } from './gateway/status.js';
 export type { ConsumerContext, ConsumerSpec, DaemonContext, DaemonSpec, DaemonState, InboxItem, MissedPolicy, TaskRunContext, TaskSpec } from './daemons/types.js';
 export type * from './hooks/catalog.js';
+export type * from './hooks/llm-types.js';
+export { defineHook } from './hooks/define-hook.js';
+export type { AnyHookHandle, HandleCallback, HookHandle } from './hooks/define-hook.js';
 export { SOUL_ENV, SYSTEM_PROMPT_ENV } from './identity/env.js';
 export { parseEnvFlag, readEnvFlag } from './config/env-flag.js';
 export type { IdentityProvider, IdentityRequest, IdentitySource, IdentitySpec, ResolvedIdentity } from './identity/types.js';

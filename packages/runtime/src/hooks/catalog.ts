@@ -2,21 +2,50 @@
 // combine, in the dispatcher, not at each call site. A `Record<HookName, kind>` below makes the
 // compiler fail when a hook is added to the map but not classified.
 import type { IdentityRequest, IdentitySpec } from '../identity/types.js';
+import type { ApiRequest, ApiResponse, LlmTool, LlmUsage, TextBlock } from './llm-types.js';
 
-export type HookKind = 'first' | 'merge' | 'guard' | 'observe' | 'collect';
+export type HookKind = 'first' | 'merge' | 'waterfall' | 'guard' | 'observe' | 'collect';
+
+/** Where an LLM turn comes from (`slack`, `email`, `mcp`…) and the conversation it belongs to. */
+export interface LlmRoute {
+  readonly route: string;
+  readonly conversationId?: string;
+}
+
+/** A turn about to be sent: the request as the engine built it. */
+export interface LlmRequestEvent extends LlmRoute {
+  readonly request: ApiRequest;
+}
+
+/** A turn the API answered. */
+export interface LlmCallEvent extends LlmRequestEvent {
+  readonly response: ApiResponse;
+}
+
+/** One API round trip, answered or failed. */
+export interface ApiResultEvent extends LlmRequestEvent {
+  /** Absent when the request failed. */
+  readonly response?: ApiResponse;
+  /** What the API billed, also when the request failed after tokens were spent. */
+  readonly usage?: LlmUsage;
+  readonly durationMs: number;
+  /** Why the request failed (already redacted). */
+  readonly error?: string;
+}
+
+export interface ToolListEvent {
+  readonly route: string;
+  readonly tools: readonly LlmTool[];
+}
 
 export interface ToolCall {
   readonly tool: string;
   readonly input: Readonly<Record<string, unknown>>;
   /** The conversation route asking (e.g. `slack.dm`, `mcp`). */
   readonly route?: string;
+  /** The API's `tool_use` block id, when the call comes from the model. */
+  readonly toolUseId?: string;
   readonly sessionId?: string;
-}
-
-export interface ToolDescriptor {
-  readonly name: string;
-  readonly description: string;
-  readonly inputSchema?: Readonly<Record<string, unknown>>;
 }
 
 export interface ToolResultEvent extends ToolCall {
@@ -24,24 +53,6 @@ export interface ToolResultEvent extends ToolCall {
   readonly result?: unknown;
   readonly error?: string;
   readonly durationMs: number;
-}
-
-export interface LlmMessage {
-  readonly role: 'user' | 'assistant';
-  readonly content: string;
-}
-
-export interface ApiRequest {
-  readonly model: string;
-  readonly maxTokens: number;
-  readonly system?: string;
-  readonly messages: readonly LlmMessage[];
-  readonly metadata?: Readonly<Record<string, unknown>>;
-}
-
-export interface LlmCallEvent {
-  readonly request: ApiRequest;
-  readonly response?: { readonly text: string; readonly model: string; readonly usage?: Readonly<Record<string, number>> };
 }
 
 export interface ReissueRequest {
@@ -65,25 +76,34 @@ interface Hook<K extends HookKind, P, R> {
 }
 
 /**
- * Every known hook: its kind, what callbacks receive, what they return. Plugins may add their
- * own hooks by declaration merging; such hooks are dispatched as `collect` unless classified.
+ * Every known hook: its kind, what callbacks receive, what they return. A plugin's own hooks are
+ * classified at run time with `defineHook` (or its manifest), not by merging into this map.
+ * The LLM hooks in the order the engine fires them for one turn.
  */
 export interface HookMap {
   pre_agent_identity_set: Hook<'first', IdentityRequest, IdentitySpec | null | undefined>;
-  pre_tool_list_finalized: Hook<'first', { readonly tools: readonly ToolDescriptor[] }, readonly ToolDescriptor[] | null | undefined>;
-  pre_tool_call_can_provide_result: Hook<'first', ToolCall, { readonly result: unknown } | null | undefined>;
+  /** Context for the turn, which the engine adds to the request: text, or a text block to carry a cache marker. */
+  pre_llm_call: Hook<'collect', LlmRequestEvent, string | TextBlock | null | undefined | void>;
+  pre_tool_list_finalized: Hook<'first', ToolListEvent, readonly LlmTool[] | null | undefined>;
+  /** A waterfall: each callback sees the request as the previous ones left it; the result is the final request. */
+  pre_api_request_mutable: Hook<'waterfall', ApiRequest, Partial<ApiRequest> | null | undefined>;
+  pre_api_request: Hook<'observe', LlmRequestEvent, void>;
+  post_api_request: Hook<'observe', ApiResultEvent, void>;
   post_llm_call_can_reissue: Hook<'first', LlmCallEvent, ReissueRequest | null | undefined>;
-  transform_llm_output: Hook<'first', LlmCallEvent, string | null | undefined>;
-  pre_api_request_mutable: Hook<'merge', ApiRequest, Partial<ApiRequest> | null | undefined>;
   pre_tool_call: Hook<'guard', ToolCall, GuardVerdict>;
+  pre_tool_call_can_provide_result: Hook<'first', ToolCall, { readonly result: unknown } | null | undefined>;
   post_tool_call: Hook<'observe', ToolResultEvent, void>;
+  /** The reply's text, rewritten. */
+  transform_llm_output: Hook<'first', LlmCallEvent, string | null | undefined>;
   post_llm_call: Hook<'observe', LlmCallEvent, void>;
   on_session_start: Hook<'observe', { readonly sessionId: string }, void>;
   gateway_started: Hook<'observe', { readonly sessionId: string; readonly state: string }, void>;
   daemon_failed: Hook<'observe', { readonly daemon: string; readonly pluginId: string; readonly error: string; readonly fatal: boolean }, void>;
-  pre_llm_call: Hook<'collect', LlmCallEvent, unknown>;
 }
 
+// No hook's result may be `unknown`: a callback that takes no parameters is typed before its hook
+// name is known, against every hook's result at once, and an `unknown` among them would widen
+// `{ block: false }` to `{ block: boolean }`, which no guard accepts.
 export type HookName = keyof HookMap;
 export type HookPayload<K extends HookName> = HookMap[K]['payload'];
 export type HookResult<K extends HookName> = HookMap[K]['result'];
@@ -105,35 +125,40 @@ export type UnknownHookCallback = (payload: unknown, context: HookCallContext) =
 
 export const HOOK_KINDS: { readonly [K in HookName]: HookMap[K]['kind'] } = {
   pre_agent_identity_set: 'first',
+  pre_llm_call: 'collect',
   pre_tool_list_finalized: 'first',
-  pre_tool_call_can_provide_result: 'first',
+  pre_api_request_mutable: 'waterfall',
+  pre_api_request: 'observe',
+  post_api_request: 'observe',
   post_llm_call_can_reissue: 'first',
-  transform_llm_output: 'first',
-  pre_api_request_mutable: 'merge',
   pre_tool_call: 'guard',
+  pre_tool_call_can_provide_result: 'first',
   post_tool_call: 'observe',
+  transform_llm_output: 'first',
   post_llm_call: 'observe',
   on_session_start: 'observe',
   gateway_started: 'observe',
   daemon_failed: 'observe',
-  pre_llm_call: 'collect',
 };
+
+export const HOOK_NAMES: readonly HookName[] = Object.keys(HOOK_KINDS) as HookName[];
 
 export function isKnownHook(name: string): name is HookName {
   return Object.hasOwn(HOOK_KINDS, name);
 }
 
-export function hookKind(name: string): HookKind {
-  return isKnownHook(name) ? HOOK_KINDS[name] : 'collect';
-}
+/** What a callback's result counts as when it is not "no answer". */
+type Answer<R> = Exclude<R, null | undefined | void>;
 
-/** What `dispatch` returns for each kind. */
-export type DispatchResult<K extends HookName> = HookMap[K]['kind'] extends 'first'
-  ? { readonly value: NonNullable<HookResult<K>>; readonly pluginId: string } | null
-  : HookMap[K]['kind'] extends 'merge'
-    ? Partial<HookPayload<K>>
-    : HookMap[K]['kind'] extends 'guard'
-      ? GuardResult
-      : HookMap[K]['kind'] extends 'observe'
-        ? void
-        : NonNullable<HookResult<K>>[];
+/** What a dispatch returns, by kind, for a hook whose callbacks take `P` and return `R`. */
+export type DispatchResultOf<K extends HookKind, P, R> = {
+  first: { readonly value: Answer<R>; readonly pluginId: string } | null;
+  merge: Partial<Answer<R>>;
+  waterfall: P;
+  guard: GuardResult;
+  observe: void;
+  collect: Answer<R>[];
+}[K];
+
+/** What `dispatch` returns for each catalogued hook. */
+export type DispatchResult<K extends HookName> = DispatchResultOf<HookMap[K]['kind'], HookPayload<K>, HookResult<K>>;

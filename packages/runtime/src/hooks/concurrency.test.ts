@@ -1,37 +1,38 @@
 import { describe, expect, it } from 'vitest';
 import { flushMicrotasks } from '../time/clock.js';
-import { createTestBus, llmEvent, never } from './__fixtures__/bus.js';
+import { createTestBus, llmEvent, never, notes } from './__fixtures__/bus.js';
 
 describe('concurrent and nested dispatches', () => {
+  // pre_api_request_mutable is a waterfall now (it was merge): `b` sees the model `a` chose.
   it('keeps the results of interleaved dispatches apart', async () => {
     const { bus } = createTestBus();
     const delay = (n: number) => flushMicrotasks(n % 3);
     bus.register('a', 'pre_api_request_mutable', async (req) => {
-      await delay(req.maxTokens);
-      return { model: `a-${req.maxTokens}` };
+      await delay(req.max_tokens);
+      return { model: `a-${req.max_tokens}` };
     });
-    bus.register('b', 'pre_api_request_mutable', (req) => (req.maxTokens % 2 === 0 ? { system: `even-${req.maxTokens}` } : null));
+    bus.register('b', 'pre_api_request_mutable', (req) => (req.max_tokens % 2 === 0 ? { system: [{ type: 'text', text: `${req.model} even` }] } : null));
     bus.register('c', 'pre_api_request_mutable', async (req) => {
-      await delay(req.maxTokens + 1);
-      return { maxTokens: req.maxTokens * 10 };
+      await delay(req.max_tokens + 1);
+      return { max_tokens: req.max_tokens * 10 };
     });
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, n) => bus.dispatch('pre_api_request_mutable', { model: 'm', maxTokens: n, messages: [] })),
+      Array.from({ length: 40 }, (_, n) => bus.dispatch('pre_api_request_mutable', { model: 'm', max_tokens: n, messages: [] })),
     );
-    results.forEach((merged, n) => {
-      expect(merged).toEqual({ model: `a-${n}`, maxTokens: n * 10, ...(n % 2 === 0 ? { system: `even-${n}` } : {}) });
+    results.forEach((request, n) => {
+      expect(request).toEqual({ model: `a-${n}`, max_tokens: n * 10, messages: [], ...(n % 2 === 0 ? { system: [{ type: 'text', text: `a-${n} even` }] } : {}) });
     });
   });
 
   it('lets a callback dispatch hooks itself, including the one it is called for', async () => {
     const { bus } = createTestBus();
-    bus.register('outer', 'pre_llm_call', async (event, ctx) => {
+    bus.register('outer', notes, async (event, ctx) => {
       if (event.request.model === 'inner') return `inner from ${ctx.pluginId}`;
-      const nested = await bus.dispatch('pre_llm_call', { request: { ...event.request, model: 'inner' } });
+      const nested = await bus.dispatch(notes, { ...event, request: { ...event.request, model: 'inner' } });
       return { nested };
     });
-    bus.register('sync', 'pre_llm_call', () => 'sync');
-    await expect(bus.dispatch('pre_llm_call', llmEvent)).resolves.toEqual([{ nested: ['inner from outer', 'sync'] }, 'sync']);
+    bus.register('sync', notes, () => 'sync');
+    await expect(bus.dispatch(notes, llmEvent)).resolves.toEqual([{ nested: ['inner from outer', 'sync'] }, 'sync']);
   });
 
   it('keeps working normally after a dispatch that timed out', async () => {

@@ -44,9 +44,9 @@ describe('hook registration and order', () => {
 
   it('warns on an unknown hook name (plugin, name, collect) and dispatches it as collect', async () => {
     const { bus, log } = createTestBus();
-    bus.register('marvin', 'marvin_mood', () => 'gloomy');
-    bus.register('kora', 'marvin_mood', async () => null);
-    bus.register('web', 'marvin_mood', async () => 'bored');
+    bus.registerCustom('marvin', 'marvin_mood', () => 'gloomy');
+    bus.registerCustom('kora', 'marvin_mood', async () => null);
+    bus.registerCustom('web', 'marvin_mood', async () => 'bored');
     const warnings = log.at('warn');
     expect(warnings).toHaveLength(3);
     expect(warnings[0]).toMatchObject({ pluginId: 'marvin', hook: 'marvin_mood' });
@@ -119,7 +119,7 @@ describe('hook registration and order', () => {
   it('rejects a callback that is not a function, naming the plugin and hook', () => {
     const { bus } = createTestBus();
     expect(() => bus.register('a', 'post_tool_call', 'nope' as never)).toThrow(
-      expect.objectContaining({ code: 'KORA_ERR_PLUGIN_REGISTER', message: expect.stringContaining('"post_tool_call"') as string }),
+      expect.objectContaining({ code: 'KORA_ERR_PLUGIN_BAD_REGISTRATION', message: expect.stringContaining('"post_tool_call"') as string }),
     );
   });
 

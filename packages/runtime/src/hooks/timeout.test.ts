@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../log/logger.js';
 import { ManualClock } from '../time/clock.js';
-import { createTestBus, llmEvent, never, toolCall } from './__fixtures__/bus.js';
+import { createTestBus, llmEvent, never, notes, toolCall } from './__fixtures__/bus.js';
 import { HookBus } from './hook-bus.js';
 
 /** Track whether a promise has settled, without awaiting it. */
@@ -139,9 +139,9 @@ describe('hook timeouts', () => {
 
   it('arms no timer for callbacks that return plain values', async () => {
     const { bus, clock } = createTestBus();
-    bus.register('a', 'pre_llm_call', () => 1);
-    bus.register('b', 'pre_llm_call', () => 2);
-    await expect(bus.dispatch('pre_llm_call', llmEvent)).resolves.toEqual([1, 2]);
+    bus.register('a', notes, () => 1);
+    bus.register('b', notes, () => 2);
+    await expect(bus.dispatch(notes, llmEvent)).resolves.toEqual([1, 2]);
     expect(clock.pending).toBe(0);
   });
 

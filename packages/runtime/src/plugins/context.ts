@@ -6,7 +6,8 @@ import { PluginError } from '../errors.js';
 import type { DaemonRegistry } from '../daemons/registry.js';
 import type { DaemonSpec } from '../daemons/types.js';
 import type { HookBus } from '../hooks/hook-bus.js';
-import { isKnownHook } from '../hooks/catalog.js';
+import { isKnownHook, type HookName } from '../hooks/catalog.js';
+import type { AnyHookHandle } from '../hooks/define-hook.js';
 import type { Logger } from '../log/logger.js';
 import { pluginProvider, type ServiceRegistry } from '../services/registry.js';
 import type { Store } from '../store/types.js';
@@ -81,14 +82,16 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
       log.warn(`plugin ${id} registered ${kind === 'hooks' ? 'hook' : 'daemon'} "${name}" that its manifest (kora.${kind}) does not declare`);
     }
   };
-  const onHook = (hook: string, callback: (payload: never, context: never) => unknown) => {
-    guard('on()');
-    if (typeof callback !== 'function') throw new PluginError('KORA_ERR_PLUGIN_BAD_REGISTRATION', `Plugin "${id}" registered hook "${hook}" without a callback function`, { pluginId: id });
-    undeclared('hooks', hook);
-    const attributed = host.attribution.bind(owner, callback as (payload: unknown, context: unknown) => unknown);
-    unregister.push(host.hooks.register(id, hook, attributed as never));
-    registered.hooks.push(hook);
-    if (!isKnownHook(hook)) log.debug(`hook ${hook} is not in the catalog; dispatched as collect`);
+  // One path for catalogued names, handles and custom names: the bus classifies and refuses.
+  const onHook = (what: string, hook: string | AnyHookHandle, callback: (payload: never, context: never) => unknown) => {
+    guard(what);
+    const name = typeof hook === 'string' ? hook : hook?.name;
+    if (typeof callback !== 'function') throw new PluginError('KORA_ERR_PLUGIN_BAD_REGISTRATION', `Plugin "${id}" registered hook "${name}" without a callback function`, { pluginId: id });
+    undeclared('hooks', name);
+    const attributed = host.attribution.bind(owner, callback as (payload: unknown, context: unknown) => unknown) as never;
+    unregister.push(typeof hook === 'string' ? host.hooks.registerCustom(id, hook, attributed) : host.hooks.register(id, hook, attributed));
+    registered.hooks.push(name);
+    if (typeof hook === 'string' && !isKnownHook(hook)) log.debug(`hook ${hook} is not in the catalog; dispatched as collect`);
   };
 
   let db: PluginContext['db'] | undefined;
@@ -120,9 +123,11 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
       },
     },
     hooks: {
-      dispatch: (hook, payload) => host.hooks.dispatch(hook, payload),
+      dispatch: ((hook: HookName, payload: never) => host.hooks.dispatch(hook, payload)) as PluginContext['hooks']['dispatch'],
+      dispatchCustom: (hook, payload) => host.hooks.dispatchCustom(hook, payload),
     },
-    on: onHook as PluginContext['on'],
+    on: ((hook: string | AnyHookHandle, callback: never) => onHook('on()', hook, callback)) as PluginContext['on'],
+    onCustom: (hook, callback) => onHook('onCustom()', hook, callback),
     registerIdentityProvider(provider) {
       guard('registerIdentityProvider()');
       if (typeof provider !== 'function') throw new PluginError('KORA_ERR_PLUGIN_BAD_REGISTRATION', `Plugin "${id}" registered an identity provider that is not a function`, { pluginId: id });

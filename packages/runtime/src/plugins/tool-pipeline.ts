@@ -4,7 +4,7 @@
 // A call never throws: its outcome, blocked or failed, comes back as a value.
 import { describeError, KoraError, type KoraErrorCode } from '../errors.js';
 import type { HookBus } from '../hooks/hook-bus.js';
-import type { ToolDescriptor } from '../hooks/catalog.js';
+import type { LlmTool } from '../hooks/llm-types.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../time/clock.js';
 import { parseDuration } from '../time/duration.js';
@@ -35,8 +35,8 @@ export type ToolCallResult = Outcome & { readonly tool: string; readonly duratio
 
 /** What plugins see as `ctx.tools`. */
 export interface Tools {
-  /** Every registered tool, in registration order. */
-  list(): ToolDescriptor[];
+  /** Every registered tool, in registration order, in the shape the Messages API takes. */
+  list(): LlmTool[];
   call(name: string, input: Record<string, unknown>, options?: ToolCallOptions): Promise<ToolCallResult>;
 }
 
@@ -58,8 +58,8 @@ export class ToolPipeline implements Tools {
     this.#o = options;
   }
 
-  list(): ToolDescriptor[] {
-    return this.#o.tools.list().map(({ tool }) => ({ name: tool.name, description: tool.description, ...(tool.inputSchema ? { inputSchema: tool.inputSchema } : {}) }));
+  list(): LlmTool[] {
+    return this.#o.tools.list().map(({ tool }) => ({ name: tool.name, description: tool.description, input_schema: { ...tool.inputSchema, type: 'object' } }));
   }
 
   async call(name: string, input: Record<string, unknown>, options: ToolCallOptions = {}): Promise<ToolCallResult> {

@@ -2,6 +2,8 @@
 import type { ZodType } from 'zod';
 import type { DaemonSpec } from '../daemons/types.js';
 import type { DispatchResult, HookCallback, HookName, HookPayload, UnknownHookCallback } from '../hooks/catalog.js';
+import type { AnyHookHandle, HandleCallback } from '../hooks/define-hook.js';
+import type { HandlePayload, HandleResult } from '../hooks/hook-bus.js';
 import type { GatewayStatus } from '../gateway/status.js';
 import type { IdentityProvider, ResolvedIdentity } from '../identity/types.js';
 import type { Logger } from '../log/logger.js';
@@ -39,9 +41,13 @@ export interface GatewayView {
   tailAudit(cursor?: AuditCursor, options?: AuditTailOptions): Promise<{ entries: AuditEntry[]; cursor: AuditCursor }>;
 }
 
-/** Dispatching catalogued hooks from a plugin (host API 1.1), e.g. the reasoning engine running the pipeline. */
+/** Dispatching hooks from a plugin (host API 1.1), e.g. the reasoning engine running the pipeline. */
 export interface PluginHooks {
+  /** A catalogued hook, or a plugin's own defined with `defineHook`: results combine by its kind. */
   dispatch<K extends HookName>(hook: K, payload: HookPayload<K>): Promise<DispatchResult<K>>;
+  dispatch<H extends AnyHookHandle>(hook: H, payload: HandlePayload<H>): Promise<HandleResult<H>>;
+  /** A hook outside the catalog and never defined: collect semantics. */
+  dispatchCustom(hook: string, payload: unknown): Promise<unknown>;
 }
 
 export interface PluginPaths {
@@ -78,8 +84,15 @@ export interface PluginContext<Config = unknown> {
   readonly hooks: PluginHooks;
   /** The runtime's tool pipeline: guard, provided results, the tool, post_tool_call. Host API 1.1. */
   readonly tools: Tools;
+  /** A callback on a catalogued hook (a mistyped name does not compile) or on a `defineHook` handle. */
   on<K extends HookName>(hook: K, callback: HookCallback<K>): void;
-  on(hook: string, callback: UnknownHookCallback): void;
+  on<H extends AnyHookHandle>(hook: H, callback: HandleCallback<H>): void;
+  /**
+   * A callback on a hook name outside the catalog, said so explicitly (host API 1.1). It runs
+   * as collect with a warning; a name that looks like a guard (`pre_tool_call…`) is refused,
+   * since a mistyped guard would block nothing. Prefer `defineHook`.
+   */
+  onCustom(hook: string, callback: UnknownHookCallback): void;
   registerIdentityProvider(provider: IdentityProvider): void;
   registerDaemon(spec: DaemonSpec): void;
   registerTool(tool: ToolSpec): void;
