@@ -10,7 +10,6 @@ import type { KoraConfig } from '../config/schema.js';
 import { ConfigError, describeError, EXIT, exitCodeOf, KoraError, type ConfigSource } from '../errors.js';
 import { DaemonRegistry } from '../daemons/registry.js';
 import { Supervisor, type SupervisedDaemon } from '../daemons/supervisor.js';
-import type { DaemonSpec } from '../daemons/types.js';
 import { HookBus } from '../hooks/hook-bus.js';
 import { identityFiles } from '../identity/env.js';
 import { resolveIdentity } from '../identity/resolve.js';
@@ -32,6 +31,9 @@ import type { Store } from '../store/types.js';
 import { createSystemClock, type Clock } from '../time/clock.js';
 import { parseDuration } from '../time/duration.js';
 import { acquireHomeLock } from './home-lock.js';
+import { Problems } from './problems.js';
+import { RETENTION_DAEMON, RUNTIME_PLUGIN_ID, retentionDaemon } from './runtime-daemon.js';
+import { watchStore } from './store-watch.js';
 import { planBoot } from './plan.js';
 import { scrubbedStore } from './scrubbed-store.js';
 import { rollUpStatus } from './status-rollup.js';
@@ -69,10 +71,7 @@ export type StartResult = { ok: true; state: 'running' | 'degraded' | 'stopped' 
 
 type BootOutcome = { kind: 'booted' } | { kind: 'interrupted' } | { kind: 'failed'; exitCode: number; error: KoraError; reason: string };
 
-/** The runtime's own daemon: store retention as a task, visible in status and the ledger like any other. */
-export const RUNTIME_PLUGIN_ID = 'runtime';
-export const RETENTION_DAEMON = 'store_maintenance';
-export const RETENTION_TASK = 'store.retention';
+export { RETENTION_DAEMON, RETENTION_TASK, RUNTIME_PLUGIN_ID } from './runtime-daemon.js';
 
 export { EXIT };
 
@@ -113,11 +112,8 @@ export class Gateway {
   #skipped = new Map<string, { plugin: string; reason: string }>();
   #failedPlugins = new Map<string, string>();
   #releaseLock: (() => void) | undefined;
-  #storeTimer: ReturnType<Clock['setTimeout']> | undefined;
-  /** Why the gateway is degraded, for good (a failed plugin or daemon). */
-  #problems: string[] = [];
-  /** Why it is degraded for now (the store or status file cannot be written), by source; they clear. */
-  #conditions = new Map<string, string>();
+  #unwatchStore: (() => void) | undefined;
+  #problems = new Problems();
   #shutdownReason: string | null = null;
   #exitCode: number | null = null;
   #statusWriter: StatusWriter | undefined;
@@ -247,9 +243,9 @@ export class Gateway {
       await this.#stopping;
       return { ok: true, state: 'stopped' };
     }
-    this.#state = this.#allProblems().length > 0 ? 'degraded' : 'running';
+    this.#state = this.#problems.any ? 'degraded' : 'running';
     this.#statusWriter?.changed();
-    if (this.#state === 'degraded') this.logger.warn({ problems: this.#allProblems() }, `gateway DEGRADED: ${this.#allProblems().join('; ')}`);
+    if (this.#state === 'degraded') this.logger.warn({ problems: this.#problems.list() }, `gateway DEGRADED: ${this.#problems.list().join('; ')}`);
     // Observers are told, not waited for: a hanging callback must not hold the boot summary back.
     void this.hooks.dispatch('gateway_started', { sessionId: this.sessionId, state: this.#state });
     return { ok: true, state: this.#state };
@@ -299,7 +295,7 @@ export class Gateway {
     this.#state = 'shutting_down';
     this.#statusWriter?.changed();
     this.logger.info({ reason }, `gateway shutting down: ${reason}`);
-    if (this.#storeTimer) this.clock.clearTimeout(this.#storeTimer);
+    this.#unwatchStore?.();
     const drainMs = parseDuration(this.config.gateway.drainBudget);
     try {
       await this.#scheduler?.stop(drainMs);
@@ -361,7 +357,7 @@ export class Gateway {
         record.state = 'failed';
         record.error = error.message;
         record.errorCode = error.code;
-        this.#problems.push(`plugin ${owner.pluginId} failed: ${error.message}`);
+        this.#problems.add(`plugin ${owner.pluginId} failed: ${error.message}`);
       }
       this.#failedPlugins.set(owner.pluginId, error.message);
     }
@@ -375,25 +371,20 @@ export class Gateway {
 
   /** A condition that degrades the gateway until `#resolved(key)`: loud when it starts, logged when it clears. */
   #problem(key: string, message: string): void {
-    if (this.#conditions.get(key) === message) return;
-    this.#conditions.set(key, message);
+    if (!this.#problems.set(key, message)) return;
     this.logger.error({ condition: key }, message);
     this.#refreshState();
   }
 
   #resolved(key: string, message: string): void {
-    if (!this.#conditions.delete(key)) return;
+    if (!this.#problems.clear(key)) return;
     this.logger.info({ condition: key }, message);
     this.#refreshState();
   }
 
-  #allProblems(): string[] {
-    return [...this.#problems, ...this.#conditions.values()];
-  }
-
   /** running ⇄ degraded from the problems recorded; never leaves booting or a stop. */
   #refreshState(): void {
-    const problems = this.#allProblems();
+    const problems = this.#problems.list();
     if (this.#state === 'running' && problems.length > 0) {
       this.#state = 'degraded';
       this.logger.warn({ problems }, `gateway DEGRADED: ${problems.join('; ')}`);
@@ -416,7 +407,7 @@ export class Gateway {
       pluginId: owner?.pluginId,
       daemon: owner?.daemon,
     });
-    this.#problems.push(error.message);
+    this.#problems.add(error.message);
     if (owner) {
       this.logger.error({ pluginId: owner.pluginId, daemon: owner.daemon, code }, error.message);
       void this.#failOwner(owner, error);
@@ -461,7 +452,7 @@ export class Gateway {
       startedAt: this.#startedAt,
       sessionId: this.sessionId,
       state: this.#state,
-      problems: this.#allProblems(),
+      problems: this.#problems.list(),
       deployEnv: this.deployEnv,
       shutdownReason: this.#shutdownReason,
       exitCode: this.#exitCode,
@@ -496,44 +487,19 @@ export class Gateway {
 
   /**
    * A store the gateway can no longer write (disk full, file deleted, a lock held elsewhere)
-   * degrades the gateway with the reason, loudly, until a write succeeds again. Besides every
-   * write, a cheap check runs every few seconds, so a quiet gateway notices too.
+   * degrades the gateway with the reason, loudly, until a write succeeds again.
    */
   #watchStore(store: Store): void {
-    store.onHealthChange((health) => {
+    this.#unwatchStore = watchStore(store, this.clock, parseDuration(this.config.gateway.heartbeatEvery), (health) => {
       if (health.ok) this.#resolved('store', `the store at ${store.location} is writable again`);
       else this.#problem('store', `store: ${health.reason} (${health.code})`);
     });
-    const every = parseDuration(this.config.gateway.heartbeatEvery);
-    const tick = () => {
-      if (this.#state === 'stopped' || this.#state === 'shutting_down') return;
-      void store.check().finally(() => {
-        this.#storeTimer = this.clock.setTimeout(tick, every);
-      });
-    };
-    this.#storeTimer = this.clock.setTimeout(tick, every);
   }
 
-  /**
-   * Retention of the run ledger and the audit log, as the runtime's own daemon with one task
-   * (at boot, then hourly): its runs, and a failing prune, show in status and the ledger.
-   */
+  /** The runtime's own daemon (retention), registered before any plugin's so it starts first. */
   #registerRuntimeDaemon(): void {
     if (this.#options.inspect) return;
-    const spec: DaemonSpec = {
-      name: RETENTION_DAEMON,
-      start: () => {},
-      tasks: [{ name: RETENTION_TASK, every: '1h', runOnStart: true, missed: 'skip', run: () => this.#prune() }],
-    };
-    this.daemons.register(RUNTIME_PLUGIN_ID, spec);
-  }
-
-  async #prune(): Promise<void> {
-    const { ledger, audit } = this.config.store;
-    const now = this.clock.now();
-    await this.store.ledger.prune({ maxRowsPerTask: ledger.maxRowsPerTask, maxAgeMs: parseDuration(ledger.maxAge), now });
-    const removed = await this.store.audit.prune({ before: now - parseDuration(audit.maxAge) });
-    if (removed) this.logger.info({ removed, maxAge: audit.maxAge }, `audit log: ${removed} entries older than ${audit.maxAge} deleted`);
+    this.daemons.register(RUNTIME_PLUGIN_ID, retentionDaemon({ store: () => this.store, retention: this.config.store, clock: this.clock, logger: this.logger.child({ part: 'store' }) }));
   }
 
   async #loadPlugins(): Promise<void> {
@@ -562,7 +528,7 @@ export class Gateway {
       configFile: this.configFile,
       registerTimeoutMs: parseDuration(this.config.hooks.timeout),
     });
-    for (const p of this.#plugins) if (p.state === 'failed') this.#problems.push(`plugin ${p.id} failed: ${p.error}`);
+    for (const p of this.#plugins) if (p.state === 'failed') this.#problems.add(`plugin ${p.id} failed: ${p.error}`);
   }
 
   /** Which daemons start, with what flags, timeouts and tasks (gateway/plan.ts). */
@@ -598,7 +564,7 @@ export class Gateway {
     } catch (err) {
       // Fail closed: no agent speaks without an identity; the engine asking for it fails. The gateway still hosts its daemons.
       this.#identityError = err instanceof KoraError ? err : new KoraError('KORA_ERR_IDENTITY_UNRESOLVED', describeError(err));
-      this.#problems.push(`identity unresolved: ${this.#identityError.message}`);
+      this.#problems.add(`identity unresolved: ${this.#identityError.message}`);
       // Inspection commands report it themselves; a running gateway logs it loudly.
       if (!this.#options.inspect) this.logger.error({ code: this.#identityError.code }, this.#identityError.message);
     }
@@ -615,7 +581,7 @@ export class Gateway {
       onChange: () => this.#statusWriter?.changed(),
       onFailure: (daemon, error) => {
         // A fatal daemon failing at boot ends the boot (exit 1); failing later it is fenced like any other.
-        if (!daemon.fatal || this.#state !== 'booting') this.#problems.push(`daemon ${daemon.name} failed: ${error.message}`);
+        if (!daemon.fatal || this.#state !== 'booting') this.#problems.add(`daemon ${daemon.name} failed: ${error.message}`);
         void this.hooks.dispatch('daemon_failed', { daemon: daemon.name, pluginId: daemon.pluginId, error: error.message, fatal: daemon.fatal });
       },
     });

@@ -1,0 +1,28 @@
+// The runtime's own daemon, `store_maintenance` of plugin `runtime`: store retention as a task
+// (at start, then hourly), so its runs and failures show in status and the ledger like any other.
+import type { KoraConfig } from '../config/schema.js';
+import type { DaemonSpec } from '../daemons/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Store } from '../store/types.js';
+import type { Clock } from '../time/clock.js';
+import { parseDuration } from '../time/duration.js';
+
+export const RUNTIME_PLUGIN_ID = 'runtime';
+export const RETENTION_DAEMON = 'store_maintenance';
+export const RETENTION_TASK = 'store.retention';
+
+export function retentionDaemon(options: { store: () => Store; retention: KoraConfig['store']; clock: Clock; logger: Logger }): DaemonSpec {
+  const { ledger, audit } = options.retention;
+  const prune = async () => {
+    const store = options.store();
+    const now = options.clock.now();
+    const rows = await store.ledger.prune({ maxRowsPerTask: ledger.maxRowsPerTask, maxAgeMs: parseDuration(ledger.maxAge), now });
+    const entries = await store.audit.prune({ before: now - parseDuration(audit.maxAge) });
+    if (rows || entries) options.logger.info({ rows, entries }, `${RETENTION_TASK}: ${rows} ledger row(s) and ${entries} audit entr${entries === 1 ? 'y' : 'ies'} past retention deleted`);
+  };
+  return {
+    name: RETENTION_DAEMON,
+    start: () => {},
+    tasks: [{ name: RETENTION_TASK, every: '1h', runOnStart: true, missed: 'skip', run: prune }],
+  };
+}
