@@ -18,12 +18,16 @@ export type KoraErrorCode =
   | 'KORA_ERR_SERVICE_MISSING'
   | 'KORA_ERR_SERVICE_DUPLICATE'
   | 'KORA_ERR_DAEMON_DUPLICATE'
+  | 'KORA_ERR_DAEMON_NAME'
   | 'KORA_ERR_DAEMON_UNKNOWN'
   | 'KORA_ERR_DAEMON_START'
   | 'KORA_ERR_DAEMON_START_TIMEOUT'
   | 'KORA_ERR_DAEMON_STOP'
   | 'KORA_ERR_SCHEDULE_INVALID'
   | 'KORA_ERR_TASK_TIMEOUT'
+  | 'KORA_ERR_TASK_NAME'
+  | 'KORA_ERR_TASK_DUPLICATE'
+  | 'KORA_ERR_TASK_INTERRUPTED'
   | 'KORA_ERR_STORE'
   | 'KORA_ERR_USAGE';
 
@@ -104,7 +108,7 @@ export class DaemonError extends KoraError {
   readonly daemon: string | undefined;
 
   constructor(
-    code: Extract<KoraErrorCode, `KORA_ERR_DAEMON_${string}`>,
+    code: Extract<KoraErrorCode, `KORA_ERR_DAEMON_${string}` | `KORA_ERR_TASK_${string}`>,
     message: string,
     details: Record<string, unknown> & { daemon?: string } = {},
     options?: ErrorOptions,
