@@ -381,7 +381,7 @@ export class Gateway {
         }
       }
       for (const task of spec.tasks ?? []) {
-        const resolved = resolveTask(task, { daemon: spec.name, pluginId }, taskOverrides[task.name], { file: this.configFile, path: `${where}.tasks.${task.name}` });
+        const resolved = resolveTask(task, { daemon: spec.name, pluginId }, taskOverrides[task.name], { file: this.configFile, path: `${where}.tasks.${task.name}` }, this.clock.now());
         if (resolved) tasks.push(resolved);
       }
       this.#tasks.set(spec.name, tasks);
