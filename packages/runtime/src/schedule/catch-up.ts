@@ -19,8 +19,12 @@ export type CatchUpEvent =
    * to step forward by that much (rather than time passing while the event loop stalled).
    */
   | { kind: 'late'; due: number; stepMs: number }
-  /** The wall clock stepped back by `stepMs`: the task's next slot is planned again from now. */
-  | { kind: 'stepped-back'; stepMs: number };
+  /**
+   * The wall clock stepped back by `stepMs`, noticed now: the task's next slot is planned again.
+   * `since` is the new clock's reading when the scheduler last looked (now minus the monotonic
+   * time since then), `lastHandled` the latest slot the task ran or recorded, if any.
+   */
+  | { kind: 'stepped-back'; stepMs: number; since: number; lastHandled: number | null };
 
 /** Slots in [first, last] that are recorded as one `missed` row at `last`. */
 export interface MissedSlots {
@@ -35,7 +39,10 @@ export interface CatchUpPlan {
   missed: MissedSlots | null;
   /** The slot to run right away, or null. */
   runNow: number | null;
-  /** The next slot strictly after now (or after `runNow`'s period); Infinity when there is none. */
+  /**
+   * Where the task goes in the timer's heap: its next slot, Infinity when there is none. Strictly
+   * after now, except after a backward step, when it can be due already (see planSteppedBack).
+   */
   next: number;
   /** Worth a warning, though no ledger row records it. */
   note: string | null;
@@ -48,10 +55,19 @@ export function planCatchUp(task: CatchUpTask, event: CatchUpEvent, now: number)
     case 'late':
       return planLate(task.grid, event.due, event.stepMs, now);
     case 'stepped-back':
-      // Slots between the new now and where the clock was have rows already (they ran, or were
-      // recorded): their claims are refused, so nothing runs twice and nothing is skipped.
-      return { missed: null, runNow: null, next: task.grid.nextSlotAfter(now), note: null };
+      return { missed: null, runNow: null, next: planSteppedBack(task.grid, event.since, event.lastHandled, now), note: null };
   }
+}
+
+// Planned again from the new clock, not left where the old one was: waiting for the wall clock
+// to catch up would skip every slot in between, silently. The new clock's slots since the
+// scheduler last looked passed unseen, so the first of them is next (due at once if it passed;
+// the timer then handles it as late) — unless the task already handled one of them, which is
+// what a timer that waited for the old wall-clock time looks like. Slots that already have rows
+// are refused by their claims, so nothing runs twice.
+function planSteppedBack(grid: SlotGrid, since: number, lastHandled: number | null, now: number): number {
+  const from = lastHandled !== null && lastHandled > since && lastHandled <= now ? lastHandled : since;
+  return grid.nextSlotAfter(from);
 }
 
 // The first run is the first slot strictly after now (and the current one too under runOnStart).

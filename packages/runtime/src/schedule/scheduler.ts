@@ -152,6 +152,8 @@ class Run implements HeapItem {
   readonly firedAt: number;
   /** When the task's function was invoked; 0 until then. */
   startedAt = 0;
+  /** The same moment on the monotonic clock: durations do not jump with the wall clock. */
+  startedMonotonic = 0;
   /** The task's function has been invoked. */
   started = false;
   /** The task's function has returned or thrown. */
@@ -429,7 +431,8 @@ export class Scheduler {
    */
   #noticeClockStep(now: number): void {
     const monotonic = this.#clock.monotonic();
-    const step = now - this.#wallSeen - (monotonic - this.#monotonicSeen);
+    const previousMonotonic = this.#monotonicSeen;
+    const step = now - this.#wallSeen - (monotonic - previousMonotonic);
     this.#wallSeen = now;
     this.#monotonicSeen = monotonic;
     if (!(Math.abs(step) >= CLOCK_STEP_MS)) return;
@@ -440,10 +443,11 @@ export class Scheduler {
       return;
     }
     const back = -step;
+    const since = now - (monotonic - previousMonotonic);
     let replanned = 0;
     for (const e of this.#tasks.values()) {
       if (!e.planned || e.removed) continue;
-      const { next } = planCatchUp(e, { kind: 'stepped-back', stepMs: back }, now);
+      const { next } = planCatchUp(e, { kind: 'stepped-back', stepMs: back, since, lastHandled: e.lastStatus === null ? null : e.lastSlot }, now);
       e.rowsUntil = Math.max(e.rowsUntil, now + back);
       e.refusedStreak = 0;
       if (next === Infinity) this.#heap.remove(e);
@@ -545,6 +549,7 @@ export class Scheduler {
         return;
       }
       run.startedAt = this.#clock.now();
+      run.startedMonotonic = this.#clock.monotonic();
       run.started = true;
       e.runs++;
       e.setLast(run.slot, 'running', run.startedAt, null, null);
@@ -571,7 +576,7 @@ export class Scheduler {
         void this.#finish(run, failed ? 'failed' : 'ok', failed ? describeError(error) : null);
         if (failed) e.log.warn({ err: error, slot: iso(run.slot) }, 'task: run failed');
       } else {
-        e.log.warn({ slot: iso(run.slot), durationMs: this.#clock.now() - run.startedAt }, 'task: a run that was already recorded (timeout or interrupted) has returned');
+        e.log.warn({ slot: iso(run.slot), durationMs: this.#clock.monotonic() - run.startedMonotonic }, 'task: a run that was already recorded (timeout or interrupted) has returned');
       }
     } finally {
       // The row is written in the background: a slow ledger never turns into an overlap.
@@ -599,7 +604,7 @@ export class Scheduler {
     run.finished = true;
     const e = run.entry;
     const now = this.#clock.now();
-    const durationMs = run.started ? now - run.startedAt : 0;
+    const durationMs = run.started ? Math.round(this.#clock.monotonic() - run.startedMonotonic) : 0;
     if (status === 'failed' || status === 'timeout') e.failures++;
     e.setLast(run.slot, status, run.started ? run.startedAt : null, run.started ? durationMs : null, error);
     return (e.lastWrite = this.#writer.complete(e.task.name, run.slot, { status, finishedAt: now, durationMs, error }));
