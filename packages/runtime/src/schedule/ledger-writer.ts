@@ -74,6 +74,7 @@ export class LedgerWriter {
   #timer: TimerHandle | null = null;
   #timerAt: number | null = null;
   #retrying: Promise<void> | null = null;
+  #retriedAt = -Infinity;
   #closed = false;
 
   constructor(options: LedgerWriterOptions) {
@@ -234,13 +235,15 @@ export class LedgerWriter {
     }
   }
 
-  // The ledger answered while in trouble: retry at once rather than at the end of the backoff.
+  // The ledger answered while in trouble: retry at once rather than at the end of the backoff,
+  // but not more often than the shortest wait, or a store that takes claims and refuses the
+  // rest would be tried once per claim.
   #answered(): void {
     if (this.backlog === 0) {
       this.#recovered();
       return;
     }
-    if (this.#retrying || this.#closed) return;
+    if (this.#retrying || this.#closed || this.#clock.now() - this.#retriedAt < this.#retryMin) return;
     this.#clearTimer();
     this.#startRetry();
   }
@@ -264,6 +267,7 @@ export class LedgerWriter {
 
   // Oldest first, one at a time: the first refusal ends the pass and doubles the wait.
   async #retryPass(): Promise<void> {
+    this.#retriedAt = this.#clock.now();
     let written = 0;
     for (let row = this.#queue[this.#head]; row; row = this.#queue[this.#head]) {
       try {
