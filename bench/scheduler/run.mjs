@@ -116,14 +116,16 @@ const nullLedger = {
 function withScheduler(ledgerKind) {
   return async (record) => {
     const store = ledgerKind === 'sqlite' ? await openStore({ home: os.tmpdir(), url: 'sqlite::memory:' }) : null;
+    const clock = createSystemClock();
     const scheduler = new Scheduler({
-      clock: createSystemClock(),
+      clock,
       ledger: store ? store.ledger : nullLedger,
       logger: createSilentLogger(),
       owner: 'bench',
     });
     const run = (ctx) => record(wallNow() - ctx.slot);
-    const tasks = specs.map((s) => resolveTask({ name: s.name, every: s.periodMs, offset: s.offsetMs, run }, { daemon: 'bench', pluginId: 'bench' }));
+    const now = clock.now();
+    const tasks = specs.map((s) => resolveTask({ name: s.name, every: s.periodMs, offset: s.offsetMs, run }, { daemon: 'bench', pluginId: 'bench' }, undefined, {}, now));
     return {
       start: () => scheduler.add('bench', tasks),
       async stop() {

@@ -69,6 +69,10 @@ export const ERROR_CODES = {
   KORA_ERR_DAEMON_START_TIMEOUT: { exit: FATAL, meaning: 'A daemon’s start() did not finish within its start timeout.', fix: 'Raise daemons.<name>.startTimeout, or find what start() waits on.' },
   KORA_ERR_DAEMON_STOP: { exit: FATAL, meaning: 'A daemon’s stop() threw; it was skipped.', fix: 'Report it to the plugin’s author; the gateway stopped anyway.' },
   KORA_ERR_DAEMON_STOP_TIMEOUT: { exit: FATAL, meaning: 'A daemon’s stop() did not finish within its stop timeout; it was skipped.', fix: 'Raise daemons.<name>.stopTimeout, or find what stop() waits on.' },
+  KORA_ERR_DAEMON_NAME: { exit: FATAL, meaning: 'A plugin registered a daemon whose name is not allowed.', fix: 'Name daemons like plugin ids: lower-case letters, digits, _ and -, starting with a letter, at most 64 characters.' },
+  KORA_ERR_TASK_NAME: { exit: FATAL, meaning: 'A plugin registered a task whose name is not allowed.', fix: 'Name tasks <daemon>.<what>: lower-case letters, digits, _, - and dots, starting with a letter, at most 64 characters.' },
+  KORA_ERR_TASK_DUPLICATE: { exit: FATAL, meaning: 'Two daemons declare a task of the same name.', fix: 'Task names are unique across the gateway: prefix them with the daemon name.' },
+  KORA_ERR_TASK_INTERRUPTED: { exit: FATAL, meaning: 'A task run did not finish within the drain budget at stop and was aborted.', fix: 'Make the task honour its signal, or raise gateway.drainBudget.' },
   KORA_ERR_TASK_TIMEOUT: { exit: FATAL, meaning: 'A task run did not finish within its timeout; its signal was aborted.', fix: 'Make the task honour its signal, or raise daemons.<d>.tasks.<t>.timeout.' },
 
   // Gateway and store.

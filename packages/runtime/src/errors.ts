@@ -174,7 +174,7 @@ export class DaemonError extends KoraError {
   readonly daemon: string | undefined;
 
   constructor(
-    code: Extract<KoraErrorCode, `KORA_ERR_DAEMON_${string}`>,
+    code: Extract<KoraErrorCode, `KORA_ERR_DAEMON_${string}` | `KORA_ERR_TASK_${string}`>,
     message: string,
     details: Record<string, unknown> & { daemon?: string } = {},
     options?: ErrorOptions,

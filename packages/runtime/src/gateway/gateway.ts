@@ -298,7 +298,8 @@ export class Gateway {
     this.#unwatchStore?.();
     const drainMs = parseDuration(this.config.gateway.drainBudget);
     try {
-      await this.#scheduler?.stop(drainMs);
+      const stopped = await this.#scheduler?.stop(drainMs);
+      if (stopped?.unwrittenRows) this.logger.error({ rows: stopped.unwrittenRows }, `${stopped.unwrittenRows} run ledger row(s) could not be written before the stop`);
     } catch (err) {
       this.logger.error({ err }, 'error while draining task runs');
     }
@@ -595,6 +596,10 @@ export class Gateway {
       logger: this.logger.child({ part: 'scheduler' }),
       owner: this.sessionId,
       onChange: () => this.#statusWriter?.taskChanged(),
+      // Ledger rows the store refused wait in the scheduler's backlog and are retried: the gateway
+      // is degraded, saying so, until every one is written.
+      onLedgerTrouble: (error, backlog) => this.#problem('ledger', `run ledger: ${backlog} row(s) waiting to be written (${describeError(error)})`),
+      onLedgerRecovered: () => this.#resolved('ledger', 'run ledger: every waiting row is written'),
     });
     for (const name of this.#supervisor?.running() ?? []) {
       const tasks = this.#tasks.get(name) ?? [];

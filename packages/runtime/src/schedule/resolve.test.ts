@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TaskSpec } from '../daemons/types.js';
 import { ConfigError } from '../errors.js';
 import { at, DAY, HOUR, MINUTE } from './__fixtures__/harness.js';
@@ -24,6 +24,10 @@ function issues(fn: () => unknown): { file: string | undefined; issues: readonly
   }
   throw new Error('expected a ConfigError');
 }
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('resolveTask', () => {
   it('resolves an interval with its defaults: timeout = the period, missed = skip under an hour', () => {
@@ -92,6 +96,8 @@ describe('resolveTask', () => {
     ['both every and cron', { every: '5m', cron: '* * * * *' }, 'cron', /either `every` or `cron`, not both/],
     ['a bad duration', { every: '5 minutes' }, 'every', /not a duration/],
     ['a zero period', { every: '0s' }, 'every', /greater than zero/],
+    ['a sub-second period', { every: '500ms' }, 'every', /^must be at least 1s, got 500ms$/],
+    ['a period of 999 ms', { every: '999ms' }, 'every', /at least 1s/],
     ['an invalid cron expression', { cron: '61 * * * *' }, 'cron', /not a valid cron expression/],
     ['a cron with the wrong number of fields', { cron: '* * * *' }, 'cron', /not a valid cron expression/],
     ['a cron that never fires', { cron: '0 0 30 2 *' }, 'cron', /never fires/],
@@ -114,11 +120,40 @@ describe('resolveTask', () => {
     ['a bad duration', { every: '5 minutes' as never }, 'every'],
     ['a fractional period', { every: 1.5 }, 'every'],
     ['an invalid cron', { cron: 'every day' }, 'cron'],
+    ['a zero period', { every: 0 }, 'every'],
+    ['a sub-second period', { every: 250 }, 'every'],
+    ['a negative period', { every: -5000 }, 'every'],
+    ['an offset of more than the period', { every: '1m', offset: '90s' }, 'offset'],
+    ['a negative offset', { every: '1m', offset: -1 }, 'offset'],
+    ['an unknown time zone', { cron: '0 9 * * *', timezone: 'Mars/Olympus' }, 'timezone'],
   ])('rejects a spec with %s, naming the plugin, daemon and task', (_, spec, field) => {
     const e = issues(() => resolve(spec));
     expect(e.file).toBeUndefined();
     expect(e.issues.map((i) => i.path)).toEqual([`tasks.snapshot.compute.${field}`]);
     expect(e.message).toContain('task "snapshot.compute" registered by daemon "snapshot" of plugin "snap"');
+    expect(e.message).toContain('(set daemons.snapshot.tasks.snapshot.compute in /etc/kora.yaml to override it)');
+  });
+
+  it('refuses a sub-second period with the same code and message from the spec as from the override', () => {
+    const fromSpec = issues(() => resolve({ every: '200ms' }));
+    const fromOverride = issues(() => resolve({ every: '5m' }, { every: '200ms' }));
+    expect(fromSpec.issues).toEqual([{ path: 'tasks.snapshot.compute.every', message: 'must be at least 1s, got 200ms' }]);
+    expect(fromOverride.issues).toEqual([{ path: 'daemons.snapshot.tasks.snapshot.compute.every', message: 'must be at least 1s, got 200ms' }]);
+    expect(resolve({ every: '1s' })?.schedule).toEqual({ kind: 'every', everyMs: 1000, offsetMs: 0 });
+    expect(resolve({ every: 1000, offset: 999 })?.schedule).toEqual({ kind: 'every', everyMs: 1000, offsetMs: 999 });
+  });
+
+  it('shows a cron expression as JSON, so a newline in it cannot start a line of the message', () => {
+    const e = issues(() => resolve({ every: '5m' }, { cron: '0 9 * * *\nKora gateway running' }));
+    expect(e.message.split('\n')).toHaveLength(2);
+    expect(e.issues[0]?.message).toMatch(/^"0 9 \* \* \*\\nKora gateway running" is not a valid cron expression/);
+  });
+
+  it('takes the time from its caller, never from the process clock', () => {
+    const dateNow = vi.spyOn(Date, 'now');
+    expect(resolve({ cron: '*/10 * * * *' })).toMatchObject({ missed: 'skip' });
+    expect(resolve({ every: '1h' })).toMatchObject({ missed: 'run-once' });
+    expect(dateNow).not.toHaveBeenCalled();
   });
 
   it('does not judge a bad spec schedule the override replaces', () => {

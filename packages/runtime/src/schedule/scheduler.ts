@@ -1,16 +1,22 @@
 // The one scheduler of periodic tasks (DESIGN §6). Every task's next slot and every run's
 // deadline sit in one min-heap behind one timer; a firing handles everything due in one pass.
 // Each run claims its (task, slot) in the run ledger before it starts, so a slot runs once
-// across gateways sharing a store, and every run, skip and miss becomes a ledger row.
-import type { TaskRunContext } from '../daemons/types.js';
+// across gateways sharing a store, and every run, skip and miss becomes a ledger row (retried
+// when the store refuses it, see ledger-writer.ts). What to do about slots that went by
+// unrun is catch-up.ts's to decide; this file keeps the timer loop and carries plans out.
+import type { MissedPolicy, TaskRunContext } from '../daemons/types.js';
 import { DaemonError, TimeoutError, UsageError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { RunLedger, RunStatus } from '../store/types.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import { formatDuration } from '../time/duration.js';
+import { planCatchUp, type CatchUpTask, type MissedSlots } from './catch-up.js';
 import { DueHeap, type HeapItem } from './heap.js';
+import { LedgerWriter, type LedgerWriteStatus } from './ledger-writer.js';
 import { describeSchedule, type ResolvedTask } from './resolve.js';
-import { CRON_COUNT_LIMIT, slotGrid, type SlotGrid } from './slots.js';
+import { slotGrid, type SlotGrid } from './slots.js';
+
+export type { LedgerWriteStatus } from './ledger-writer.js';
 
 export interface SchedulerOptions {
   clock: Clock;
@@ -26,9 +32,24 @@ export interface SchedulerOptions {
    * much later than its slot, and never earlier. Default 2 ms; 1 wakes for every due ms.
    */
   wakeGranularityMs?: number;
+  /**
+   * The run ledger refused a write (or a claim): `backlog` rows wait for a retry. Called when the
+   * trouble starts and after each failed retry; the gateway goes degraded with the error.
+   */
+  onLedgerTrouble?: (error: Error, backlog: number) => void;
+  /** Every waiting row is written and the ledger answers again. */
+  onLedgerRecovered?: () => void;
+  /** Retry queue bounds and backoff; defaults: 10 000 rows, 1 s doubling to 60 s. */
+  ledgerRetry?: { maxBacklog?: number; retryMinMs?: number; retryMaxMs?: number };
 }
 
 export const DEFAULT_WAKE_GRANULARITY_MS = 2;
+
+/** What stop() leaves behind. */
+export interface SchedulerStopped {
+  /** Ledger rows still refused at the last try: lost. */
+  unwrittenRows: number;
+}
 
 export interface TaskStatus {
   name: string;
@@ -52,11 +73,16 @@ export interface TaskStatus {
 }
 
 // Longest single wait. A Node timer counts monotonic time, which stops while the machine sleeps,
-// and overflows past 2^31 ms; waking at least once a minute notices both.
+// and overflows past 2^31 ms; waking at least once a minute notices both, and a wall-clock step.
 const MAX_TIMER_MS = 60_000;
 
+// A wall-clock step is the wall clock moving this much more (or less) than monotonic time between
+// two wake-ups. Smaller differences are NTP slewing and reading jitter, and harmless: a slot a
+// little late or early on the wall clock still runs once.
+const CLOCK_STEP_MS = 1000;
+
 /** One scheduled task: its place in the heap is its next slot. */
-class Entry implements HeapItem {
+class Entry implements HeapItem, CatchUpTask {
   at = Infinity;
   seq = 0;
   heapIndex = -1;
@@ -65,32 +91,40 @@ class Entry implements HeapItem {
   readonly schedule: string;
   running: Run | null = null;
   removed = false;
+  /** Its first slots are planned (add() has finished with it). */
+  planned = false;
   runs = 0;
   failures = 0;
   skips = 0;
   misses = 0;
   overlapStreak = 0;
+  /** Slots up to here may have rows from before the wall clock stepped back; a refused claim is that. */
+  rowsUntil = -Infinity;
+  refusedStreak = 0;
   // The last row recorded, kept as fields so a run allocates nothing for it.
   lastSlot = 0;
   lastStartedAt: number | null = null;
   lastStatus: RunStatus | null = null;
   lastDurationMs: number | null = null;
   lastError: string | null = null;
-  /** The latest ledger write for this task, for remove() to wait on. */
+  /** The latest ledger write for this task (settled once written or queued for retry), for remove() to wait on. */
   lastWrite: Promise<void> | undefined;
-  // Made once per task rather than once per write: a run allocates no closures for its row.
-  readonly onWritten: () => void;
-  readonly onWriteFailed: (err: unknown) => void;
   readonly #parentLog: Logger;
   #log: Logger | undefined;
 
-  constructor(task: ResolvedTask, log: Logger, written: (e: Entry) => void, failed: (e: Entry, err: unknown) => void) {
+  constructor(task: ResolvedTask, log: Logger) {
     this.task = task;
     this.grid = slotGrid(task.schedule);
     this.schedule = describeSchedule(task.schedule);
     this.#parentLog = log;
-    this.onWritten = () => written(this);
-    this.onWriteFailed = (err) => failed(this, err);
+  }
+
+  get missed(): MissedPolicy {
+    return this.task.missed;
+  }
+
+  get runOnStart(): boolean {
+    return this.task.runOnStart;
   }
 
   get log(): Logger {
@@ -118,6 +152,8 @@ class Run implements HeapItem {
   readonly firedAt: number;
   /** When the task's function was invoked; 0 until then. */
   startedAt = 0;
+  /** The same moment on the monotonic clock: durations do not jump with the wall clock. */
+  startedMonotonic = 0;
   /** The task's function has been invoked. */
   started = false;
   /** The task's function has returned or thrown. */
@@ -185,18 +221,22 @@ interface DaemonTasks {
 export class Scheduler {
   readonly #clock: Clock;
   readonly #ledger: RunLedger;
+  readonly #writer: LedgerWriter;
   readonly #log: Logger;
   readonly #owner: string;
   readonly #onChange: ((task: string) => void) | undefined;
   readonly #heap = new DueHeap<Entry | Run>();
   readonly #daemons = new Map<string, DaemonTasks>();
   readonly #tasks = new Map<string, Entry>();
-  #pendingWrites = 0;
-  #writesIdle: (() => void) | null = null;
   #timer: TimerHandle | null = null;
   #timerAt = Infinity;
-  #stopping: Promise<void> | null = null;
+  #stopping: Promise<SchedulerStopped> | null = null;
   readonly #wakeGranularity: number;
+  // The clocks as last read, to tell a wall-clock step from time passing.
+  #wallSeen = NaN;
+  #monotonicSeen = NaN;
+  /** How far the wall clock stepped forward at this wake-up, for the missed rows' text. */
+  #steppedForwardMs = 0;
 
   constructor(options: SchedulerOptions) {
     const granularity = options.wakeGranularityMs ?? DEFAULT_WAKE_GRANULARITY_MS;
@@ -209,13 +249,22 @@ export class Scheduler {
     this.#log = options.logger;
     this.#owner = options.owner;
     this.#onChange = options.onChange;
+    this.#writer = new LedgerWriter({
+      ledger: options.ledger,
+      clock: options.clock,
+      log: options.logger,
+      onWritten: (task) => this.#changed(task),
+      onTrouble: options.onLedgerTrouble,
+      onRecovered: options.onLedgerRecovered,
+      ...options.ledgerRetry,
+    });
   }
 
   /**
    * Schedule a running daemon's tasks: each first runs at its first slot strictly after now
    * (and right away too when `runOnStart`). Slots that passed since the task's last ledger row
    * (the gateway was down) are recorded `missed`, and under `missed: run-once` the latest of
-   * them runs right away.
+   * them runs right away (see catch-up.ts).
    */
   async add(daemon: string, tasks: ResolvedTask[]): Promise<void> {
     if (this.#stopping) {
@@ -231,12 +280,12 @@ export class Scheduler {
       const other = this.#tasks.get(task.name) ?? names.get(task.name);
       if (other) {
         throw new DaemonError(
-          'KORA_ERR_DAEMON_DUPLICATE',
+          'KORA_ERR_TASK_DUPLICATE',
           `task "${task.name}" of daemon "${daemon}" is already scheduled for daemon "${other.task.daemon}": task names must be unique across the gateway`,
           { daemon, task: task.name, other: other.task.daemon },
         );
       }
-      const entry = new Entry(task, this.#log, this.#written, this.#writeFailed);
+      const entry = new Entry(task, this.#log);
       entries.push(entry);
       names.set(task.name, entry);
     }
@@ -255,28 +304,20 @@ export class Scheduler {
     if (record.removing || this.#stopping) return;
 
     const now = this.#clock.now();
+    // A step since the last wake-up is handled for the tasks already scheduled before it is forgotten.
+    this.#noticeClockStep(now);
     const notes: Promise<void>[] = [];
     for (const [i, e] of entries.entries()) {
-      const { grid, task } = e;
-      const current = grid.slotAtOrBefore(now);
-      let runNow = task.runOnStart ? current : -Infinity;
-      const last = lastSlots[i] ?? null;
-      if (last !== null && current > last) {
-        // Every slot after the last row up to now passed while nothing could run it. Under
-        // run-once (or runOnStart) the latest of them runs now; its row is the run's own.
-        const catchUp = task.runOnStart || task.missed === 'run-once';
-        const first = grid.nextSlotAfter(last);
-        const lastMissed = catchUp ? grid.slotBefore(current) : current;
-        const why = catchUp
-          ? ` while the gateway was down; slot ${iso(current)} runs late instead (${task.runOnStart ? 'runOnStart' : 'missed: run-once'})`
-          : ' while the gateway was down';
-        if (lastMissed >= first) notes.push(this.#miss(e, first, lastMissed, why));
-        else e.log.warn({ slot: iso(current) }, `task: 1 slot missed while the gateway was down; running it late (${task.runOnStart ? 'runOnStart' : 'missed: run-once'})`);
-        if (catchUp) runNow = current;
-      }
-      e.at = grid.nextSlotAfter(now);
+      const lastSlot = lastSlots[i] ?? null;
+      const plan = planCatchUp(e, { kind: 'scheduled', lastSlot }, now);
+      if (plan.missed) notes.push(this.#miss(e, plan.missed));
+      if (plan.note) e.log.warn({ slot: plan.runNow === null ? null : iso(plan.runNow) }, `task: ${plan.note}`);
+      // The clock is behind the ledger: claims refused up to its latest row are that, not another gateway.
+      if (lastSlot !== null && lastSlot > now) e.rowsUntil = lastSlot;
+      e.at = plan.next;
+      e.planned = true;
       if (e.at !== Infinity) this.#heap.push(e);
-      if (runNow !== -Infinity) this.#start(e, runNow, now);
+      if (plan.runNow !== null) this.#start(e, plan.runNow, now);
     }
     this.#arm();
     await Promise.all(notes);
@@ -298,18 +339,29 @@ export class Scheduler {
     return record.removing;
   }
 
-  /** Stop all scheduling; drain in-flight runs within `drainMs`, then abort them and record them `interrupted`. */
-  stop(drainMs: number): Promise<void> {
+  /**
+   * Stop all scheduling; drain in-flight runs within `drainMs`, then abort them and record them
+   * `interrupted`. Ledger rows still waiting for a retry get one more try; the ones that still
+   * fail are counted (and logged).
+   */
+  stop(drainMs: number): Promise<SchedulerStopped> {
     this.#stopping ??= (async () => {
       const entries = [...this.#daemons.values()].flatMap((record) => record.entries);
       for (const e of entries) this.#unschedule(e);
       // Deadlines stay in the heap meanwhile: a run can still time out while the gateway drains.
       await this.#drain(entries, drainMs, 'the gateway is stopping');
-      if (this.#pendingWrites > 0) await new Promise<void>((resolve) => (this.#writesIdle = resolve));
+      await this.#writer.idle();
+      const unwrittenRows = await this.#writer.close();
       this.#heap.clear();
       this.#disarm();
+      return { unwrittenRows };
     })();
     return this.#stopping;
+  }
+
+  /** The run ledger's health as the scheduler sees it: rows waiting for a retry, the last error. */
+  ledgerStatus(): LedgerWriteStatus {
+    return this.#writer.status();
   }
 
   status(): TaskStatus[] {
@@ -351,6 +403,7 @@ export class Scheduler {
     this.#timer = null;
     this.#timerAt = Infinity;
     let now = this.#clock.now();
+    this.#noticeClockStep(now);
     for (;;) {
       const top = this.#heap.peek();
       if (!top) break;
@@ -365,8 +418,58 @@ export class Scheduler {
         this.#fire(top, now);
       }
     }
+    this.#steppedForwardMs = 0;
     this.#arm();
   };
+
+  /**
+   * Compare how far the wall clock moved since the last reading with how far monotonic time did.
+   * Forward: the slots it passed over are recorded missed by #fire, saying so. Backward: every
+   * task's next slot is planned again from the new time, or tasks would wait (silently) until
+   * the wall clock caught up with where it was; slots that already have rows are refused by
+   * their claims, so none runs twice. Run deadlines keep their real length either way.
+   */
+  #noticeClockStep(now: number): void {
+    const monotonic = this.#clock.monotonic();
+    const previousMonotonic = this.#monotonicSeen;
+    const step = now - this.#wallSeen - (monotonic - previousMonotonic);
+    this.#wallSeen = now;
+    this.#monotonicSeen = monotonic;
+    if (!(Math.abs(step) >= CLOCK_STEP_MS)) return;
+    this.#shiftDeadlines(step);
+    if (step > 0) {
+      this.#steppedForwardMs = step;
+      this.#log.warn({ stepMs: step, now: iso(now) }, `scheduler: the wall clock stepped forward by ${formatDuration(step)} (to ${iso(now)}); slots it passed over are recorded missed`);
+      return;
+    }
+    const back = -step;
+    const since = now - (monotonic - previousMonotonic);
+    let replanned = 0;
+    for (const e of this.#tasks.values()) {
+      if (!e.planned || e.removed) continue;
+      const { next } = planCatchUp(e, { kind: 'stepped-back', stepMs: back, since, lastHandled: e.lastStatus === null ? null : e.lastSlot }, now);
+      e.rowsUntil = Math.max(e.rowsUntil, now + back);
+      e.refusedStreak = 0;
+      if (next === Infinity) this.#heap.remove(e);
+      else if (e.heapIndex >= 0) this.#heap.update(e, next);
+      else {
+        e.at = next;
+        this.#heap.push(e);
+      }
+      replanned++;
+    }
+    this.#log.warn(
+      { stepMs: -back, now: iso(now), tasks: replanned },
+      `scheduler: the wall clock stepped back by ${formatDuration(back)} (to ${iso(now)}); the next slot of ${replanned} task${replanned === 1 ? '' : 's'} is planned again from now, and slots that already ran are not run again`,
+    );
+  }
+
+  #shiftDeadlines(step: number): void {
+    for (const e of this.#tasks.values()) {
+      const run = e.running;
+      if (run && run.heapIndex >= 0) this.#heap.update(run, run.at + step);
+    }
+  }
 
   #arm(): void {
     const top = this.#heap.peek();
@@ -392,12 +495,12 @@ export class Scheduler {
     let slot = e.at;
     let next = e.grid.nextSlotAfter(slot);
     if (next <= now) {
-      // The following slot is due already: the event loop stalled or the machine slept. The
-      // latest slot is still within its own period, so it runs (late); the ones before it missed.
-      const latest = e.grid.slotAtOrBefore(now);
-      void this.#miss(e, slot, e.grid.slotBefore(latest), `: the scheduler fell ${formatDuration(now - slot)} behind (event loop stall or machine sleep)`);
-      slot = latest;
-      next = e.grid.nextSlotAfter(latest);
+      // The following slot is due already: the event loop stalled, the machine slept or the
+      // wall clock stepped forward.
+      const plan = planCatchUp(e, { kind: 'late', due: slot, stepMs: this.#steppedForwardMs }, now);
+      if (plan.missed) void this.#miss(e, plan.missed);
+      slot = plan.runNow ?? slot;
+      next = plan.next;
     }
     if (next === Infinity) this.#heap.remove(e);
     else this.#heap.update(e, next);
@@ -429,16 +532,24 @@ export class Scheduler {
         e.failures++;
         e.setLast(run.slot, 'failed', null, null, `not run: the run ledger could not claim the slot: ${describeError(err)}`);
         e.log.error({ err, slot: iso(run.slot) }, 'task: not run, the run ledger could not claim its slot');
+        this.#writer.claimFailed(err);
         this.#changed(task.name);
         return;
       }
-      // Claimed elsewhere: another gateway sharing the store runs this slot.
-      if (!claimed) return;
+      this.#writer.claimSucceeded();
+      if (!claimed) {
+        // Claimed elsewhere: another gateway sharing the store runs this slot; or, after the wall
+        // clock stepped back, the slot ran here before the step.
+        if (run.slot <= e.rowsUntil) this.#alreadyRecorded(e, run.slot);
+        return;
+      }
+      e.refusedStreak = 0;
       if (e.removed) {
         void this.#finish(run, 'interrupted', 'not started: its daemon stopped while the slot was being claimed');
         return;
       }
       run.startedAt = this.#clock.now();
+      run.startedMonotonic = this.#clock.monotonic();
       run.started = true;
       e.runs++;
       e.setLast(run.slot, 'running', run.startedAt, null, null);
@@ -465,7 +576,7 @@ export class Scheduler {
         void this.#finish(run, failed ? 'failed' : 'ok', failed ? describeError(error) : null);
         if (failed) e.log.warn({ err: error, slot: iso(run.slot) }, 'task: run failed');
       } else {
-        e.log.warn({ slot: iso(run.slot), durationMs: this.#clock.now() - run.startedAt }, 'task: a run that was already recorded (timeout or interrupted) has returned');
+        e.log.warn({ slot: iso(run.slot), durationMs: this.#clock.monotonic() - run.startedMonotonic }, 'task: a run that was already recorded (timeout or interrupted) has returned');
       }
     } finally {
       // The row is written in the background: a slow ledger never turns into an overlap.
@@ -493,10 +604,19 @@ export class Scheduler {
     run.finished = true;
     const e = run.entry;
     const now = this.#clock.now();
-    const durationMs = run.started ? now - run.startedAt : 0;
+    const durationMs = run.started ? Math.round(this.#clock.monotonic() - run.startedMonotonic) : 0;
     if (status === 'failed' || status === 'timeout') e.failures++;
     e.setLast(run.slot, status, run.started ? run.startedAt : null, run.started ? durationMs : null, error);
-    return this.#record(e, this.#ledger.complete(e.task.name, run.slot, { status, finishedAt: now, durationMs, error }));
+    return (e.lastWrite = this.#writer.complete(e.task.name, run.slot, { status, finishedAt: now, durationMs, error }));
+  }
+
+  #alreadyRecorded(e: Entry, slot: number): void {
+    // One warning per task and step: a clock stepped back by a day would otherwise log every slot of it.
+    if (e.refusedStreak++ > 0) return;
+    e.log.warn(
+      { slot: iso(slot), until: iso(e.rowsUntil) },
+      `task "${e.task.name}": slot ${iso(slot)} already has a ledger row from before the wall clock stepped back; not run again (slots up to ${iso(e.rowsUntil)} that have rows are skipped the same way, without a warning each)`,
+    );
   }
 
   #skipOverlap(e: Entry, slot: number, running: Run): void {
@@ -508,46 +628,18 @@ export class Scheduler {
     void this.#note(e, slot, 'skipped_overlap', error);
   }
 
-  /** Record the slots in [first, last] as missed: one row, at the latest, standing for all of them. `why` follows "N slots missed". */
-  #miss(e: Entry, first: number, last: number, why: string): Promise<void> {
-    const count = e.grid.countSlots(first, last);
-    if (count === 0) return Promise.resolve();
-    const capped = e.task.schedule.kind === 'cron' && count >= CRON_COUNT_LIMIT;
-    const error = `${count}${capped ? ' or more' : ''} slot${count === 1 ? '' : 's'} missed${why}`;
-    e.misses += count;
-    e.setLast(last, 'missed', null, null, error);
-    e.log.warn({ slot: iso(last), count }, `task: ${error}`);
-    return this.#note(e, last, 'missed', error, count);
+  /** Record slots as missed: one row, at the latest, standing for all of them. */
+  #miss(e: Entry, missed: MissedSlots): Promise<void> {
+    e.misses += missed.count;
+    e.setLast(missed.last, 'missed', null, null, missed.error);
+    e.log.warn({ slot: iso(missed.last), count: missed.count }, `task: ${missed.error}`);
+    return this.#note(e, missed.last, 'missed', missed.error, missed.count);
   }
 
   #note(e: Entry, slot: number, status: 'skipped_overlap' | 'missed', error: string, count?: number): Promise<void> {
     const t = e.task;
     const row = { task: t.name, daemon: t.daemon, slot, status, startedAt: null, finishedAt: null, durationMs: null, error, owner: this.#owner };
-    return this.#record(e, this.#ledger.note(count === undefined ? row : { ...row, count }));
-  }
-
-  /** Track a ledger write so remove() and stop() can wait for it; a failed write is logged, never thrown. */
-  #record(e: Entry, write: Promise<void>): Promise<void> {
-    this.#pendingWrites++;
-    e.lastWrite = write.then(e.onWritten, e.onWriteFailed);
-    return e.lastWrite;
-  }
-
-  #written = (e: Entry): void => {
-    this.#writeSettled();
-    this.#changed(e.task.name);
-  };
-
-  #writeFailed = (e: Entry, err: unknown): void => {
-    this.#writeSettled();
-    this.#log.error({ err, task: e.task.name }, 'scheduler: could not write to the run ledger');
-  };
-
-  #writeSettled(): void {
-    if (--this.#pendingWrites === 0 && this.#writesIdle) {
-      this.#writesIdle();
-      this.#writesIdle = null;
-    }
+    return (e.lastWrite = this.#writer.note(count === undefined ? row : { ...row, count }));
   }
 
   #changed(task: string): void {
@@ -577,7 +669,7 @@ export class Scheduler {
       if (!run.started) writes.push(run.done);
       if (!run.started || run.settled) continue;
       const task = run.entry.task;
-      const reason = new DaemonError('KORA_ERR_DAEMON_STOP', `${why}: task "${task.name}" did not finish within the drain budget (${formatDuration(drainMs)}) and was aborted`, {
+      const reason = new DaemonError('KORA_ERR_TASK_INTERRUPTED', `${why}: task "${task.name}" did not finish within the drain budget (${formatDuration(drainMs)}) and was aborted`, {
         daemon: task.daemon,
         task: task.name,
         slot: run.slot,

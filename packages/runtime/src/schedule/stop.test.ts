@@ -51,6 +51,7 @@ describe('remove', () => {
     await removing;
     expect(signal?.aborted).toBe(true);
     expect(signal?.reason).toBeInstanceOf(DaemonError);
+    expect(signal?.reason).toMatchObject({ code: 'KORA_ERR_TASK_INTERRUPTED', details: { daemon: 'da', task: 'hung' } });
     const [row] = await h.rows('hung');
     expect(row).toMatchObject({ status: 'interrupted', durationMs: 5 * SECOND });
     expect(row?.error).toMatch(/daemon "da" is stopping: task "hung" did not finish within the drain budget \(5s\) and was aborted/);
@@ -96,7 +97,7 @@ describe('remove', () => {
     await h.scheduler.add('da', [task('same', { daemon: 'da' })]);
     const err = await h.scheduler.add('db', [task('same', { daemon: 'db' })]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DaemonError);
-    expect(err).toMatchObject({ code: 'KORA_ERR_DAEMON_DUPLICATE', message: expect.stringMatching(/task "same" of daemon "db" is already scheduled for daemon "da"/) });
+    expect(err).toMatchObject({ code: 'KORA_ERR_TASK_DUPLICATE', message: expect.stringMatching(/task "same" of daemon "db" is already scheduled for daemon "da"/) });
     expect(h.scheduler.status().map((t) => t.daemon)).toEqual(['da']);
   });
 });

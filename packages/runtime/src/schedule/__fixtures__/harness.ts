@@ -1,11 +1,12 @@
 // A scheduler on a manual clock over a real in-memory SQLite store, for the scheduler's tests.
 import os from 'node:os';
+import { pino } from 'pino';
 import type { TaskRunContext } from '../../daemons/types.js';
 import { createSilentLogger } from '../../log/logger.js';
 import { openStore, type RunLedger, type RunRecord, type Store } from '../../store/index.js';
-import { ManualClock } from '../../time/clock.js';
+import { ManualClock, type Clock, type TimerHandle } from '../../time/clock.js';
 import type { ResolvedTask } from '../resolve.js';
-import { Scheduler } from '../scheduler.js';
+import { Scheduler, type SchedulerOptions } from '../scheduler.js';
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
@@ -15,10 +16,19 @@ export const DAY = 24 * HOUR;
 export const at = (iso: string): number => Date.parse(iso);
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** A log line as pino wrote it. */
+export interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
 export interface Harness {
   clock: ManualClock;
   store: Store;
   scheduler: Scheduler;
+  /** What the scheduler logged, warn and above. */
+  logs: LogLine[];
   /** Task names passed to onChange, in order. */
   changes: string[];
   /** The ledger's rows, oldest slot first. */
@@ -28,24 +38,35 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(options: { start?: string; wrapLedger?: (real: RunLedger) => RunLedger; store?: Store } = {}): Promise<Harness> {
+export async function harness(
+  options: {
+    start?: string;
+    wrapLedger?: (real: RunLedger) => RunLedger;
+    store?: Store;
+    /** The clock the scheduler sees, made from the manual one the test drives; default that one. */
+    clock?: (manual: ManualClock) => Clock;
+    scheduler?: Partial<Pick<SchedulerOptions, 'onLedgerTrouble' | 'onLedgerRecovered' | 'ledgerRetry'>>;
+  } = {},
+): Promise<Harness> {
   const clock = new ManualClock(at(options.start ?? '2026-01-01T10:00:00Z'));
   const store = options.store ?? (await openStore({ home: os.tmpdir(), url: 'sqlite::memory:' }));
   const ledger = options.wrapLedger ? options.wrapLedger(store.ledger) : store.ledger;
   const changes: string[] = [];
-  const logger = createSilentLogger();
-  const scheduler = new Scheduler({ clock, ledger, logger, owner: 'gw-test', onChange: (task) => changes.push(task) });
+  const logs: LogLine[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
+  const scheduler = new Scheduler({ clock: options.clock?.(clock) ?? clock, ledger, logger, owner: 'gw-test', onChange: (task) => changes.push(task), ...options.scheduler });
   const peers: Scheduler[] = [];
   return {
     clock,
     store,
     scheduler,
+    logs,
     changes,
     async rows(task) {
       return (await store.ledger.recent({ task, limit: 10_000 })).reverse();
     },
     peer(owner) {
-      const peer = new Scheduler({ clock, ledger: store.ledger, logger, owner });
+      const peer = new Scheduler({ clock, ledger: store.ledger, logger: createSilentLogger(), owner });
       peers.push(peer);
       return peer;
     },
@@ -75,7 +96,7 @@ export function task(name: string, o: TaskOptions = {}): ResolvedTask {
 }
 
 /** A run function that records each call's slot and the clock time it was invoked at. */
-export function recorder(clock: ManualClock, body?: (ctx: TaskRunContext) => void | Promise<void>) {
+export function recorder(clock: Pick<Clock, 'now'>, body?: (ctx: TaskRunContext) => void | Promise<void>) {
   const calls: { slot: number; at: number; ctx: TaskRunContext }[] = [];
   const run = async (ctx: TaskRunContext) => {
     calls.push({ slot: ctx.slot, at: clock.now(), ctx });
@@ -93,4 +114,44 @@ export function sleep(clock: ManualClock, ms: number, signal?: AbortSignal): Pro
       reject(signal.reason as Error);
     });
   });
+}
+
+/**
+ * Node's timers over a ManualClock: they count monotonic time, so stepping the wall clock
+ * (`stepWall`, what NTP or an operator setting the date does) leaves them firing after their
+ * delay. ManualClock's own `setWall` keeps timers at their wall-clock due times instead; the
+ * scheduler must cope with both.
+ */
+export class MonotonicTimerClock implements Clock {
+  readonly #base: ManualClock;
+  #offset = 0;
+
+  constructor(base: ManualClock) {
+    this.#base = base;
+  }
+
+  now(): number {
+    return this.#base.now() + this.#offset;
+  }
+
+  monotonic(): number {
+    return this.#base.monotonic();
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    return this.#base.setTimeout(fn, ms);
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.#base.clearTimeout(handle);
+  }
+
+  setImmediate(fn: () => void): void {
+    this.#base.setImmediate(fn);
+  }
+
+  /** Step the wall clock by `ms` (negative: back) without time passing. */
+  stepWall(ms: number): void {
+    this.#offset += ms;
+  }
 }
