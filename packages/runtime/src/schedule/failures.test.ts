@@ -24,6 +24,8 @@ describe('a failing run', () => {
       ['ok', null],
     ]);
     expect(h.scheduler.status()[0]).toMatchObject({ runs: 3, failures: 2, lastRun: { status: 'ok', error: null } });
+    // The line names its task in the text, not only in a field: a human reading the log sees which.
+    expect(h.logs.filter((l) => /run failed/.test(l.msg)).map((l) => l.msg)).toEqual(['task flaky: run failed', 'task flaky: run failed']);
   });
 
   it('is recorded `failed` when the function throws synchronously', async () => {

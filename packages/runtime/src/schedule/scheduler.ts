@@ -311,7 +311,7 @@ export class Scheduler {
       const lastSlot = lastSlots[i] ?? null;
       const plan = planCatchUp(e, { kind: 'scheduled', lastSlot }, now);
       if (plan.missed) notes.push(this.#miss(e, plan.missed));
-      if (plan.note) e.log.warn({ slot: plan.runNow === null ? null : iso(plan.runNow) }, `task: ${plan.note}`);
+      if (plan.note) e.log.warn({ slot: plan.runNow === null ? null : iso(plan.runNow) }, `task ${e.task.name}: ${plan.note}`);
       // The clock is behind the ledger: claims refused up to its latest row are that, not another gateway.
       if (lastSlot !== null && lastSlot > now) e.rowsUntil = lastSlot;
       e.at = plan.next;
@@ -531,7 +531,7 @@ export class Scheduler {
         // Without a claim the slot could run twice across the fleet, so it does not run at all.
         e.failures++;
         e.setLast(run.slot, 'failed', null, null, `not run: the run ledger could not claim the slot: ${describeError(err)}`);
-        e.log.error({ err, slot: iso(run.slot) }, 'task: not run, the run ledger could not claim its slot');
+        e.log.error({ err, slot: iso(run.slot) }, `task ${e.task.name}: not run, the run ledger could not claim its slot`);
         this.#writer.claimFailed(err);
         this.#changed(task.name);
         return;
@@ -574,9 +574,9 @@ export class Scheduler {
       this.#heap.remove(run);
       if (!run.finished) {
         void this.#finish(run, failed ? 'failed' : 'ok', failed ? describeError(error) : null);
-        if (failed) e.log.warn({ err: error, slot: iso(run.slot) }, 'task: run failed');
+        if (failed) e.log.warn({ err: error, slot: iso(run.slot) }, `task ${e.task.name}: run failed`);
       } else {
-        e.log.warn({ slot: iso(run.slot), durationMs: this.#clock.monotonic() - run.startedMonotonic }, 'task: a run that was already recorded (timeout or interrupted) has returned');
+        e.log.warn({ slot: iso(run.slot), durationMs: this.#clock.monotonic() - run.startedMonotonic }, `task ${e.task.name}: a run that was already recorded (timeout or interrupted) has returned`);
       }
     } finally {
       // The row is written in the background: a slow ledger never turns into an overlap.
@@ -595,7 +595,7 @@ export class Scheduler {
     // Recorded now; the task stays `running` until its function returns, so a function that
     // ignores its signal still never runs twice at once (its next slots are skipped_overlap).
     void this.#finish(run, 'timeout', err.message);
-    run.entry.log.warn({ slot: iso(run.slot), timeoutMs: task.timeoutMs }, 'task: run timed out; its signal is aborted');
+    run.entry.log.warn({ slot: iso(run.slot), timeoutMs: task.timeoutMs }, `task ${run.entry.task.name}: run timed out; its signal is aborted`);
     run.abort(err);
   }
 
@@ -624,7 +624,7 @@ export class Scheduler {
     const error = `the run for ${iso(running.slot)} was still going`;
     e.setLast(slot, 'skipped_overlap', null, null, error);
     // One warning per streak: a hung run would otherwise log at every slot.
-    if (e.overlapStreak++ === 0) e.log.warn({ slot: iso(slot), runningSlot: iso(running.slot) }, 'task: slot skipped, the previous run is still going');
+    if (e.overlapStreak++ === 0) e.log.warn({ slot: iso(slot), runningSlot: iso(running.slot) }, `task ${e.task.name}: slot skipped, the previous run is still going`);
     void this.#note(e, slot, 'skipped_overlap', error);
   }
 
@@ -632,7 +632,7 @@ export class Scheduler {
   #miss(e: Entry, missed: MissedSlots): Promise<void> {
     e.misses += missed.count;
     e.setLast(missed.last, 'missed', null, null, missed.error);
-    e.log.warn({ slot: iso(missed.last), count: missed.count }, `task: ${missed.error}`);
+    e.log.warn({ slot: iso(missed.last), count: missed.count }, `task ${e.task.name}: ${missed.error}`);
     return this.#note(e, missed.last, 'missed', missed.error, missed.count);
   }
 
@@ -677,7 +677,7 @@ export class Scheduler {
       if (!run.finished) writes.push(this.#finish(run, 'interrupted', reason.message));
       this.#heap.remove(run);
       run.abort(reason);
-      run.entry.log.warn({ slot: iso(run.slot), drainMs }, 'task: run interrupted; its signal is aborted');
+      run.entry.log.warn({ slot: iso(run.slot), drainMs }, `task ${run.entry.task.name}: run interrupted; its signal is aborted`);
     }
     await Promise.all(writes);
   }
