@@ -27,6 +27,10 @@ export async function runDaemon(options: DaemonCommandOptions, io: Io): Promise<
   // Ours are listening now: take over what the bin caught while the CLI loaded.
   options.early?.release();
   received.push(...(options.early?.signals ?? []));
+  // stdout and stderr get their handles on first use: made now, so they count as ours, not as
+  // something a plugin left open.
+  void process.stdout.fd;
+  void process.stderr.fd;
   const baseline = process.getActiveResourcesInfo();
   let gateway: Gateway | undefined;
   try {
