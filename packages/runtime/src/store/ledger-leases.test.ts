@@ -50,7 +50,7 @@ describe('run leases', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('keeps an outcome the store refused and writes it at the next renewal, instead of dropping it', async () => {
+  it('rejects an outcome the store refused with a coded error, leaving the row to the caller to write again', async () => {
     await claim(store, 'kept');
     const locker = new Database(store.location);
     locker.exec('begin immediate');
@@ -61,25 +61,11 @@ describe('run leases', () => {
     locker.exec('commit');
     locker.close();
 
-    expect((await store.ledger.recent({ task: 'kept' }))[0]?.status).toBe('running');
+    // Nothing retries under the caller (the scheduler's LedgerWriter does, with backoff): the row is still running.
     await clock.advance(LEASE / 3);
-    const [row] = await store.ledger.recent({ task: 'kept' });
-    expect(row).toMatchObject({ status: 'ok', durationMs: 5 });
-    expect(row?.leaseUntil).toBeUndefined();
-  });
-  it('makes a last try at a refused outcome when the store closes', async () => {
-    await claim(store, 'closing');
-    const locker = new Database(store.location);
-    locker.exec('begin immediate');
-    const refused = store.ledger.complete('closing', T0, { status: 'failed', finishedAt: T0 + 5, durationMs: 5, error: 'boom' }).catch((err: unknown) => err);
-    await clock.advance(1_000);
-    expect(await refused).toMatchObject({ code: 'KORA_ERR_STORE_BUSY' });
-    locker.exec('commit');
-    locker.close();
-
-    await store.close();
-    store = await openStore({ home, clock });
-    expect((await store.ledger.recent({ task: 'closing' }))[0]).toMatchObject({ status: 'failed', error: 'boom' });
+    expect((await store.ledger.recent({ task: 'kept' }))[0]?.status).toBe('running');
+    await store.ledger.complete('kept', T0, { status: 'ok', finishedAt: T0 + 5, durationMs: 5, error: null });
+    expect((await store.ledger.recent({ task: 'kept' }))[0]).toMatchObject({ status: 'ok', durationMs: 5 });
   });
 });
 

@@ -14,7 +14,6 @@ import type { RunLedger, RunRecord } from './types.js';
 const DEFAULT_RECENT_LIMIT = 100;
 const INTERRUPTED_ERROR = 'the gateway running it stopped before it finished';
 /** Outcomes kept for a retry when the store could not take them; beyond this the oldest are dropped, loudly. */
-const MAX_UNWRITTEN = 1000;
 
 export interface LedgerOptions {
   clock: Clock;
@@ -39,7 +38,6 @@ export class SqlRunLedger implements RunLedger {
   /** Claims this ledger holds: `task\0slot` → owner. A run stays held until its outcome is written. */
   readonly #held = new Map<string, { task: string; slot: number; owner: string }>();
   /** Outcomes the store refused (busy, full…), written again at the next renewal. */
-  readonly #unwritten = new Map<string, { what: string; name: string; op: () => Promise<void> }>();
   #timer: TimerHandle | undefined;
   #stopped = false;
 
@@ -64,7 +62,7 @@ export class SqlRunLedger implements RunLedger {
   }
 
   complete(task: string, slot: number, result: Outcome): Promise<void> {
-    return this.#keep(keyOf(task, slot), `outcome of ${task} at ${new Date(slot).toISOString()}`, 'ledger.complete', () => this.#complete(task, slot, result));
+    return this.#gate.run('ledger.complete', () => this.#complete(task, slot, result));
   }
 
   async #complete(task: string, slot: number, result: Outcome): Promise<void> {
@@ -96,7 +94,7 @@ export class SqlRunLedger implements RunLedger {
   }
 
   note(run: RunRecord): Promise<void> {
-    return this.#keep(`${keyOf(run.task, run.slot)}\0note`, `${run.status} row of ${run.task} at ${new Date(run.slot).toISOString()}`, 'ledger.note', () => this.#note(run));
+    return this.#gate.run('ledger.note', () => this.#note(run));
   }
 
   async #note(run: RunRecord): Promise<void> {
@@ -157,51 +155,9 @@ export class SqlRunLedger implements RunLedger {
     this.#timer = undefined;
   }
 
-  /**
-   * The last try at the outcomes the store refused earlier, once the store's gate is closed
-   * and the calls in flight are done, before the connection is released.
-   */
-  async flushBeforeClose(): Promise<void> {
-    for (const [key, entry] of [...this.#unwritten]) {
-      try {
-        await entry.op();
-        this.#unwritten.delete(key);
-      } catch {
-        break; // still refused: the rest would wait as long each
-      }
-    }
-    if (this.#unwritten.size > 0) {
-      const lost = [...this.#unwritten.values()].map((e) => e.what);
-      this.#log.error({ lost }, `ledger: ${lost.length} row(s) could not be written before the store closed`);
-      this.#unwritten.clear();
-    }
-  }
-
-  /** Rows held, and outcomes waiting to be written again: for tests and status. */
-  get pending(): { held: number; unwritten: number } {
-    return { held: this.#held.size, unwritten: this.#unwritten.size };
-  }
-
-  /**
-   * Write now; if the store refuses, keep the write for the next renewal round instead of
-   * dropping it, and still reject so the caller can log it. A later write of the same row replaces it.
-   */
-  async #keep(key: string, what: string, name: string, op: () => Promise<void>): Promise<void> {
-    try {
-      await this.#gate.run(name, op);
-      this.#unwritten.delete(key);
-    } catch (err) {
-      if (this.#stopped || !isStoreFault(err)) throw err;
-      this.#unwritten.delete(key);
-      this.#unwritten.set(key, { what, name, op });
-      if (this.#unwritten.size > MAX_UNWRITTEN) {
-        const [oldest, entry] = this.#unwritten.entries().next().value as [string, { what: string }];
-        this.#unwritten.delete(oldest);
-        this.#log.error({ dropped: entry.what }, `ledger: more than ${MAX_UNWRITTEN} rows could not be written; dropped the oldest (${entry.what})`);
-      }
-      this.#arm();
-      throw err;
-    }
+  /** Runs whose claim this ledger holds (and renews): for tests and status. */
+  get pending(): { held: number } {
+    return { held: this.#held.size };
   }
 
   #arm(): void {
@@ -210,7 +166,9 @@ export class SqlRunLedger implements RunLedger {
     this.#timer = this.#options.clock.setTimeout(() => void this.#tick(), every);
   }
 
-  // One renewal round: extend the leases of the runs still going, then retry refused writes.
+  // One renewal round: extend the leases of the runs still going. Rows the store refuses are the
+  // caller's to retry (the scheduler's LedgerWriter, with backoff and a bound, reported in
+  // status): a second retry here would double every attempt and hide the backlog.
   async #tick(): Promise<void> {
     this.#timer = undefined;
     if (this.#stopped) return;
@@ -222,19 +180,7 @@ export class SqlRunLedger implements RunLedger {
         this.#log.warn({ err, owner }, `ledger: renewing the leases of running tasks failed: ${describeError(err)}`);
       }
     }
-    let written = 0;
-    for (const [key, entry] of [...this.#unwritten]) {
-      if (this.#stopped) return;
-      try {
-        await this.#gate.run(entry.name, entry.op);
-        if (this.#unwritten.get(key) === entry) this.#unwritten.delete(key);
-        written++;
-      } catch {
-        break; // still refused: the rest would be too; next round
-      }
-    }
-    if (written > 0) this.#log.info({ written, left: this.#unwritten.size }, `ledger: ${written} row(s) written after the store refused them earlier`);
-    if (this.#held.size > 0 || this.#unwritten.size > 0) this.#arm();
+    if (this.#held.size > 0) this.#arm();
   }
 
   prune(policy: { maxRowsPerTask: number; maxAgeMs?: number; now: number }): Promise<number> {
@@ -274,9 +220,6 @@ function keyOf(task: string, slot: number): string {
 }
 
 // Faults of the store itself are worth a retry; a bad argument or a closed store is not.
-function isStoreFault(err: unknown): boolean {
-  return err instanceof StoreError && err.code !== 'KORA_ERR_STORE';
-}
 
 function toRecord(row: Selectable<RunsTable>): RunRecord {
   const record: RunRecord = {

@@ -149,7 +149,6 @@ export class SqlStore implements Store {
   close(): Promise<void> {
     this.#runs.halt();
     return this.#gate.close(async () => {
-      await this.#runs.flushBeforeClose();
       await this.#options.release();
     });
   }
