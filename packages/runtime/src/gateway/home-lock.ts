@@ -5,6 +5,7 @@
 import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { KoraError } from '../errors.js';
+import { processStartToken } from './process-identity.js';
 import { pidAlive } from './status-file.js';
 
 export interface LockHolder {
@@ -37,7 +38,7 @@ export class HomeLockedError extends KoraError {
 export function acquireHomeLock(home: string, me: Omit<LockHolder, 'processStart'>, onStale?: (holder: LockHolder | null) => void): () => void {
   const path = homeLockPath(home);
   mkdirSync(dirname(path), { recursive: true });
-  const mine: LockHolder = { ...me, processStart: processStartOf(me.pid) };
+  const mine: LockHolder = { ...me, processStart: processStartToken(me.pid) };
   for (let attempt = 0; attempt < 2; attempt++) {
     let fd: number;
     try {
@@ -90,20 +91,6 @@ function readHolder(path: string): LockHolder | null {
 function holderAlive(holder: LockHolder): boolean {
   if (!pidAlive(holder.pid)) return false;
   if (holder.processStart === null) return true;
-  const now = processStartOf(holder.pid);
+  const now = processStartToken(holder.pid);
   return now === null || now === holder.processStart;
-}
-
-/** `<boot id>:<start time in clock ticks>` on Linux; null where /proc does not tell. */
-export function processStartOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 2 (comm) may hold spaces and parentheses: count from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const startTicks = fields[19];
-    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    return startTicks ? `${bootId}:${startTicks}` : null;
-  } catch {
-    return null;
-  }
 }
