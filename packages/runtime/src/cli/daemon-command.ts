@@ -32,14 +32,13 @@ export async function runDaemon(options: DaemonCommandOptions, io: Io): Promise<
   void process.stdout.fd;
   void process.stderr.fd;
   const baseline = process.getActiveResourcesInfo();
-  let gateway: Gateway | undefined;
   try {
+    let gw: Gateway;
     try {
-      gateway = await Gateway.create(options);
+      gw = await Gateway.create(options);
     } catch (err) {
       return reportError(io, err);
     }
-    const gw = gateway;
     if (received.length > 0) {
       gw.logger.info(`${received[0]} received before boot: not starting`);
       return EXIT.ok;

@@ -157,6 +157,11 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
     },
   };
 
+  // Lazy members are not enumerable: a plugin logging its whole context must not create its
+  // data folder or trip over ctx.db it never declared.
+  hideGetter(context, 'db');
+  hideGetter(context.paths, 'data');
+
   return {
     context,
     registered,
@@ -173,4 +178,9 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
       host.services.withdraw(pluginProvider(id));
     },
   };
+}
+
+function hideGetter(target: object, key: string): void {
+  const descriptor = Object.getOwnPropertyDescriptor(target, key);
+  if (descriptor) Object.defineProperty(target, key, { ...descriptor, enumerable: false });
 }

@@ -208,6 +208,10 @@ describe('plugin harness and the 1.1 plugin context', () => {
     expect(await h.callTool('note', { text: 'one' })).toMatchObject({ ok: true, result: 1 });
     const plain = definePlugin({ id: 'plain', register: (ctx) => void ctx.db });
     await expect(createPluginHarness(plain)).rejects.toThrow(/declares no migrations/);
+    // Logging the whole context neither throws for ctx.db nor creates the data folder.
+    const logsAll = definePlugin({ id: 'loud', register: (ctx) => ctx.log.info({ ctx: { ...ctx, paths: { ...ctx.paths } } }, 'my context') });
+    const loud = await harness(logsAll);
+    expect(loud.logs.some((l) => l.msg === 'my context')).toBe(true);
   });
 
   it('fails the plugin whose migration fails, with a coded error naming it', async () => {
