@@ -25,6 +25,8 @@ await build({
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
   // The native addon stays a package. pino-pretty is bundled too: the logger imports it only in
   // dev, so it becomes a chunk of its own, one file read instead of its ~20 packages resolved
   // and compiled one by one (≈ 20 ms of a dev boot).

@@ -3,10 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { configJsonSchema } from '../config/schema.js';
 import { runtimePackageDir } from '../plugins/host-runtime.js';
 import { HOST_API_VERSION } from '../version.js';
-import { EXIT } from '../gateway/gateway.js';
+import { EXIT } from '../error-codes.js';
 import { printJson, processIo, reportError, type Io } from './output.js';
 import type { Placement } from './plugins-commands.js';
 
@@ -128,7 +127,10 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
   config
     .command('schema')
     .description('print the JSON Schema of kora.yaml (for editor completion)')
-    .action(() => printJson(io, configJsonSchema()));
+    .action(async () => {
+      const { configJsonSchema } = await import('../config/schema.js');
+      printJson(io, configJsonSchema());
+    });
 
   // The runtime's timers are unref'd, so a command waiting only on them (a plugin import that
   // never settles, bounded by its timeout) would let the process end early, silently, with 0.

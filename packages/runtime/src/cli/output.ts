@@ -1,7 +1,6 @@
 // How the CLI talks: results on stdout, errors on stderr with their code, exit codes by kind.
 import { CommanderError } from 'commander';
-import { KoraError } from '../errors.js';
-import { EXIT, exitCodeFor } from '../gateway/gateway.js';
+import { EXIT, exitCodeOf, KoraError } from '../errors.js';
 import { createSecretScrubber, type SecretScrubber } from '../log/scrubber.js';
 
 export interface Io {
@@ -45,7 +44,7 @@ export function reportError(io: Io, err: unknown, scrubber: SecretScrubber = cre
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.config;
   if (err instanceof KoraError) {
     io.err(scrubber.scrub(`kora: ${err.name}: ${err.message}\n  (${err.code})`));
-    return exitCodeFor(err);
+    return exitCodeOf(err.code);
   }
   io.err(scrubber.scrub(`kora: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
   return EXIT.fatal;

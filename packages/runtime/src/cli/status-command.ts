@@ -5,7 +5,7 @@ import { parseDocument } from 'yaml';
 import { locateConfig, resolveHome, type Env } from '../config/locate.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError, describeError } from '../errors.js';
-import { EXIT } from '../gateway/gateway.js';
+import { EXIT } from '../error-codes.js';
 import { readStatusFile, statusFilePath, type StatusProbe, type StatusReading } from '../gateway/status-file.js';
 import type { StoredStatus } from '../gateway/status-schema.js';
 import { createSecretScrubber } from '../log/scrubber.js';
