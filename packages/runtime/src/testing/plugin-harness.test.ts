@@ -223,6 +223,16 @@ describe('plugin harness and the 1.1 plugin context', () => {
     await expect(createPluginHarness(bad)).rejects.toMatchObject({ code: 'KORA_ERR_PLUGIN_MIGRATION' });
   });
 
+  it('refuses a mistyped catalogued hook name at compile time, and takes custom names only through onCustom', () => {
+    const register = (ctx: PluginContext) => {
+      // @ts-expect-error `gateway_startd` is not in the catalog: ctx.on takes catalogued names or handles
+      ctx.on('gateway_startd', () => {});
+      ctx.on('gateway_started', ({ state }) => void state.toUpperCase());
+      ctx.onCustom('marvin_mood', () => 'gloomy');
+    };
+    expect(typeof register).toBe('function');
+  });
+
   it('types contributions by declaration merging', () => {
     expectTypeOf<ContributionValue<'test.routes'>>().toEqualTypeOf<{ path: string }>();
     expectTypeOf<ContributionValue<'not.declared'>>().toEqualTypeOf<unknown>();
