@@ -209,6 +209,17 @@ export class StoreError extends KoraError {
   }
 }
 
+export type InboxErrorCode = Extract<KoraErrorCode, `KORA_ERR_INBOX_${string}`>;
+
+/** A producer or consumer passed the inbox something it cannot keep: a bad topic or key, a payload with no JSON form. */
+export class InboxError extends KoraError {
+  declare readonly code: InboxErrorCode;
+
+  constructor(code: InboxErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(code, message, details, options);
+  }
+}
+
 /** `run/status.json` could not be written (disk full, home deleted, permissions): the status is frozen until a write succeeds. */
 export class StatusFileError extends KoraError {
   readonly path: string;

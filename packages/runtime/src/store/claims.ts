@@ -82,20 +82,25 @@ export class ClaimTable<DB> {
 
   /**
    * Claim up to `limit` rows that are free or whose lease ended before `now`, in `orderBy`
-   * order (the inbox's dequeue). Returns the rows as claimed.
+   * order (the inbox's dequeue), among the rows `scope` admits (e.g. a consumer's topics), and
+   * writing `set` beside the claim (e.g. counting the attempt). Returns the rows as claimed.
    */
-  async claimNext(options: { lease: Lease; now: number; free: Where; orderBy: string; limit: number }): Promise<ClaimRow[]> {
+  async claimNext(options: { lease: Lease; now: number; free: Where; orderBy: string; limit: number; scope?: Where; set?: Readonly<Record<string, unknown>> }): Promise<ClaimRow[]> {
     const { table, held, key } = this.#spec;
+    const { scope } = options;
     let pick = this.#db
       .selectFrom(table)
       .select(key as string[])
-      .where((eb) => eb.or([options.free(eb), this.#expired(eb, options.now)]))
+      .where((eb) => {
+        const claimable = eb.or([options.free(eb), this.#expired(eb, options.now)]);
+        return scope ? eb.and([scope(eb), claimable]) : claimable;
+      })
       .orderBy(options.orderBy)
       .limit(options.limit);
     if (this.#dialect.skipLocked) pick = pick.forUpdate().skipLocked();
     return this.#db
       .updateTable(table)
-      .set({ status: held, owner: options.lease.owner, lease_until: options.lease.until })
+      .set({ ...options.set, status: held, owner: options.lease.owner, lease_until: options.lease.until })
       // Row-value IN: standard, and in SQLite since 3.15.
       .where(sql<SqlBool>`(${sql.join(key.map((k) => sql.ref(k)))}) in (${pick})`)
       .returningAll()

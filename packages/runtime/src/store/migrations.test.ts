@@ -58,7 +58,7 @@ describe('store migrations', () => {
     await store.close();
     const rows = raw<{ version: number; applied_at: number }>('select version, applied_at from kora_migrations order by version');
     expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, applied_at: 1_000 })));
-    expect(tables()).toEqual(['kora_audit', 'kora_kv', 'kora_migrations', 'kora_plugin_migrations', 'kora_runs', 'kora_store_probe']);
+    expect(tables()).toEqual(['kora_audit', 'kora_inbox', 'kora_kv', 'kora_migrations', 'kora_plugin_migrations', 'kora_runs', 'kora_store_probe']);
   });
 
   it('runs each migration once: a reopened database keeps its data and its migration rows', async () => {
@@ -75,6 +75,19 @@ describe('store migrations', () => {
     expect(await second.ledger.lastSlot('t')).toBe(1);
     await second.close();
     expect(raw('select * from kora_migrations')).toEqual(before);
+  });
+
+  it('adds the inbox to a database at version 2, keeping what it holds', async () => {
+    await withKysely((db) => migrate(db, sqliteMigrationDialect, { now: 1, location: file, migrations: MIGRATIONS.slice(0, 2) }));
+    await withKysely((db) => db.insertInto('kora_kv').values({ namespace: 'kora', key: 'k', value: '1', updated_at: 1 }).execute());
+    const store = await openStore({ home, clock: new ManualClock(1_000) });
+    try {
+      expect(await store.kv('kora').get('k')).toBe(1);
+      expect(await store.inbox.enqueue({ topic: 'slack.events', key: 'Ev01', payload: {} })).toMatchObject({ duplicate: false });
+    } finally {
+      await store.close();
+    }
+    expect(raw<{ version: number }>('select version from kora_migrations order by version').map((r) => r.version)).toEqual([1, 2, 3]);
   });
 
   it('applies only the migrations a database has not had yet, in order', async () => {

@@ -99,6 +99,35 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 3,
+    name: 'inbox',
+    async up(db, dialect) {
+      await db.schema
+        .createTable('kora_inbox')
+        .addColumn('id', dialect.idType, (c) => dialect.autoIncrementId(c))
+        .addColumn('topic', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('owner', 'text')
+        .addColumn('lease_until', 'bigint')
+        .addColumn('available_at', 'bigint', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('replays', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('errors', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('enqueued_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        // The dedup: a second enqueue of the same pair conflicts and changes nothing.
+        .addUniqueConstraint('kora_inbox_topic_key', ['topic', 'key'])
+        .execute();
+      // Every query but the dedup starts from a status: a claim reads pending-and-due and
+      // claimed-and-expired rows of its topics (one index range each), stats count per status,
+      // dead letters and done rows to prune are one status each. Ids never reused (autoincrement)
+      // keep "oldest first" and a dead letter's id meaning one item.
+      await db.schema.createIndex('kora_inbox_status').on('kora_inbox').columns(['status', 'topic', 'available_at']).execute();
+    },
+  },
 ];
 
 /** Bring the database up to the newest migration. Cheap when it already is: one read. */

@@ -1,7 +1,7 @@
 // The tables as Kysely sees them. Column names are the SQL ones; mapping to the camelCase
 // records of `types.ts` happens in each part's file.
 import type { Generated } from 'kysely';
-import type { RunStatus } from './types.js';
+import type { InboxStatus, RunStatus } from './types.js';
 
 export interface RunsTable {
   task: string;
@@ -53,6 +53,29 @@ export interface StoreProbeTable {
   checked_at: number;
 }
 
+export interface InboxTable {
+  id: Generated<number>;
+  topic: string;
+  /** The producer's dedup key; `(topic, key)` is unique. */
+  key: string;
+  /** JSON text; null once the item is done (the row stays only to deduplicate). */
+  payload: string | null;
+  status: InboxStatus;
+  owner: string | null;
+  /** Epoch ms; set while `claimed` (the claim's lease), null otherwise. */
+  lease_until: number | null;
+  /** Epoch ms from which a pending item may be claimed: its enqueue, or the retry time. */
+  available_at: number;
+  /** Deliveries since the enqueue or the last replay. */
+  attempts: number;
+  replays: number;
+  /** JSON array of `InboxFailure`, oldest first. */
+  errors: string;
+  enqueued_at: number;
+  /** Epoch ms when it was done or dead-lettered; null while pending or claimed. */
+  finished_at: number | null;
+}
+
 export interface StoreSchema {
   kora_runs: RunsTable;
   kora_audit: AuditTable;
@@ -60,4 +83,5 @@ export interface StoreSchema {
   kora_migrations: MigrationsTable;
   kora_plugin_migrations: PluginMigrationsTable;
   kora_store_probe: StoreProbeTable;
+  kora_inbox: InboxTable;
 }

@@ -1,5 +1,5 @@
-// A Store over any Kysely database: the ledger, the audit log, the key-value namespaces and the
-// plugins' tables share one connection (pool), one gate and one health, so close() covers
+// A Store over any Kysely database: the ledger, the audit log, the inbox, the key-value namespaces
+// and the plugins' tables share one connection (pool), one gate and one health, so close() covers
 // them all and a fault seen by any of them is the store's.
 import type { Kysely } from 'kysely';
 import { StoreError, describeError, type StoreErrorCode } from '../errors.js';
@@ -9,12 +9,13 @@ import { SqlAuditLog } from './audit.js';
 import type { ClaimDialect } from './claims.js';
 import { StoreGate } from './gate.js';
 import type { StoreHealthMonitor } from './health.js';
+import { SqlInbox } from './inbox.js';
 import { SqlKeyValueStore } from './kv.js';
 import { SqlRunLedger } from './ledger.js';
 import type { MigrationDialect } from './migrations.js';
 import { migratePlugin } from './plugin-migrations.js';
 import type { StoreSchema } from './schema.js';
-import type { AuditLog, KeyValueStore, PluginMigrations, PluginTables, RunLedger, Store, StoreHealth } from './types.js';
+import type { AuditLog, Inbox, KeyValueStore, PluginMigrations, PluginTables, RunLedger, Store, StoreHealth } from './types.js';
 
 /** How long a run's claim stays valid unless renewed (every third of it) by its gateway. */
 export const DEFAULT_LEASE_MS = 60_000;
@@ -45,6 +46,7 @@ export class SqlStore implements Store {
   readonly location: string;
   readonly ledger: RunLedger;
   readonly audit: AuditLog;
+  readonly inbox: Inbox;
   readonly #options: SqlStoreOptions;
   readonly #runs: SqlRunLedger;
   readonly #db: Kysely<StoreSchema>;
@@ -67,6 +69,7 @@ export class SqlStore implements Store {
     });
     this.ledger = this.#runs;
     this.audit = new SqlAuditLog(options.db, this.#gate, { clock: options.clock, tailGraceMs: options.auditTailGraceMs ?? DEFAULT_AUDIT_TAIL_GRACE_MS });
+    this.inbox = new SqlInbox(options.db, this.#gate, { clock: options.clock, exclusive: options.exclusive, claimDialect: options.claimDialect });
   }
 
   kv(namespace: string): KeyValueStore {

@@ -117,6 +117,112 @@ export interface AuditLog {
   prune(policy: { before: number }): Promise<number>;
 }
 
+/** Where an inbox item stands: waiting (due or backing off), held by a consumer, handled, or given up. */
+export type InboxStatus = 'pending' | 'claimed' | 'done' | 'dead';
+
+/** What a producer hands the inbox. `(topic, key)` identifies the item: a second enqueue of the same pair is a duplicate. */
+export interface InboxMessage {
+  /** Lower-case words joined by dots, e.g. `slack.events`, `email.inbound`. */
+  topic: string;
+  /** The sender's own id for the item (a Slack `event_id`, a Message-ID): non-empty, at most 1024 characters. */
+  key: string;
+  /** Any JSON-serialisable value; it comes back as `JSON.parse(JSON.stringify(payload))`. */
+  payload: unknown;
+}
+
+/** One item as a consumer claimed it. */
+export interface ClaimedInboxItem<Payload = unknown> {
+  readonly id: number;
+  readonly topic: string;
+  readonly key: string;
+  readonly payload: Payload;
+  /** Deliveries so far, this one included: 1 on the first (a delivery whose gateway died counts). Reset by a replay. */
+  readonly attempt: number;
+  /** Epoch ms. */
+  readonly enqueuedAt: number;
+}
+
+/** One failed delivery, as `inbox.fail` recorded it. */
+export interface InboxFailure {
+  /** Epoch ms (the store's clock). */
+  readonly at: number;
+  /** The delivery that failed (`ClaimedInboxItem.attempt`). */
+  readonly attempt: number;
+  /** The caller's message, redacted by the caller; cut to 4096 characters. */
+  readonly error: string;
+}
+
+export interface DeadLetter<Payload = unknown> {
+  readonly id: number;
+  readonly topic: string;
+  readonly key: string;
+  readonly payload: Payload;
+  /** Deliveries since the enqueue or the last replay. */
+  readonly attempts: number;
+  /** How many times it was replayed before. */
+  readonly replays: number;
+  /** Every failure since it was enqueued, replays included, oldest first. */
+  readonly errors: readonly InboxFailure[];
+  readonly enqueuedAt: number;
+  /** Epoch ms when it was dead-lettered. */
+  readonly deadAt: number;
+}
+
+/** For status: items waiting (due or backing off), held by a consumer, and dead-lettered. */
+export interface InboxTopicStats {
+  pending: number;
+  inFlight: number;
+  dead: number;
+}
+
+/**
+ * The durable inbox (DESIGN §7): work from outside that must not be lost, claimed by consumers
+ * with a lease (the ledger's claim mechanism). Only the owner of a claim can renew, complete or
+ * fail it; a call about a claim it lost (taken over after its lease, or requeued) changes
+ * nothing and returns false: the caller logs it and drops its result.
+ */
+export interface Inbox {
+  /**
+   * Keep `message` before its sender is acknowledged. A duplicate `(topic, key)` changes
+   * nothing and returns the first item's id, as long as that item exists (done items stay until
+   * pruned, dead ones until discarded). `now` (default: the store's clock) is when it becomes due.
+   * Rejects with `KORA_ERR_INBOX_INVALID` (topic, key) or `KORA_ERR_INBOX_PAYLOAD`.
+   */
+  enqueue(message: InboxMessage, now?: number): Promise<{ id: number; duplicate: boolean }>;
+  /**
+   * Claim up to `limit` (default 1) items of `topics`, oldest first: pending ones due at `now`,
+   * and claimed ones whose lease ended before `now` (their gateway is gone: taken over). Each is
+   * held by `owner` until `now + leaseMs` and its attempt counted.
+   */
+  claim(options: { topics: readonly string[]; owner: string; leaseMs: number; now: number; limit?: number }): Promise<ClaimedInboxItem[]>;
+  /** Extend the leases of `ids` to `until`. Returns the ids still held by `owner`: stop working on the others. */
+  renew(ids: readonly number[], owner: string, until: number): Promise<number[]>;
+  /** The item was handled: it is kept, without its payload, to deduplicate until pruned. */
+  complete(id: number, owner: string): Promise<boolean>;
+  /**
+   * A delivery failed: `error` joins the item's errors, and the item is pending again from
+   * `retryAt`, or dead-lettered (`dead: true`) with its payload and every error.
+   */
+  fail(id: number, owner: string, outcome: { error: string; retryAt: number } | { error: string; dead: true }): Promise<boolean>;
+  /** Dead letters, the most recently dead first (default at most 100). */
+  dead(query?: { topic?: string; limit?: number }): Promise<DeadLetter[]>;
+  /** Put a dead letter back to pending, due at `now` (default: the store's clock), with its attempts reset and its errors kept. False when `id` is not dead. */
+  replay(id: number, now?: number): Promise<boolean>;
+  /** Delete a dead letter for good (its key can be enqueued again). False when `id` is not dead. */
+  discard(id: number): Promise<boolean>;
+  /** Per topic with any item pending, in flight or dead. */
+  stats(): Promise<Record<string, InboxTopicStats>>;
+  /**
+   * Put back to pending, due at `now`, the items still claimed by owners that are gone, and
+   * return how many: claims whose lease ended before `now`, and those of the owners in
+   * `previous`, never those of `not` (this session). A store one gateway has to itself (SQLite)
+   * treats every other owner as gone, so after a crash the items are handled at once, not a lease later.
+   */
+  requeueStale(owner: { not: string; previous?: readonly string[]; now?: number }): Promise<number>;
+  /** Retention of done items: delete those finished before `now - maxAgeMs` and beyond the newest `maxDonePerTopic` of their topic. Returns how many. */
+  prune(policy: { now: number; maxAgeMs?: number; maxDonePerTopic?: number }): Promise<number>;
+}
+
 /** A key-value store private to one namespace (one per plugin). Values are JSON. */
 export interface KeyValueStore {
   get<T = unknown>(key: string): Promise<T | undefined>;
@@ -159,6 +265,7 @@ export interface Store {
   readonly location: string;
   readonly ledger: RunLedger;
   readonly audit: AuditLog;
+  readonly inbox: Inbox;
   kv(namespace: string): KeyValueStore;
   /**
    * Bring `pluginId`'s tables up to date: each pending migration in its own transaction, recorded

@@ -1,0 +1,279 @@
+// The durable inbox (DESIGN §7): items from outside kept before their sender is acknowledged,
+// deduplicated on (topic, key), and consumed through the claim mechanism the run ledger uses
+// (claims.ts). A row is `pending` (due at `available_at`), `claimed` under a lease, `done` (kept
+// without its payload, to deduplicate, until pruned) or `dead` (kept with its payload and every
+// error until replayed or discarded). Every change of a claimed row goes through the owner
+// check, so a gateway that lost an item cannot write over the one that took it over.
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { InboxError, describeError } from '../errors.js';
+import type { Clock } from '../time/clock.js';
+import { ClaimTable, type ClaimDialect, type ClaimRow } from './claims.js';
+import type { StoreGate } from './gate.js';
+import { checkCount } from './ledger.js';
+import type { InboxTable, StoreSchema } from './schema.js';
+import type { ClaimedInboxItem, DeadLetter, Inbox, InboxFailure, InboxMessage, InboxTopicStats } from './types.js';
+
+const TOPIC = /^[a-z][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$/;
+const MAX_TOPIC_CHARS = 128;
+const MAX_KEY_CHARS = 1024;
+/** One failure's message is cut to this; the list keeps every failure. */
+const MAX_ERROR_CHARS = 4096;
+const DEFAULT_DEAD_LIMIT = 100;
+
+export interface InboxOptions {
+  clock: Clock;
+  /** True when one gateway has the database to itself: see `Inbox.requeueStale`. */
+  exclusive: boolean;
+  claimDialect: ClaimDialect;
+}
+
+export class SqlInbox implements Inbox {
+  readonly #db: Kysely<StoreSchema>;
+  readonly #gate: StoreGate;
+  readonly #options: InboxOptions;
+  readonly #claims: ClaimTable<StoreSchema>;
+
+  constructor(db: Kysely<StoreSchema>, gate: StoreGate, options: InboxOptions) {
+    this.#db = db;
+    this.#gate = gate;
+    this.#options = options;
+    this.#claims = new ClaimTable(db, options.claimDialect, { table: 'kora_inbox', held: 'claimed', key: ['id'] });
+  }
+
+  enqueue(message: InboxMessage, now?: number): Promise<{ id: number; duplicate: boolean }> {
+    return this.#gate.run('inbox.enqueue', async () => {
+      const { topic, key } = message;
+      checkTopic(topic);
+      checkKey(topic, key);
+      const payload = serialise(topic, key, message.payload);
+      const at = now ?? this.#options.clock.now();
+      // Insert-or-nothing, then read the winner: two statements, but the unique (topic, key) makes
+      // the first one the dedup, atomic on any database. The loop covers a row discarded in between.
+      for (;;) {
+        const inserted = await this.#db
+          .insertInto('kora_inbox')
+          .values({ topic, key, payload, status: 'pending', owner: null, lease_until: null, available_at: at, attempts: 0, replays: 0, errors: '[]', enqueued_at: at, finished_at: null })
+          .onConflict((oc) => oc.columns(['topic', 'key']).doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (inserted) return { id: Number(inserted.id), duplicate: false };
+        const first = await this.#db.selectFrom('kora_inbox').select('id').where('topic', '=', topic).where('key', '=', key).executeTakeFirst();
+        if (first) return { id: Number(first.id), duplicate: true };
+      }
+    });
+  }
+
+  claim(options: { topics: readonly string[]; owner: string; leaseMs: number; now: number; limit?: number }): Promise<ClaimedInboxItem[]> {
+    return this.#gate.run('inbox.claim', async () => {
+      const topics = [...options.topics];
+      if (topics.length === 0) throw new InboxError('KORA_ERR_INBOX_INVALID', 'inbox.claim needs at least one topic', {});
+      topics.forEach(checkTopic);
+      checkOwner(options.owner);
+      const leaseMs = checkCount('inbox.claim leaseMs', options.leaseMs);
+      const limit = checkCount('inbox.claim limit', options.limit ?? 1);
+      const { now } = options;
+      // On PostgreSQL the picking subquery takes FOR UPDATE SKIP LOCKED (ClaimTable, by dialect):
+      // gateways claiming at once get disjoint items and never wait on each other's.
+      const rows = await this.#claims.claimNext({
+        lease: { owner: options.owner, until: now + leaseMs },
+        now,
+        free: (eb) => eb.and([eb('status', '=', 'pending'), eb('available_at', '<=', now)]),
+        scope: (eb) => eb('topic', 'in', topics),
+        set: { attempts: sql`attempts + 1` },
+        orderBy: 'id',
+        limit,
+      });
+      // RETURNING gives no order of its own.
+      return rows.map(toClaimed).sort((a, b) => a.id - b.id);
+    });
+  }
+
+  renew(ids: readonly number[], owner: string, until: number): Promise<number[]> {
+    return this.#gate.run('inbox.renew', async () => {
+      checkOwner(owner);
+      const held: number[] = [];
+      for (const id of ids) if (await this.#claims.renew({ id }, { owner, until })) held.push(id);
+      return held;
+    });
+  }
+
+  complete(id: number, owner: string): Promise<boolean> {
+    return this.#gate.run('inbox.complete', () =>
+      // The payload goes: a done row is only there to deduplicate, and need not keep what it carried.
+      this.#claims.release({ id }, owner, { status: 'done', payload: null, finished_at: this.#options.clock.now() }),
+    );
+  }
+
+  fail(id: number, owner: string, outcome: { error: string; retryAt: number } | { error: string; dead: true }): Promise<boolean> {
+    return this.#gate.run('inbox.fail', async () => {
+      const retryAt = 'retryAt' in outcome ? outcome.retryAt : undefined;
+      if (retryAt !== undefined && !Number.isFinite(retryAt)) throw new InboxError('KORA_ERR_INBOX_INVALID', `inbox.fail retryAt must be an epoch ms, got ${String(retryAt)}`, { id });
+      // Read, then write under the owner check: only the holder appends, so no failure is lost
+      // to a concurrent write, and a holder that lost the claim writes nothing.
+      const row = await this.#db.selectFrom('kora_inbox').select(['attempts', 'errors']).where('id', '=', id).where('status', '=', 'claimed').where('owner', '=', owner).executeTakeFirst();
+      if (!row) return false;
+      const now = this.#options.clock.now();
+      const failure: InboxFailure = { at: now, attempt: Number(row.attempts), error: cut(String(outcome.error)) };
+      const errors = JSON.stringify([...parseErrors(row.errors), failure]);
+      const set = retryAt === undefined ? { status: 'dead', errors, finished_at: now } : { status: 'pending', errors, available_at: retryAt };
+      return this.#claims.release({ id }, owner, set);
+    });
+  }
+
+  dead(query: { topic?: string; limit?: number } = {}): Promise<DeadLetter[]> {
+    return this.#gate.run('inbox.dead', async () => {
+      const limit = checkCount('inbox.dead limit', query.limit ?? DEFAULT_DEAD_LIMIT);
+      let q = this.#db.selectFrom('kora_inbox').selectAll().where('status', '=', 'dead');
+      if (query.topic !== undefined) q = q.where('topic', '=', query.topic);
+      const rows = await q.orderBy('finished_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map(toDeadLetter);
+    });
+  }
+
+  replay(id: number, now?: number): Promise<boolean> {
+    return this.#gate.run('inbox.replay', async () => {
+      const at = now ?? this.#options.clock.now();
+      // Attempts restart: a replay is the operator saying "try again, in full", after fixing the cause.
+      const { numUpdatedRows } = await this.#db
+        .updateTable('kora_inbox')
+        .set((eb) => ({ status: 'pending', available_at: at, attempts: 0, replays: eb('replays', '+', 1), finished_at: null, owner: null, lease_until: null }))
+        .where('id', '=', id)
+        .where('status', '=', 'dead')
+        .executeTakeFirst();
+      return numUpdatedRows > 0n;
+    });
+  }
+
+  discard(id: number): Promise<boolean> {
+    return this.#gate.run('inbox.discard', async () => {
+      const { numDeletedRows } = await this.#db.deleteFrom('kora_inbox').where('id', '=', id).where('status', '=', 'dead').executeTakeFirst();
+      return numDeletedRows > 0n;
+    });
+  }
+
+  stats(): Promise<Record<string, InboxTopicStats>> {
+    return this.#gate.run('inbox.stats', async () => {
+      const rows = await this.#db
+        .selectFrom('kora_inbox')
+        .select((eb) => ['topic', 'status', eb.fn.countAll<number>().as('n')])
+        .where('status', 'in', ['pending', 'claimed', 'dead'])
+        .groupBy(['topic', 'status'])
+        .orderBy('topic')
+        .execute();
+      const stats: Record<string, InboxTopicStats> = {};
+      for (const row of rows) {
+        const topic = (stats[row.topic] ??= { pending: 0, inFlight: 0, dead: 0 });
+        const n = Number(row.n);
+        if (row.status === 'pending') topic.pending = n;
+        else if (row.status === 'claimed') topic.inFlight = n;
+        else topic.dead = n;
+      }
+      return stats;
+    });
+  }
+
+  requeueStale(owner: { not: string; previous?: readonly string[]; now?: number }): Promise<number> {
+    return this.#gate.run('inbox.requeueStale', () => {
+      const now = owner.now ?? this.#options.clock.now();
+      return this.#claims.expire({
+        now,
+        owners: { alive: owner.not, gone: this.#options.exclusive ? 'all-others' : (owner.previous ?? []) },
+        set: { status: 'pending', available_at: now },
+      });
+    });
+  }
+
+  prune(policy: { now: number; maxAgeMs?: number; maxDonePerTopic?: number }): Promise<number> {
+    return this.#gate.run('inbox.prune', async () => {
+      // Only done rows: pending and claimed ones are work, dead ones wait for the operator.
+      let deleted = 0n;
+      if (policy.maxAgeMs !== undefined) {
+        const byAge = await this.#db
+          .deleteFrom('kora_inbox')
+          .where('status', '=', 'done')
+          .where('finished_at', '<', policy.now - checkCount('inbox.prune maxAgeMs', policy.maxAgeMs, 0))
+          .executeTakeFirst();
+        deleted += byAge.numDeletedRows;
+      }
+      if (policy.maxDonePerTopic !== undefined) {
+        const keep = checkCount('inbox.prune maxDonePerTopic', policy.maxDonePerTopic, 0);
+        const ranked = this.#db
+          .selectFrom('kora_inbox')
+          .select((eb) => ['id', eb.fn.agg<number>('row_number').over((ob) => ob.partitionBy('topic').orderBy('finished_at', 'desc').orderBy('id', 'desc')).as('rank')])
+          .where('status', '=', 'done')
+          .as('ranked');
+        const byCount = await this.#db
+          .deleteFrom('kora_inbox')
+          .where('id', 'in', (eb) => eb.selectFrom(ranked).select('ranked.id').where('ranked.rank', '>', keep))
+          .executeTakeFirst();
+        deleted += byCount.numDeletedRows;
+      }
+      return Number(deleted);
+    });
+  }
+}
+
+function checkTopic(topic: unknown): asserts topic is string {
+  if (typeof topic !== 'string' || topic.length > MAX_TOPIC_CHARS || !TOPIC.test(topic)) {
+    throw new InboxError(
+      'KORA_ERR_INBOX_INVALID',
+      `An inbox topic is lower-case words joined by dots (e.g. slack.events), at most ${MAX_TOPIC_CHARS} characters; got ${describeValue(topic)}`,
+      { topic: typeof topic === 'string' ? topic.slice(0, MAX_TOPIC_CHARS) : typeof topic },
+    );
+  }
+}
+
+function checkKey(topic: string, key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key === '' || key.length > MAX_KEY_CHARS) {
+    throw new InboxError('KORA_ERR_INBOX_INVALID', `An inbox key (topic ${topic}) must be a non-empty string of at most ${MAX_KEY_CHARS} characters; got ${describeValue(key)}`, { topic });
+  }
+}
+
+function checkOwner(owner: unknown): void {
+  if (typeof owner !== 'string' || owner === '') throw new InboxError('KORA_ERR_INBOX_INVALID', `An inbox claim's owner must be a non-empty string (the gateway's session id); got ${describeValue(owner)}`, {});
+}
+
+// Names the kind and size, never the value: a key or topic may be whatever a sender put there.
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return value === '' ? 'an empty string' : `a string of ${value.length} characters`;
+  return value === null ? 'null' : `a ${typeof value}`;
+}
+
+function serialise(topic: string, key: string, payload: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(payload);
+  } catch (err) {
+    throw new InboxError('KORA_ERR_INBOX_PAYLOAD', `The payload of inbox item ${topic} is not JSON-serialisable: ${describeError(err)}`, { topic, key }, { cause: err });
+  }
+  if (json === undefined) throw new InboxError('KORA_ERR_INBOX_PAYLOAD', `The payload of inbox item ${topic} is not JSON-serialisable: a ${typeof payload} has no JSON form`, { topic, key });
+  return json;
+}
+
+function cut(error: string): string {
+  return error.length <= MAX_ERROR_CHARS ? error : `${error.slice(0, MAX_ERROR_CHARS - 1)}…`;
+}
+
+function parseErrors(text: string): InboxFailure[] {
+  return JSON.parse(text) as InboxFailure[];
+}
+
+// Drivers may hand back 64-bit integers as bigint or string (PostgreSQL's `bigint`); items carry numbers.
+function toClaimed(row: ClaimRow): ClaimedInboxItem {
+  const r = row as unknown as Selectable<InboxTable>;
+  return { id: Number(r.id), topic: r.topic, key: r.key, payload: JSON.parse(r.payload ?? 'null') as unknown, attempt: Number(r.attempts), enqueuedAt: Number(r.enqueued_at) };
+}
+
+function toDeadLetter(r: Selectable<InboxTable>): DeadLetter {
+  return {
+    id: Number(r.id),
+    topic: r.topic,
+    key: r.key,
+    payload: JSON.parse(r.payload ?? 'null') as unknown,
+    attempts: Number(r.attempts),
+    replays: Number(r.replays),
+    errors: parseErrors(r.errors),
+    enqueuedAt: Number(r.enqueued_at),
+    deadAt: Number(r.finished_at),
+  };
+}
