@@ -73,6 +73,9 @@ export const ERROR_CODES = {
   KORA_ERR_TASK_NAME: { exit: FATAL, meaning: 'A plugin registered a task whose name is not allowed.', fix: 'Name tasks <daemon>.<what>: lower-case letters, digits, _, - and dots, starting with a letter, at most 64 characters.' },
   KORA_ERR_TASK_DUPLICATE: { exit: FATAL, meaning: 'Two daemons declare a task of the same name.', fix: 'Task names are unique across the gateway: prefix them with the daemon name.' },
   KORA_ERR_TASK_INTERRUPTED: { exit: FATAL, meaning: 'A task run did not finish within the drain budget at stop and was aborted.', fix: 'Make the task honour its signal, or raise gateway.drainBudget.' },
+  KORA_ERR_CONSUMER_DUPLICATE: { exit: FATAL, meaning: 'Two daemons consume the same inbox topic.', fix: 'A topic has one consumer: disable one of the two daemons named, or give one its own topic.' },
+  KORA_ERR_CONSUMER_TIMEOUT: { exit: FATAL, meaning: 'An inbox consumer did not finish an item within its lease; its signal was aborted and the item is retried.', fix: 'Make the consumer honour its signal, and finish or fail items sooner.' },
+  KORA_ERR_CONSUMER_INTERRUPTED: { exit: FATAL, meaning: 'An inbox consumer was still handling an item when its daemon stopped, past the drain budget; the item is retried.', fix: 'Nothing is lost; raise gateway.drainBudget if handlers need longer to finish.' },
   KORA_ERR_TASK_TIMEOUT: { exit: FATAL, meaning: 'A task run did not finish within its timeout; its signal was aborted.', fix: 'Make the task honour its signal, or raise daemons.<d>.tasks.<t>.timeout.' },
 
   // Gateway and store.

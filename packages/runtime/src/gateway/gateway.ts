@@ -22,7 +22,8 @@ import { discoverPlugins } from '../plugins/discovery.js';
 import { loadPlugins, type PluginRecord } from '../plugins/loader.js';
 import { ToolPipeline } from '../plugins/tool-pipeline.js';
 import { ToolRegistry } from '../plugins/tool-registry.js';
-import type { GatewayView } from '../plugins/types.js';
+import type { GatewayView, PluginInbox } from '../plugins/types.js';
+import { ConsumerRunner } from '../inbox/consumer-runner.js';
 import type { ResolvedTask } from '../schedule/resolve.js';
 import { Scheduler } from '../schedule/scheduler.js';
 import { ServiceRegistry } from '../services/registry.js';
@@ -113,6 +114,9 @@ export class Gateway {
   #failedPlugins = new Map<string, string>();
   #releaseLock: (() => void) | undefined;
   #unwatchStore: (() => void) | undefined;
+  #consumers: ConsumerRunner | undefined;
+  /** The inbox per topic, as last read (status() is synchronous; the store is not). */
+  #inboxStats: GatewayStatus['inbox'] = [];
   #problems = new Problems();
   #shutdownReason: string | null = null;
   #exitCode: number | null = null;
@@ -266,6 +270,7 @@ export class Gateway {
       if (!outcome.ok) return { kind: 'failed', exitCode: EXIT.fatal, error: outcome.error, reason: `fatal daemon ${outcome.fatal} failed to start` };
       if (stopAsked()) return { kind: 'interrupted' };
       await this.#scheduleTasks();
+      this.#startConsumers();
       return { kind: 'booted' };
     } catch (caught) {
       const err = this.#located(caught);
@@ -302,6 +307,11 @@ export class Gateway {
       if (stopped?.unwrittenRows) this.logger.error({ rows: stopped.unwrittenRows }, `${stopped.unwrittenRows} run ledger row(s) could not be written before the stop`);
     } catch (err) {
       this.logger.error({ err }, 'error while draining task runs');
+    }
+    try {
+      await this.#consumers?.stop(drainMs);
+    } catch (err) {
+      this.logger.error({ err }, 'error while draining inbox deliveries');
     }
     await this.#supervisor?.stop();
     try {
@@ -365,6 +375,7 @@ export class Gateway {
     for (const name of daemons) {
       // Its tasks stop first, so none runs against a daemon being torn down.
       await this.#scheduler?.remove(name, 0);
+      await this.#consumers?.remove(name, 0);
       await this.#supervisor?.fail(name, error);
     }
     this.#refreshState();
@@ -430,6 +441,31 @@ export class Gateway {
     this.#releaseLock?.();
   }
 
+  /** What producers enqueue through (`ctx.inbox`): stored first, then the consumers are woken. */
+  readonly #producerInbox: PluginInbox = {
+    enqueue: async (message) => {
+      const result = await this.store.inbox.enqueue(message);
+      if (!result.duplicate) this.#consumers?.wake();
+      this.#refreshInboxStats();
+      return result;
+    },
+  };
+
+  /** Read the inbox's per-topic counts for status, in the background. */
+  #refreshInboxStats(): void {
+    const store = this.#store;
+    if (!store || this.#state === 'stopped') return;
+    void store.inbox.stats().then(
+      (stats) => {
+        const consumers = new Map((this.#consumers?.topics() ?? []).map((t) => [t.topic, t.daemon]));
+        const topics = new Set([...Object.keys(stats), ...consumers.keys()]);
+        this.#inboxStats = [...topics].sort().map((topic) => ({ topic, consumer: consumers.get(topic) ?? null, ...(stats[topic] ?? { pending: 0, inFlight: 0, dead: 0 }) }));
+        this.#statusWriter?.taskChanged();
+      },
+      (err: unknown) => this.logger.warn({ err }, `inbox: reading its counts for status failed: ${describeError(err)}`),
+    );
+  }
+
   /** A read-only view for plugins (`ctx.gateway`). */
   get view(): GatewayView {
     return {
@@ -467,6 +503,7 @@ export class Gateway {
       skipped: this.#skipped,
       tasks: this.#scheduler?.status() ?? [],
       heartbeat: this.#statusWriter ? this.#statusWriter.heartbeat : null,
+      inbox: this.#inboxStats,
       exit: this.#exit,
     });
   }
@@ -484,6 +521,9 @@ export class Gateway {
     if (!this.#options.inspect) this.#watchStore(this.#store);
     const stale = await this.#store.ledger.interruptStale({ not: this.sessionId });
     if (stale > 0) this.logger.warn({ runs: stale }, `${stale} task run(s) left running by an earlier gateway were marked interrupted`);
+    // Items an earlier gateway held when it died are delivered again now, not a lease later.
+    const requeued = await this.#store.inbox.requeueStale({ not: this.sessionId });
+    if (requeued > 0) this.logger.warn({ items: requeued }, `${requeued} inbox item(s) held by an earlier gateway were put back to be delivered again`);
   }
 
   /**
@@ -520,6 +560,7 @@ export class Gateway {
       contributions: this.contributions,
       attribution: this.attribution,
       gateway: this.view,
+      inbox: this.#producerInbox,
       store: this.store,
       logger: this.logger,
       clock: this.clock,
@@ -587,6 +628,30 @@ export class Gateway {
       },
     });
     return this.#supervisor.start();
+  }
+
+  /** The inbox consumers of the running daemons: like tasks, they run only while their daemon runs. */
+  #startConsumers(): void {
+    this.#consumers = new ConsumerRunner({
+      inbox: this.store.inbox,
+      clock: this.clock,
+      logger: this.logger.child({ part: 'inbox' }),
+      owner: this.sessionId,
+      attribution: this.attribution,
+      onChange: () => this.#refreshInboxStats(),
+    });
+    const running = new Set(this.#supervisor?.running() ?? []);
+    for (const { spec, pluginId } of this.daemons.list()) {
+      if (!running.has(spec.name) || !spec.consumers?.length) continue;
+      try {
+        this.#consumers.add(spec.name, pluginId, spec.consumers);
+      } catch (err) {
+        // A second consumer of a topic: that daemon is failed, the first keeps the topic.
+        const error = err instanceof KoraError ? err : new KoraError('KORA_ERR_CONSUMER_DUPLICATE', describeError(err));
+        void this.#failOwner({ pluginId, daemon: spec.name }, error);
+      }
+    }
+    this.#refreshInboxStats();
   }
 
   async #scheduleTasks(): Promise<void> {

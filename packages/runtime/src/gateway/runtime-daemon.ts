@@ -10,6 +10,9 @@ import { parseDuration } from '../time/duration.js';
 export const RUNTIME_PLUGIN_ID = 'runtime';
 export const RETENTION_DAEMON = 'store_maintenance';
 export const RETENTION_TASK = 'store.retention';
+/** Handled inbox items are kept this long (and at most this many per topic) to deduplicate late retries. */
+export const INBOX_DONE_MAX_AGE_MS = 7 * 86_400_000;
+export const INBOX_DONE_PER_TOPIC = 10_000;
 
 export function retentionDaemon(options: { store: () => Store; retention: KoraConfig['store']; clock: Clock; logger: Logger }): DaemonSpec {
   const { ledger, audit } = options.retention;
@@ -18,7 +21,11 @@ export function retentionDaemon(options: { store: () => Store; retention: KoraCo
     const now = options.clock.now();
     const rows = await store.ledger.prune({ maxRowsPerTask: ledger.maxRowsPerTask, maxAgeMs: parseDuration(ledger.maxAge), now });
     const entries = await store.audit.prune({ before: now - parseDuration(audit.maxAge) });
-    if (rows || entries) options.logger.info({ rows, entries }, `${RETENTION_TASK}: ${rows} ledger row(s) and ${entries} audit entr${entries === 1 ? 'y' : 'ies'} past retention deleted`);
+    // Handled inbox items are kept (without payload) only to deduplicate late retries of their senders.
+    const items = await store.inbox.prune({ now, maxAgeMs: INBOX_DONE_MAX_AGE_MS, maxDonePerTopic: INBOX_DONE_PER_TOPIC });
+    if (rows || entries || items) {
+      options.logger.info({ rows, entries, items }, `${RETENTION_TASK}: ${rows} ledger row(s), ${entries} audit entr${entries === 1 ? 'y' : 'ies'} and ${items} handled inbox item(s) past retention deleted`);
+    }
   };
   return {
     name: RETENTION_DAEMON,

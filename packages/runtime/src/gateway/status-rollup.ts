@@ -27,6 +27,7 @@ export interface StatusParts {
   skipped: ReadonlyMap<string, { plugin: string; reason: string }>;
   tasks: readonly TaskStatus[];
   heartbeat: { at: string | null; everyMs: number } | null;
+  inbox: GatewayStatus['inbox'];
   exit: ExitRecord | null;
 }
 
@@ -76,5 +77,6 @@ export function rollUpStatus(p: StatusParts): GatewayStatus {
     // What this gateway was asked to load, and invalid manifests found (flagged `enabled` or not).
     plugins: p.plugins.filter((r) => r.enabled || r.state === 'invalid').map((r) => ({ id: r.id, version: r.version, source: r.source, state: r.state, enabled: r.enabled, error: r.error })),
     daemons,
+    inbox: [...p.inbox],
   };
 }

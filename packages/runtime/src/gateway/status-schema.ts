@@ -80,6 +80,7 @@ export const storedStatusSchema = z.looseObject({
     .nullable(),
   plugins: z.array(plugin).default([]),
   daemons: z.array(daemon).default([]),
+  inbox: z.array(z.looseObject({ topic: z.string(), consumer: nullableString, pending: z.number(), inFlight: z.number(), dead: z.number() })).default([]),
 });
 
 /** A status as read back from disk: schema 1 or 2, with schema 2's fields defaulted for 1. */

@@ -18,6 +18,7 @@ export function sampleStatus(overrides: Partial<GatewayStatus> = {}): GatewaySta
     shutdownReason: null,
     exitCode: null,
     exit: null,
+    inbox: [],
     home: '/srv/kora',
     config: '/srv/kora/kora.yaml',
     store: { kind: 'sqlite', location: '/srv/kora/kora.db' },

@@ -51,4 +51,6 @@ export interface GatewayStatus {
   identity: { agentName: string; source: IdentitySource; systemPromptChars: number; soulChars: number } | { error: string; code: string } | null;
   plugins: { id: string; version: string; source: PluginSource; state: PluginState; enabled: boolean; error: string | null }[];
   daemons: (DaemonStatus & { skipped: string | null; tasks: TaskStatus[] })[];
+  /** The durable inbox per topic: items waiting, being handled, and dead-lettered, and which daemon consumes it (null: none running). */
+  inbox: { topic: string; consumer: string | null; pending: number; inFlight: number; dead: number }[];
 }

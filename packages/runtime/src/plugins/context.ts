@@ -16,7 +16,7 @@ import type { Attribution } from './attribution.js';
 import type { ContributionRegistry } from './contributions.js';
 import type { Tools } from './tool-pipeline.js';
 import type { ToolRegistry } from './tool-registry.js';
-import type { GatewayView, PluginContext } from './types.js';
+import type { GatewayView, PluginContext, PluginInbox } from './types.js';
 
 /** What the host lends every plugin context. */
 export interface ContextHost {
@@ -28,6 +28,7 @@ export interface ContextHost {
   contributions: ContributionRegistry;
   attribution: Attribution;
   gateway: GatewayView;
+  inbox: PluginInbox;
   store: Store;
   logger: Logger;
   clock: Clock;
@@ -106,6 +107,7 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
     clock: host.clock,
     gateway: host.gateway,
     tools: host.toolPipeline,
+    inbox: host.inbox,
     get db() {
       if (!options.hasTables) {
         throw new PluginError('KORA_ERR_PLUGIN_NO_TABLES', `Plugin "${id}" used ctx.db but declares no migrations: add \`migrations\` to its definition to create its tables (named ${id}_*)`, { pluginId: id });

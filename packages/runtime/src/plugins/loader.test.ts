@@ -63,6 +63,7 @@ async function world(): Promise<World> {
       readAudit: (q) => store.audit.list(q),
       tailAudit: (c, o) => store.audit.tail(c, o),
     },
+    inbox: { enqueue: (m) => store.inbox.enqueue(m) },
     store,
     logger,
     clock,

@@ -9,7 +9,7 @@ import type { IdentityProvider, ResolvedIdentity } from '../identity/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Services } from '../services/registry.js';
 import type { Kysely } from 'kysely';
-import type { AuditCursor, AuditEntry, AuditTailOptions, KeyValueStore, PluginMigrations, PluginTables, RunRecord } from '../store/types.js';
+import type { AuditCursor, AuditEntry, AuditTailOptions, InboxMessage, KeyValueStore, PluginMigrations, PluginTables, RunRecord } from '../store/types.js';
 import type { Clock } from '../time/clock.js';
 import type { Duration } from '../time/duration.js';
 import type { ContributionPoint, ContributionValue } from './contributions.js';
@@ -39,6 +39,15 @@ export interface GatewayView {
   readAudit(query?: { seam?: string; plugin?: string; afterId?: number; limit?: number }): Promise<AuditEntry[]>;
   /** Follow the audit log: entries after `cursor`, oldest first, and the cursor to pass next time. No entry is skipped, even one committed late. */
   tailAudit(cursor?: AuditCursor, options?: AuditTailOptions): Promise<{ entries: AuditEntry[]; cursor: AuditCursor }>;
+}
+
+/** What producers use (host API 1.1): keep work from outside before acknowledging its sender. */
+export interface PluginInbox {
+  /**
+   * Enqueue `{ topic, key, payload }` durably; `(topic, key)` deduplicates (a Slack retry, the
+   * same Message-ID twice). Resolves once the item is stored: acknowledge the sender after it.
+   */
+  enqueue(message: InboxMessage): Promise<{ id: number; duplicate: boolean }>;
 }
 
 /** Dispatching hooks from a plugin (host API 1.1), e.g. the reasoning engine running the pipeline. */
@@ -84,6 +93,8 @@ export interface PluginContext<Config = unknown> {
   readonly hooks: PluginHooks;
   /** The runtime's tool pipeline: guard, provided results, the tool, post_tool_call. Host API 1.1. */
   readonly tools: Tools;
+  /** The durable inbox, for producers; consumers are declared on daemons (`consumers`). Host API 1.1. */
+  readonly inbox: PluginInbox;
   /** A callback on a catalogued hook (a mistyped name does not compile) or on a `defineHook` handle. */
   on<K extends HookName>(hook: K, callback: HookCallback<K>): void;
   on<H extends AnyHookHandle>(hook: H, callback: HandleCallback<H>): void;

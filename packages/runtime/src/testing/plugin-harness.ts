@@ -27,7 +27,7 @@ import { ToolRegistry } from '../plugins/tool-registry.js';
 import type { GatewayView, PluginDefinition } from '../plugins/types.js';
 import { ServiceRegistry } from '../services/registry.js';
 import { openStore } from '../store/index.js';
-import type { AuditEntry, Store } from '../store/types.js';
+import type { AuditEntry, InboxMessage, Store } from '../store/types.js';
 import { ManualClock, type Clock } from '../time/clock.js';
 import { describeError } from '../errors.js';
 import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
@@ -123,7 +123,8 @@ export async function createPluginHarness(plugins: HarnessedPlugin | readonly Ha
     readAudit: (query) => store.audit.list(query),
     tailAudit: (cursor, tailOptions) => store.audit.tail(cursor, tailOptions),
   };
-  const host = { hooks, services, daemons, tools, toolPipeline, contributions, attribution, gateway: view, store, logger, clock, home, env: options.env ?? {}, deployEnv: options.deployEnv ?? 'test' };
+  const inbox = { enqueue: (message: InboxMessage) => store.inbox.enqueue(message) };
+  const host = { hooks, services, daemons, tools, toolPipeline, contributions, attribution, gateway: view, inbox, store, logger, clock, home, env: options.env ?? {}, deployEnv: options.deployEnv ?? 'test' };
   const registered = new Map<string, Registrations>();
   const cleanup = async () => {
     await store.close();
@@ -253,6 +254,7 @@ function harnessStatus(sessionId: string, home: string, clock: Clock, daemons: D
     identity: null,
     plugins: [],
     daemons: daemons.map((d) => ({ ...d, skipped: null, tasks: [] })),
+    inbox: [],
   };
 }
 

@@ -1,0 +1,93 @@
+// The durable inbox on the real process: a producer plugin enqueues, a consumer daemon of
+// another plugin handles, status shows each topic, failures are retried then dead-lettered,
+// and an item a killed gateway held is delivered again after a restart.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { killAll, makeProject, startKora, writeUserPlugin, type Project, type Running } from './helpers.js';
+
+const projects: Project[] = [];
+const running: Running[] = [];
+afterEach(async () => {
+  await killAll(running);
+  for (const p of projects.splice(0)) p.cleanup();
+});
+
+// Enqueues one item per key listed in its config, at start (a producer acknowledges its sender after enqueue).
+const PRODUCER = `export default { id: 'producer', register(ctx) {
+  ctx.registerDaemon({ name: 'producer', async start() {
+    for (const key of ctx.config.keys ?? []) {
+      const { duplicate } = await ctx.inbox.enqueue({ topic: 'test.events', key, payload: { key } });
+      console.log('ENQUEUED ' + key + (duplicate ? ' (duplicate)' : ''));
+    }
+  } });
+} };`;
+
+// Handles test.events: a key starting with "bad" always fails; "slow" never finishes.
+const CONSUMER = `export default { id: 'consumer', register(ctx) {
+  ctx.registerDaemon({ name: 'consumer', start() {}, consumers: [{ topic: 'test.events', attempts: 2, backoff: '1s', handle(item) {
+    if (item.payload.key.startsWith('bad')) throw new Error('cannot handle ' + item.payload.key);
+    if (item.payload.key.startsWith('slow')) { console.log('SLOW ' + item.payload.key + ' attempt ' + item.attempt); return new Promise(() => {}); }
+    console.log('HANDLED ' + item.payload.key + ' attempt ' + item.attempt);
+  } }] });
+} };`;
+
+function project(keys: string[]): Project {
+  const p = makeProject();
+  projects.push(p);
+  writeUserPlugin(p, 'producer', PRODUCER);
+  writeUserPlugin(p, 'consumer', CONSUMER);
+  p.writeConfig(`plugins:\n  enabled: [kora, consumer, producer]\n  config:\n    producer: { keys: ${JSON.stringify(keys)} }\ngateway:\n  heartbeatEvery: 1s\n`);
+  return p;
+}
+
+function start(p: Project): Running {
+  const r = startKora(['daemon'], p, { KORA_DEPLOY_ENV: 'e2e' });
+  running.push(r);
+  return r;
+}
+
+interface Status {
+  inbox: { topic: string; consumer: string | null; pending: number; inFlight: number; dead: number }[];
+}
+const status = (p: Project) => JSON.parse(readFileSync(join(p.home, 'run', 'status.json'), 'utf8')) as Status;
+
+async function eventually(check: () => boolean, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      if (check()) return;
+    } catch {
+      // not written yet
+    }
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('the inbox', () => {
+  it('delivers what a producer enqueued to the consumer daemon, once per key, and dead-letters what keeps failing', async () => {
+    const p = project(['a', 'b', 'a', 'bad-1']);
+    const gw = start(p);
+    await gw.waitFor('HANDLED a attempt 1');
+    await gw.waitFor('HANDLED b attempt 1');
+    expect(gw.stdout()).toContain('ENQUEUED a (duplicate)');
+    await eventually(() => status(p).inbox.some((t) => t.topic === 'test.events' && t.dead === 1));
+    expect(status(p).inbox).toEqual([{ topic: 'test.events', consumer: 'consumer', pending: 0, inFlight: 0, dead: 1 }]);
+    expect(gw.stdout().match(/HANDLED a/g)).toHaveLength(1);
+    gw.child.kill('SIGTERM');
+    expect((await gw.exited).code).toBe(0);
+  });
+
+  it('delivers again, after a restart, an item the killed gateway was handling', async () => {
+    const p = project(['slow-1']);
+    const first = start(p);
+    await first.waitFor('SLOW slow-1 attempt 1');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = start(p);
+    await second.waitFor('SLOW slow-1 attempt 2', 10_000);
+    second.child.kill('SIGKILL');
+    await second.exited;
+  });
+});
