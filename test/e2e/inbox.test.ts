@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAll, makeProject, startKora, writeUserPlugin, type Project, type Running } from './helpers.js';
+import { killAll, makeProject, runKora, startKora, writeUserPlugin, type Project, type Running } from './helpers.js';
 
 const projects: Project[] = [];
 const running: Running[] = [];
@@ -75,6 +75,7 @@ describe('the inbox', () => {
     await eventually(() => status(p).inbox.some((t) => t.topic === 'test.events' && t.dead === 1));
     expect(status(p).inbox).toEqual([{ topic: 'test.events', consumer: 'consumer', pending: 0, inFlight: 0, dead: 1 }]);
     expect(gw.stdout().match(/HANDLED a/g)).toHaveLength(1);
+    expect(runKora(['status'], p).stdout).toMatch(/test\.events +0 pending, 0 in flight, 1 dead; consumed by consumer/);
     gw.child.kill('SIGTERM');
     expect((await gw.exited).code).toBe(0);
   });

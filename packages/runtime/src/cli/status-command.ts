@@ -157,6 +157,12 @@ export function formatStatus(s: StoredStatus, now: number): string {
   ];
   for (const p of s.problems) lines.push(escaped`  problem   ${p}`);
   lines.push(...daemonLines(s, s.state));
+  if (s.inbox.length > 0) {
+    lines.push('  inbox');
+    for (const t of s.inbox) {
+      lines.push(escaped`    ${t.topic.padEnd(24)} ${t.pending} pending, ${t.inFlight} in flight, ${t.dead} dead; ${t.consumer ? `consumed by ${t.consumer}` : 'no consumer running'}`);
+    }
+  }
   return lines.join('\n');
 }
 
