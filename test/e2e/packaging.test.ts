@@ -208,7 +208,7 @@ describe('identity chosen by plugins.enabled order', () => {
       writeJson(join(dir, 'package.json'), pkg);
     });
     writeConfig('plugins:\n  enabled: [marvin, kora]\n');
-    const refusal = 'Plugin "marvin" 1.0.0 requires host API ^2.0.0, but this Kora runtime provides host API 1.0.0';
+    const refusal = 'Plugin "marvin" 1.0.0 requires host API ^2.0.0, but this Kora runtime provides host API 1.1.0';
     const marvin = pluginsList(kHome).find((p) => p.id === 'marvin');
     expect(marvin).toMatchObject({ source: 'user', path: copy, state: 'failed' });
     expect(marvin?.error).toContain(refusal);

@@ -11,7 +11,7 @@ import type { Placement } from './plugins-commands.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** `kora 0.1.0, host API 1.0.0`: the runtime package's version and the plugin API it provides. */
+/** `kora 0.1.0, host API 1.1.0`: the runtime package's version and the plugin API it provides. */
 export function versionText(): string {
   const dir = runtimePackageDir();
   let version = 'unknown';

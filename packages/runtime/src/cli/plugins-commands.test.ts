@@ -153,7 +153,7 @@ describe('kora plugins enable', () => {
     const f = fixture();
     const r = await f.run('plugins', 'enable', 'future');
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/warning: future 2\.1\.0 requires host API \^9\.0\.0, but this Kora runtime provides host API 1\.0\.0/);
+    expect(r.err).toMatch(/warning: future 2\.1\.0 requires host API \^9\.0\.0, but this Kora runtime provides host API 1\.1\.0/);
     expect(f.text()).toContain('    - future\n');
   });
 
@@ -205,7 +205,7 @@ describe('kora plugins info', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('fleet 2.1.0 (kora-plugin-fleet)');
     expect(r.out).toMatch(/source +user \(third-party\)/);
-    expect(r.out).toMatch(/host API +\^1\.0\.0 \(this runtime provides 1\.0\.0: satisfied\)/);
+    expect(r.out).toMatch(/host API +\^1\.0\.0 \(this runtime provides 1\.1\.0: satisfied\)/);
     expect(r.out).toMatch(/state +loaded, position 2 of 2 in plugins\.enabled/);
     expect(r.out).toMatch(/registered +hooks: gateway_started; daemons: fleet_sync; tools: none; identity provider: no/);
     const json = JSON.parse((await f.run('plugins', 'info', 'fleet', '--json')).out) as Record<string, unknown>;
@@ -215,7 +215,7 @@ describe('kora plugins info', () => {
       thirdParty: true,
       state: 'loaded',
       loadPosition: 2,
-      hostApiProvided: '1.0.0',
+      hostApiProvided: '1.1.0',
       manifest: { id: 'fleet', entry: './index.js', hooks: ['gateway_started'], daemons: ['fleet_sync'] },
       registered: { hooks: ['gateway_started'], daemons: ['fleet_sync'], tools: [], identityProvider: false },
     });
