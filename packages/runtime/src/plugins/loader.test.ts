@@ -193,7 +193,7 @@ describe('plugin loading', () => {
     writePlugin(w.bundled, { id: 'future', hostApi: '^2.0.0', prelude: 'throw new Error("imported!");' });
     const [record] = await loadPlugins(discover(w), config({ enabled: ['future'] }), w.host);
     expect(record).toMatchObject({ state: 'failed', errorCode: 'KORA_ERR_PLUGIN_HOST_API' });
-    expect(record?.error).toMatch(/requires host API \^2\.0\.0, but this Kora runtime provides host API 1\.0\.0/);
+    expect(record?.error).toMatch(/requires host API \^2\.0\.0, but this Kora runtime provides host API 1\.1\.0/);
   });
 
   it('validates plugin config with the plugin schema before register runs, naming the field', async () => {
