@@ -1,0 +1,54 @@
+// The webhooks plugin's config (`plugins.config.webhooks`) and where the server listens:
+// KORA_WEBHOOK_HOST / KORA_WEBHOOK_PORT over the config over the defaults.
+import { z } from 'zod';
+
+export const DEFAULT_HOST = '0.0.0.0';
+export const DEFAULT_PORT = 9118;
+export const HOST_ENV = 'KORA_WEBHOOK_HOST';
+export const PORT_ENV = 'KORA_WEBHOOK_PORT';
+
+const port = z.number().int().min(0).max(65_535);
+
+export const webhooksConfigSchema = z
+  .object({
+    host: z.string().min(1).optional(),
+    port: port.optional(),
+    /** Requests per IP per window (default 60 per minute); `/healthz` is never limited. */
+    rateLimit: z
+      .object({
+        max: z.number().int().positive(),
+        /** ms, or a duration Fastify's rate limit reads (`1 minute`, `30s`). */
+        timeWindow: z.union([z.number().int().positive(), z.string().min(1)]),
+      })
+      .strict()
+      .optional(),
+    /** Largest body in bytes (default 1 MiB); larger is 413. */
+    bodyLimit: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export type WebhooksConfig = z.infer<typeof webhooksConfigSchema>;
+
+export interface ListenOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly rateLimit: { readonly max: number; readonly timeWindow: number | string };
+  readonly bodyLimit: number;
+}
+
+/** Env over config over defaults. A KORA_WEBHOOK_PORT that is not a port fails the plugin at register. */
+export function listenOptions(config: WebhooksConfig | undefined, env: Readonly<Record<string, string | undefined>>): ListenOptions | { error: string } {
+  const rawPort = env[PORT_ENV]?.trim();
+  let envPort: number | undefined;
+  if (rawPort) {
+    const parsed = port.safeParse(/^\d+$/.test(rawPort) ? Number(rawPort) : NaN);
+    if (!parsed.success) return { error: `${PORT_ENV}=${JSON.stringify(rawPort)} is not a port (0 to 65535)` };
+    envPort = parsed.data;
+  }
+  return {
+    host: env[HOST_ENV]?.trim() || config?.host || DEFAULT_HOST,
+    port: envPort ?? config?.port ?? DEFAULT_PORT,
+    rateLimit: config?.rateLimit ?? { max: 60, timeWindow: 60_000 },
+    bodyLimit: config?.bodyLimit ?? 1024 * 1024,
+  };
+}

@@ -1,0 +1,59 @@
+// The `webhooks` daemon: runs the public receiver with every `webhooks.source` contribution
+// mounted. Its start resolves once the port is bound; a bind failure names the address.
+import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { DaemonError, type DaemonSpec, type InboxMessage } from '@kora/runtime';
+import type { ListenOptions } from './config.js';
+import { buildReceiver, SourceMountError } from './server.js';
+import { SOURCE_POINT } from './source.js';
+
+export const DAEMON_NAME = 'webhooks';
+
+export interface WebhooksDaemonDeps {
+  readonly options: ListenOptions;
+  enqueue(message: InboxMessage): Promise<{ id: number; duplicate: boolean }>;
+  audit(seam: string, details: Record<string, unknown>): Promise<void>;
+}
+
+export function webhooksDaemon(deps: WebhooksDaemonDeps): DaemonSpec {
+  let app: FastifyInstance | undefined;
+  const { host, port } = deps.options;
+  const wanted = formatAddress(host, port);
+  return {
+    name: DAEMON_NAME,
+    fatalOnStartupFailure: true,
+    async start(context) {
+      const sources = context.contributions.list(SOURCE_POINT).map((c) => c.value);
+      let server: FastifyInstance;
+      try {
+        server = await buildReceiver({ sources, options: deps.options, clock: context.clock, log: context.log, enqueue: deps.enqueue, audit: deps.audit });
+      } catch (err) {
+        if (err instanceof SourceMountError) throw new DaemonError('KORA_ERR_DAEMON_START', `Daemon "${DAEMON_NAME}" cannot mount its sources: ${err.message}`, { daemon: DAEMON_NAME });
+        throw err;
+      }
+      try {
+        await server.listen({ host, port });
+      } catch (err) {
+        await server.close();
+        const code = (err as NodeJS.ErrnoException).code;
+        const why = code === 'EADDRINUSE' ? 'the port is taken' : (err as Error).message;
+        throw new DaemonError('KORA_ERR_DAEMON_START', `Daemon "${DAEMON_NAME}" cannot listen on ${wanted}: ${why}; free it or set KORA_WEBHOOK_HOST / KORA_WEBHOOK_PORT`, {
+          daemon: DAEMON_NAME,
+          address: wanted,
+        });
+      }
+      app = server;
+      const bound = server.server.address() as AddressInfo;
+      const address = formatAddress(bound.address, bound.port);
+      context.log.info({ address, routes: sources.map((s) => `POST /api/webhooks/${s.path}`) }, `webhook receiver listening on http://${address}`);
+    },
+    async stop() {
+      await app?.close();
+      app = undefined;
+    },
+  };
+}
+
+function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
