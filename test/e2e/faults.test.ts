@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAll, makeProject, runKora, startKora, writeUserPlugin, type Project, type Running } from './helpers.js';
+import { eventually, killAll, makeProject, runKora, startKora, writeUserPlugin, type Project, type Running } from './helpers.js';
 
 const projects: Project[] = [];
 const running: Running[] = [];
@@ -54,23 +54,6 @@ interface Status {
 const status = (p: Project) => JSON.parse(readFileSync(join(p.home, 'run', 'status.json'), 'utf8')) as Status;
 const daemon = (p: Project, name: string) => status(p).daemons.find((d) => d.name === name);
 
-/** Poll the status file (the process under test runs on the wall clock) until `check` holds. */
-async function eventually(check: () => boolean, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const safe = (fn: () => boolean) => () => {
-  try {
-    return fn();
-  } catch {
-    return false;
-  }
-};
-
 describe('a plugin cannot take the gateway down', () => {
   it('fails the daemon whose timer throws, keeps the gateway running degraded, and stops cleanly', async () => {
     const p = project(`export default { id: 'faulty', register(ctx) {
@@ -78,7 +61,7 @@ describe('a plugin cannot take the gateway down', () => {
     } };`);
     const gw = start(p);
     await gw.waitFor('gateway running');
-    await eventually(safe(() => daemon(p, 'faulty')?.state === 'failed'));
+    await eventually(() => daemon(p, 'faulty')?.state === 'failed');
     const st = status(p);
     expect(st.state).toBe('degraded');
     expect(daemon(p, 'faulty')?.error).toContain('timer exploded');
@@ -100,7 +83,7 @@ describe('a plugin cannot take the gateway down', () => {
     } };`);
     const gw = start(p);
     await gw.waitFor('TICK faulty');
-    await eventually(safe(() => daemon(p, 'faulty')?.state === 'failed'));
+    await eventually(() => daemon(p, 'faulty')?.state === 'failed');
     expect(daemon(p, 'faulty')?.error).toContain('nobody awaited me');
     const faultyTicks = gw.stdout().split('TICK faulty').length;
     const steadyTicks = gw.stdout().split('TICK steady').length;
@@ -117,7 +100,7 @@ describe('a plugin cannot take the gateway down', () => {
     } };`);
     const gw = start(p);
     await gw.waitFor('gateway running');
-    await eventually(safe(() => daemon(p, 'faulty')?.state === 'failed'));
+    await eventually(() => daemon(p, 'faulty')?.state === 'failed');
     const st = status(p);
     expect(st.plugins.find((x) => x.id === 'faulty')).toMatchObject({ state: 'failed' });
     expect(st.plugins.find((x) => x.id === 'faulty')?.error).toMatch(/called on\(\) after its register\(\) finished/);
@@ -144,7 +127,7 @@ describe('a plugin cannot take the gateway down', () => {
     } };`);
     const gw = start(p);
     await gw.waitFor('gateway running');
-    await eventually(safe(() => daemon(p, 'faulty')?.state === 'failed'));
+    await eventually(() => daemon(p, 'faulty')?.state === 'failed');
     expect(gw.child.exitCode).toBeNull();
     expect(status(p).problems.join('\n')).toContain('daemon "faulty" of plugin "faulty" called process.exit(0)');
     gw.child.kill('SIGTERM');

@@ -116,3 +116,20 @@ export function writeUserPlugin(project: Project, id: string, source: string, ma
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `kora-plugin-${id}`, version: '1.0.0', type: 'module', kora: { id, entry: './index.js', hostApi: '^1.0.0', ...manifest } }));
   writeFileSync(join(dir, 'index.js'), source);
 }
+
+/**
+ * Poll until `check()` holds (a check that throws, e.g. on a status file not written yet,
+ * counts as not yet). The process under test runs on the wall clock, so this polls it.
+ */
+export async function eventually(check: () => boolean, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      if (check()) return;
+    } catch {
+      // not there yet
+    }
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

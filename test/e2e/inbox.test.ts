@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAll, makeProject, runKora, startKora, writeUserPlugin, type Project, type Running } from './helpers.js';
+import { eventually, killAll, makeProject, runKora, startKora, writeUserPlugin, type Project, type Running } from './helpers.js';
 
 const projects: Project[] = [];
 const running: Running[] = [];
@@ -51,19 +51,6 @@ interface Status {
   inbox: { topic: string; consumer: string | null; pending: number; inFlight: number; dead: number }[];
 }
 const status = (p: Project) => JSON.parse(readFileSync(join(p.home, 'run', 'status.json'), 'utf8')) as Status;
-
-async function eventually(check: () => boolean, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      if (check()) return;
-    } catch {
-      // not written yet
-    }
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('the inbox', () => {
   it('delivers what a producer enqueued to the consumer daemon, once per key, and dead-letters what keeps failing', async () => {

@@ -3,7 +3,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAll, makeProject, runKora, startKora, writeUserPlugin, type Project, type Running } from './helpers.js';
+import { eventually, killAll, makeProject, runKora, startKora, writeUserPlugin, type Project, type Running } from './helpers.js';
 
 const projects: Project[] = [];
 const running: Running[] = [];
@@ -24,14 +24,6 @@ function start(p: Project): Running {
   const r = startKora(['daemon'], p, { KORA_DEPLOY_ENV: 'e2e' });
   running.push(r);
   return r;
-}
-
-async function eventually(check: () => boolean, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('kora status tells the truth', () => {
