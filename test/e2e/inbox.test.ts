@@ -1,7 +1,7 @@
 // The durable inbox on the real process: a producer plugin enqueues, a consumer daemon of
 // another plugin handles, status shows each topic, failures are retried then dead-lettered,
 // and an item a killed gateway held is delivered again after a restart.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, killAll, makeProject, runKora, startKora, writeUserPlugin, type Project, type Running } from './helpers.js';
@@ -24,9 +24,11 @@ const PRODUCER = `export default { id: 'producer', register(ctx) {
 } };`;
 
 // Handles test.events: a key starting with "bad" always fails; "slow" never finishes.
-const CONSUMER = `export default { id: 'consumer', register(ctx) {
+const CONSUMER = `import { existsSync } from 'node:fs'; import { join } from 'node:path';
+export default { id: 'consumer', register(ctx) {
   ctx.registerDaemon({ name: 'consumer', start() {}, consumers: [{ topic: 'test.events', attempts: 2, backoff: '1s', handle(item) {
     if (item.payload.key.startsWith('bad')) throw new Error('cannot handle ' + item.payload.key);
+    if (item.payload.key.startsWith('flaky') && existsSync(join(ctx.paths.home, 'upstream-down'))) throw new Error('upstream is down for ' + item.payload.key);
     if (item.payload.key.startsWith('slow')) { console.log('SLOW ' + item.payload.key + ' attempt ' + item.attempt); return new Promise(() => {}); }
     console.log('HANDLED ' + item.payload.key + ' attempt ' + item.attempt);
   } }] });
@@ -63,6 +65,27 @@ describe('the inbox', () => {
     expect(status(p).inbox).toEqual([{ topic: 'test.events', consumer: 'consumer', pending: 0, inFlight: 0, dead: 1 }]);
     expect(gw.stdout().match(/HANDLED a/g)).toHaveLength(1);
     expect(runKora(['status'], p).stdout).toMatch(/test\.events +0 pending, 0 in flight, 1 dead; consumed by consumer/);
+    gw.child.kill('SIGTERM');
+    expect((await gw.exited).code).toBe(0);
+  });
+
+  it('lists a dead letter with kora inbox dead, and kora inbox replay has the running gateway deliver it again', async () => {
+    const p = project(['flaky-1']);
+    writeFileSync(join(p.home, 'upstream-down'), '');
+    const gw = start(p);
+    await eventually(() => status(p).inbox.some((t) => t.dead === 1));
+    const listed = runKora(['inbox', 'dead', '--json'], p);
+    expect(listed.code).toBe(0);
+    const [dead] = JSON.parse(listed.stdout) as { id: number; key: string; attempts: number; errors: { error: string }[] }[];
+    expect(dead).toMatchObject({ key: 'flaky-1', attempts: 2 });
+    expect(dead?.errors.map((e) => e.error)).toEqual(['upstream is down for flaky-1', 'upstream is down for flaky-1']);
+    expect(runKora(['inbox'], p).stdout).toMatch(/test\.events +0 pending, 0 in flight, 1 dead/);
+
+    rmSync(join(p.home, 'upstream-down'));
+    const replayed = runKora(['inbox', 'replay', String(dead?.id)], p);
+    expect(replayed.code).toBe(0);
+    await gw.waitFor('HANDLED flaky-1 attempt 1');
+    expect(runKora(['inbox', 'replay', String(dead?.id)], p)).toMatchObject({ code: 2 });
     gw.child.kill('SIGTERM');
     expect((await gw.exited).code).toBe(0);
   });

@@ -115,6 +115,38 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
       exitCode = await runPluginsDisable({ id, configPath: o.config, env, cwd }, io);
     });
 
+  const inbox = program.command('inbox').description('the durable inbox: topics, dead letters, replay and discard');
+  inbox
+    .command('topics', { isDefault: true })
+    .description('items per topic: pending, in flight, dead (the default)')
+    .addOption(configOption())
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config?: string; json?: boolean }) => {
+      const { runInboxTopics } = await import('./inbox-commands.js');
+      exitCode = await runInboxTopics({ configPath: o.config, json: o.json === true, env, cwd }, io);
+    });
+  inbox
+    .command('dead')
+    .description('dead letters: items whose attempts ran out, with their payload and every error')
+    .addOption(configOption())
+    .option('--topic <topic>', 'only this topic')
+    .option('--json', 'machine-readable output (payloads included)')
+    .action(async (o: { config?: string; topic?: string; json?: boolean }) => {
+      const { runInboxDead } = await import('./inbox-commands.js');
+      exitCode = await runInboxDead({ configPath: o.config, json: o.json === true, env, cwd, ...(o.topic ? { topic: o.topic } : {}) }, io);
+    });
+  for (const [name, discard, what] of [['replay', false, 'put a dead letter back to be delivered again'], ['discard', true, 'delete a dead letter for good']] as const) {
+    inbox
+      .command(name)
+      .description(what)
+      .argument('<id>', 'the dead letter id `kora inbox dead` shows')
+      .addOption(configOption())
+      .action(async (id: string, o: { config?: string }) => {
+        const { runInboxReplay } = await import('./inbox-commands.js');
+        exitCode = await runInboxReplay({ id, discard, configPath: o.config, env, cwd }, io);
+      });
+  }
+
   const config = program.command('config').description('check and describe kora.yaml');
   config
     .command('check')
