@@ -3,8 +3,8 @@
 // replayed item up at their next poll) as well as without one.
 import { readKoraEnv } from '../config/env.js';
 import { loadConfigFile } from '../config/load.js';
-import { locateConfig, resolveHome, type Env } from '../config/locate.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { requireConfig, resolveHome, type Env } from '../config/locate.js';
+import { UsageError } from '../errors.js';
 import { createSecretScrubber } from '../log/scrubber.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
@@ -19,11 +19,8 @@ export interface InboxCommandOptions {
 
 async function withStore<T>(options: InboxCommandOptions, run: (store: Store, scrub: <V>(value: V) => V) => Promise<T>): Promise<T> {
   const koraEnv = readKoraEnv(options.env);
-  const location = locateConfig({ flag: options.configPath, env: options.env, cwd: options.cwd });
-  if (!location.path) {
-    throw new ConfigError('KORA_ERR_CONFIG_NOT_FOUND', undefined, [{ path: '', message: 'looked for --config, $KORA_CONFIG, ./kora.yaml and $KORA_HOME/kora.yaml' }], 'No kora.yaml found: pass --config PATH, set KORA_CONFIG, or create ./kora.yaml.');
-  }
-  const { config, file } = loadConfigFile(location.path);
+  const configPath = requireConfig({ flag: options.configPath, env: options.env, cwd: options.cwd });
+  const { config, file } = loadConfigFile(configPath);
   const home = resolveHome({ env: options.env, configPath: file, configHome: config.home });
   const scrubber = createSecretScrubber({ env: options.env, config });
   const store = await openStore({ url: koraEnv.storeUrl || config.store.url, home });

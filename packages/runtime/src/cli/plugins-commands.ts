@@ -4,9 +4,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import semver from 'semver';
 import { loadConfigFile, parseConfigText } from '../config/load.js';
-import { locateConfig, resolveHome, type Env } from '../config/locate.js';
+import { requireConfig, resolveHome, type Env } from '../config/locate.js';
 import type { KoraConfig } from '../config/schema.js';
-import { ConfigError, PluginError, UsageError } from '../errors.js';
+import { PluginError, UsageError } from '../errors.js';
 import { Gateway } from '../gateway/gateway.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
 import { discoverPlugins, type Discovery } from '../plugins/discovery.js';
@@ -159,12 +159,9 @@ interface OpenProject {
 
 /** The config file (found the way every command finds it), its text, and the plugins its project can see. */
 async function openProject(options: PluginsCommandOptions): Promise<OpenProject> {
-  const location = locateConfig({ flag: options.configPath, env: options.env, cwd: options.cwd });
-  if (!location.path) {
-    throw new ConfigError('KORA_ERR_CONFIG_NOT_FOUND', undefined, [{ path: '', message: 'looked for --config, $KORA_CONFIG, ./kora.yaml and $KORA_HOME/kora.yaml' }], 'No kora.yaml found: pass --config PATH, set KORA_CONFIG, or create ./kora.yaml.');
-  }
+  const configPath = requireConfig({ flag: options.configPath, env: options.env, cwd: options.cwd });
   // Edit only a config the gateway would accept, so the edit cannot hide an earlier mistake.
-  const { config, file } = loadConfigFile(location.path);
+  const { config, file } = loadConfigFile(configPath);
   const text = readFileSync(file, 'utf8');
   const home = resolveHome({ env: options.env, configPath: file, configHome: config.home });
   const logger = await createLogger({ level: (options.env.KORA_LOG_LEVEL as LogLevel | undefined) ?? 'warn' });

@@ -21,6 +21,18 @@ export function defaultHome(env: Env): string {
   return nonBlank(env.KORA_HOME) ? resolve(env.KORA_HOME) : resolve(homedir(), '.kora');
 }
 
+/** The config file, found as `locateConfig` finds it; none found is `KORA_ERR_CONFIG_NOT_FOUND`, saying where it looked. */
+export function requireConfig(options: { flag?: string | undefined; env: Env; cwd: string }): string {
+  const { path } = locateConfig(options);
+  if (path) return path;
+  throw new ConfigError(
+    'KORA_ERR_CONFIG_NOT_FOUND',
+    undefined,
+    [{ path: '', message: 'looked for --config, $KORA_CONFIG, ./kora.yaml and $KORA_HOME/kora.yaml' }],
+    'No kora.yaml found: pass --config PATH, set KORA_CONFIG, or create ./kora.yaml.',
+  );
+}
+
 /** `--config PATH`, else `$KORA_CONFIG`, else `./kora.yaml`, else `$KORA_HOME/kora.yaml`. A named file that does not exist is an error. */
 export function locateConfig(options: { flag?: string | undefined; env: Env; cwd: string }): ConfigLocation {
   const { flag, env, cwd } = options;

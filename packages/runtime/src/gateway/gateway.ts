@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
-import { locateConfig, resolveHome, type Env } from '../config/locate.js';
+import { requireConfig, resolveHome, type Env } from '../config/locate.js';
 import { resolveDeployEnv } from '../config/deploy-env.js';
 import { readKoraEnv, type KoraEnv } from '../config/env.js';
 import type { KoraConfig } from '../config/schema.js';
@@ -163,13 +163,10 @@ export class Gateway {
   static async create(options: GatewayOptions = {}): Promise<Gateway> {
     const env = options.env ?? process.env;
     const cwd = options.cwd ?? process.cwd();
-    const location = locateConfig({ flag: options.configPath, env, cwd });
-    if (!location.path) {
-      throw new ConfigError('KORA_ERR_CONFIG_NOT_FOUND', undefined, [{ path: '', message: 'looked for --config, $KORA_CONFIG, ./kora.yaml and $KORA_HOME/kora.yaml' }], 'No kora.yaml found: pass --config PATH, set KORA_CONFIG, or create ./kora.yaml.');
-    }
+    const configPath = requireConfig({ flag: options.configPath, env, cwd });
     // Every environment input checked first, with one coded error listing all that are wrong.
     const koraEnv = readKoraEnv(env);
-    const { config, file, source } = loadConfigFile(location.path);
+    const { config, file, source } = loadConfigFile(configPath);
     const deployEnv = options.inspect ? (koraEnv.deployEnv || (options.dev || koraEnv.dev ? 'dev' : '(unset)')) : resolveDeployEnv({ env, devFlag: options.dev });
     const home = resolveHome({ env, configPath: file, configHome: config.home });
     // Built before the logger, so no line ever carries a secret of the environment or the config.

@@ -17,12 +17,17 @@ export function scrubbedStore(store: Store, scrubber: SecretScrubber): Store {
  * stays reachable, and its methods run with the real object as `this` (its #private state).
  */
 function overriding<T extends object>(target: T, methods: Partial<T>, values: Record<string, unknown> = {}): T {
+  // Bound once per method, not on every access: the ledger's methods are on every task run's path.
+  const bound = new Map<PropertyKey, unknown>();
   return new Proxy(target, {
     get(t, prop, receiver) {
       if (typeof prop === 'string' && Object.hasOwn(methods, prop)) return methods[prop as keyof T];
       if (typeof prop === 'string' && Object.hasOwn(values, prop)) return values[prop];
       const value: unknown = Reflect.get(t, prop, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+      if (typeof value !== 'function') return value;
+      let fn = bound.get(prop);
+      if (fn === undefined) bound.set(prop, (fn = (value as (...a: unknown[]) => unknown).bind(t)));
+      return fn;
     },
   });
 }
