@@ -9,6 +9,7 @@ import type { Attribution } from '../plugins/attribution.js';
 import type { Inbox } from '../store/types.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import { parseDuration } from '../time/duration.js';
+import { rejectWhenAborted } from '../time/timeout.js';
 
 export const DEFAULT_ATTEMPTS = 5;
 export const DEFAULT_BACKOFF_MS = 1_000;
@@ -189,7 +190,7 @@ export class ConsumerRunner {
     const handle = () => consumer.spec.handle(item, { signal: controller.signal, log });
     const attributed = this.#o.attribution ? () => this.#o.attribution!.run({ pluginId: consumer.pluginId, daemon: consumer.daemon }, handle) : handle;
     try {
-      await Promise.race([Promise.resolve().then(attributed), aborted(controller.signal)]);
+      await Promise.race([Promise.resolve().then(attributed), rejectWhenAborted(controller.signal)]);
       done();
       if (!(await inbox.complete(item.id, owner))) log.warn(`inbox: item ${item.id} of "${item.topic}" was done, but its claim had been taken over; not marked done here`);
     } catch (err) {
@@ -221,12 +222,4 @@ export class ConsumerRunner {
     for (const c of running) c.controller?.abort(new KoraError('KORA_ERR_CONSUMER_INTERRUPTED', `${why}: the consumer of "${c.spec.topic}" did not finish within ${drainMs} ms and was aborted`));
     await all;
   }
-}
-
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = () => reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
-  });
 }

@@ -8,7 +8,7 @@ import type { LlmTool } from '../hooks/llm-types.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../time/clock.js';
 import { parseDuration } from '../time/duration.js';
-import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
+import { attempt, raceTimeout, rejectWhenAborted, TIMED_OUT } from '../time/timeout.js';
 import type { Attribution } from './attribution.js';
 import type { ToolRegistry } from './tool-registry.js';
 
@@ -100,39 +100,28 @@ export class ToolPipeline implements Tools {
       return failure('KORA_ERR_TOOL_UNKNOWN', `no tool "${name}" is registered${known.length ? ` (registered: ${known.join(', ')})` : ' (none is registered)'}, and no plugin provided a result for it`);
     }
     const { tool, pluginId } = registered;
+    // Cancelled while the hooks ran: the tool is not started at all.
+    if (options.signal?.aborted) return failure('KORA_ERR_TOOL_ABORTED', `tool "${name}" was cancelled before it ran`);
     const timeoutMs = tool.timeout !== undefined ? parseDuration(tool.timeout, `timeout of tool "${name}"`) : (this.#o.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS);
     const controller = new AbortController();
     const onAbort = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const running = attempt(() => attribution.run({ pluginId }, () => tool.run(input, { signal: controller.signal })));
-      const value = await raceTimeout(
-        options.signal ? Promise.race([running, aborted(options.signal)]) : running,
-        timeoutMs,
-        clock,
-      );
+      const value = await raceTimeout(options.signal ? Promise.race([running, rejectWhenAborted(options.signal)]) : running, timeoutMs, clock);
       if (value === TIMED_OUT) {
         controller.abort(new KoraError('KORA_ERR_TOOL_TIMEOUT', `tool "${name}" timed out after ${timeoutMs} ms`));
         return failure('KORA_ERR_TOOL_TIMEOUT', `tool "${name}" of plugin "${pluginId}" did not answer within ${timeoutMs} ms`);
       }
-      if (value === ABORTED) return failure('KORA_ERR_TOOL_ABORTED', `tool "${name}" was cancelled`);
       return { ok: true, result: value, providedBy: pluginId };
     } catch (err) {
+      if (options.signal?.aborted) return failure('KORA_ERR_TOOL_ABORTED', `tool "${name}" was cancelled`);
       this.#o.logger.warn({ tool: name, pluginId, err }, `tool ${name} of plugin ${pluginId} failed: ${describeError(err)}`);
       return failure(err instanceof KoraError ? err.code : 'KORA_ERR_TOOL_FAILED', `tool "${name}" of plugin "${pluginId}" failed: ${describeError(err)}`);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
   }
-}
-
-const ABORTED: unique symbol = Symbol('aborted');
-
-function aborted(signal: AbortSignal): Promise<typeof ABORTED> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(ABORTED);
-    else signal.addEventListener('abort', () => resolve(ABORTED), { once: true });
-  });
 }
 
 function failure(code: KoraErrorCode, error: string): { ok: false; code: KoraErrorCode; error: string } {

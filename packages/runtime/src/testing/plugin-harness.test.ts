@@ -168,6 +168,34 @@ describe('plugin harness and the 1.1 plugin context', () => {
     expect(aborted).toBe(true);
   });
 
+  it('cancels a running tool when its caller aborts, and says so', async () => {
+    let toolSaw: unknown;
+    let started: () => void = () => {};
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const plugin = definePlugin({
+      id: 'waits',
+      register(ctx) {
+        ctx.registerTool({
+          name: 'wait',
+          description: '',
+          run: (_input, { signal }) =>
+            new Promise(() => {
+              signal.addEventListener('abort', () => (toolSaw = 'aborted'));
+              started();
+            }),
+        });
+      },
+    });
+    const h = await harness(plugin);
+    const controller = new AbortController();
+    const call = h.callTool('wait', {}, { signal: controller.signal });
+    await running;
+    controller.abort(new Error('the user went away'));
+    expect(await call).toMatchObject({ ok: false, code: 'KORA_ERR_TOOL_ABORTED' });
+    expect(toolSaw).toBe('aborted');
+    expect(await h.callTool('wait', {}, { signal: controller.signal })).toMatchObject({ ok: false, code: 'KORA_ERR_TOOL_ABORTED', error: expect.stringContaining('before it ran') });
+  });
+
   it('lets a plugin dispatch catalogued hooks and see the clock and the gateway views', async () => {
     let ctxSeen: PluginContext | undefined;
     const a = definePlugin({ id: 'a', register: (ctx) => void (ctxSeen = ctx) });

@@ -28,3 +28,12 @@ export function attempt<T>(fn: () => T | Promise<T>): Promise<T> {
     return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
 }
+
+/** Rejects with the signal's reason once it is aborted (at once if it already is): race it against work to stop waiting. */
+export function rejectWhenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
