@@ -5,7 +5,6 @@
 import { readKoraEnv } from '../config/env.js';
 import type { Env } from '../config/locate.js';
 import { checkPluginConfig } from '../config/plugin-config-check.js';
-import { ConfigError } from '../errors.js';
 import { planBoot } from '../gateway/plan.js';
 import { inspect } from './inspect-commands.js';
 import { escaped, type Io } from './output.js';
@@ -24,7 +23,7 @@ export async function runConfigCheck(options: ConfigCheckOptions, io: Io): Promi
     try {
       planBoot({ daemons: gateway.daemons.list(), config, configFile: gateway.configFile, now: gateway.clock.now() });
     } catch (err) {
-      throw err instanceof ConfigError && configSource ? err.withSource(configSource) : err;
+      throw gateway.located(err);
     }
     const warnings = checkPluginConfig({
       config,

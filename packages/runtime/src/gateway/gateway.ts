@@ -201,12 +201,12 @@ export class Gateway {
       await this.#loadPlugins();
       await this.#resolveIdentity();
     } catch (err) {
-      throw this.#located(err);
+      throw this.located(err);
     }
   }
 
-  /** A config error raised after loading gets the file's line numbers. */
-  #located(err: unknown): unknown {
+  /** A config error raised after loading gets the file's line numbers (any other error is returned as it is). */
+  located(err: unknown): unknown {
     return err instanceof ConfigError && this.configSource ? err.withSource(this.configSource) : err;
   }
 
@@ -270,7 +270,7 @@ export class Gateway {
       this.#startConsumers();
       return { kind: 'booted' };
     } catch (caught) {
-      const err = this.#located(caught);
+      const err = this.located(caught);
       const error = err instanceof KoraError ? err : new KoraError('KORA_ERR_GATEWAY_FAULT', `boot failed: ${describeError(err)}`, {}, { cause: err });
       return { kind: 'failed', exitCode: exitCodeFor(error), error, reason: `boot failed: ${error.code}` };
     }
