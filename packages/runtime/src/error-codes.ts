@@ -69,6 +69,7 @@ export const ERROR_CODES = {
   KORA_ERR_DAEMON_START_TIMEOUT: { exit: FATAL, meaning: 'A daemon’s start() did not finish within its start timeout.', fix: 'Raise daemons.<name>.startTimeout, or find what start() waits on.' },
   KORA_ERR_DAEMON_STOP: { exit: FATAL, meaning: 'A daemon’s stop() threw; it was skipped.', fix: 'Report it to the plugin’s author; the gateway stopped anyway.' },
   KORA_ERR_DAEMON_STOP_TIMEOUT: { exit: FATAL, meaning: 'A daemon’s stop() did not finish within its stop timeout; it was skipped.', fix: 'Raise daemons.<name>.stopTimeout, or find what stop() waits on.' },
+  KORA_ERR_DAEMON_ENDPOINT: { exit: FATAL, meaning: 'A daemon published an endpoint that is not { name, url, note? } with an absolute URL.', fix: 'Report it to the plugin’s author.' },
   KORA_ERR_DAEMON_NAME: { exit: FATAL, meaning: 'A plugin registered a daemon whose name is not allowed.', fix: 'Name daemons like plugin ids: lower-case letters, digits, _ and -, starting with a letter, at most 64 characters.' },
   KORA_ERR_TASK_NAME: { exit: FATAL, meaning: 'A plugin registered a task whose name is not allowed.', fix: 'Name tasks <daemon>.<what>: lower-case letters, digits, _, - and dots, starting with a letter, at most 64 characters.' },
   KORA_ERR_TASK_DUPLICATE: { exit: FATAL, meaning: 'Two daemons declare a task of the same name.', fix: 'Task names are unique across the gateway: prefix them with the daemon name.' },
@@ -76,6 +77,10 @@ export const ERROR_CODES = {
   KORA_ERR_CONSUMER_DUPLICATE: { exit: FATAL, meaning: 'Two daemons consume the same inbox topic.', fix: 'A topic has one consumer: disable one of the two daemons named, or give one its own topic.' },
   KORA_ERR_CONSUMER_TIMEOUT: { exit: FATAL, meaning: 'An inbox consumer did not finish an item within its lease; its signal was aborted and the item is retried.', fix: 'Make the consumer honour its signal, and finish or fail items sooner.' },
   KORA_ERR_CONSUMER_INTERRUPTED: { exit: FATAL, meaning: 'An inbox consumer was still handling an item when its daemon stopped, past the drain budget; the item is retried.', fix: 'Nothing is lost; raise gateway.drainBudget if handlers need longer to finish.' },
+  KORA_ERR_TASK_UNKNOWN: { exit: FATAL, meaning: 'A run was asked for a task no running daemon schedules.', fix: 'Pick a name from `kora status` (or GET /api/tasks); a task of a failed or stopped daemon cannot run.' },
+  KORA_ERR_TASK_RUNNING: { exit: FATAL, meaning: 'A run was asked for a task whose run is still going; a task never runs twice at once.', fix: 'Wait for the run to finish, then ask again.' },
+  KORA_ERR_OPERATION_ACTOR: { exit: FATAL, meaning: 'An operation (run a task, stop, replay) was asked without a valid actor to audit it under.', fix: 'Pass { actor: "<surface>:<who>" }, e.g. "web:admin".' },
+  KORA_ERR_GATEWAY_STOPPING: { exit: FATAL, meaning: 'An operation was asked of a gateway that is stopping or not running yet.', fix: 'Wait for the gateway to run (kora status), then ask again.' },
   KORA_ERR_TASK_TIMEOUT: { exit: FATAL, meaning: 'A task run did not finish within its timeout; its signal was aborted.', fix: 'Make the task honour its signal, or raise daemons.<d>.tasks.<t>.timeout.' },
 
   // Gateway and store.

@@ -2,11 +2,12 @@
 export { HOST_API_VERSION } from './version.js';
 export * from './errors.js';
 export { definePlugin } from './plugins/types.js';
-export type { GatewayView, PluginContext, PluginDefinition, PluginHooks, PluginPaths, ToolSpec } from './plugins/types.js';
+export type { Actor, GatewayOperations, GatewayView, ManualRun, PluginContext, PluginDefinition, PluginHooks, PluginPaths, ToolSpec } from './plugins/types.js';
+export type { HttpMethod, HttpRoute, HttpRouteRequest, HttpRouteResponse } from './plugins/http-routes.js';
 export type { Contribution, ContributionMap, ContributionPoint, ContributionValue, Contributions } from './plugins/contributions.js';
 export type { ToolCallOptions, ToolCallResult, Tools } from './plugins/tool-pipeline.js';
 export type { ExitRecord, GatewayState, GatewayStatus } from './gateway/status.js';
-export type { ConsumerContext, ConsumerSpec, DaemonContext, DaemonSpec, DaemonState, InboxItem, MissedPolicy, TaskRunContext, TaskSpec } from './daemons/types.js';
+export type { ConsumerContext, ConsumerSpec, DaemonContext, DaemonEndpoint, DaemonSpec, DaemonState, InboxItem, MissedPolicy, RunTrigger, TaskRunContext, TaskSpec } from './daemons/types.js';
 export type * from './hooks/catalog.js';
 export type * from './hooks/llm-types.js';
 export { defineHook } from './hooks/define-hook.js';
@@ -20,6 +21,7 @@ export type {
   AuditEntry,
   AuditGap,
   AuditLog,
+  AuditPageQuery,
   AuditTailOptions,
   ClaimedInboxItem,
   DeadLetter,

@@ -33,6 +33,7 @@ export function bootSummary(s: GatewayStatus): string {
   lines.push(escaped`  daemons   ${running.length} running${running.length ? `: ${running.map((d) => d.name).join(', ')}` : ''}; ${bad.length} failed; ${skipped.length} not started`);
   for (const d of bad) lines.push(escaped`            FAILED ${d.name} (${d.plugin}${d.fatal ? ', fatal' : ''}): ${d.error}`);
   for (const d of skipped) lines.push(escaped`            skipped ${d.name}: ${d.skipped}`);
+  for (const d of running) for (const e of d.endpoints ?? []) lines.push(escaped`  ${d.name.padEnd(9)} ${e.name} ${e.url}${e.note ? ` (${e.note})` : ''}`);
   const tasks = daemons.flatMap((d) => d.tasks);
   lines.push(escaped`  tasks     ${tasks.length} scheduled`);
   for (const t of tasks) lines.push(escaped`            ${t.name} (${t.daemon}): ${t.schedule}, next ${t.nextRun ?? '-'}`);

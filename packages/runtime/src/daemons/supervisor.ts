@@ -7,7 +7,7 @@ import type { Contributions } from '../plugins/contributions.js';
 import { daemonProvider, type ServiceRegistry } from '../services/registry.js';
 import type { Clock } from '../time/clock.js';
 import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
-import type { DaemonSpec, DaemonState } from './types.js';
+import type { DaemonEndpoint, DaemonSpec, DaemonState } from './types.js';
 
 export interface SupervisedDaemon {
   name: string;
@@ -29,6 +29,8 @@ export interface DaemonStatus {
   startDurationMs: number | null;
   stoppedAt: string | null;
   stopDurationMs: number | null;
+  /** What the daemon serves while it runs (`publishEndpoint`). */
+  endpoints: DaemonEndpoint[];
 }
 
 export type StartOutcome = { ok: true; failed: string[] } | { ok: false; fatal: string; error: KoraError };
@@ -62,6 +64,7 @@ interface Entry {
   /** Rejects a start still in progress when the daemon fails through `fail()`. */
   failStart: ((error: KoraError) => void) | undefined;
   log: Logger;
+  endpoints: DaemonEndpoint[];
 }
 
 export class Supervisor {
@@ -97,6 +100,7 @@ export class Supervisor {
       abort: new AbortController(),
       failStart: undefined,
       log: options.logger.child({ daemon: daemon.name, plugin: daemon.pluginId }),
+      endpoints: [],
     }));
   }
 
@@ -205,7 +209,20 @@ export class Supervisor {
       startDurationMs: e.startDurationMs,
       stoppedAt: iso(e.stoppedAt),
       stopDurationMs: e.stopDurationMs,
+      endpoints: e.state === 'starting' || e.state === 'running' ? e.endpoints.map((p) => ({ ...p })) : [],
     }));
+  }
+
+  #publish(entry: Entry, endpoint: DaemonEndpoint): void {
+    const name = entry.daemon.name;
+    const { name: label, url, note } = (endpoint ?? {}) as Partial<DaemonEndpoint>;
+    if (typeof label !== 'string' || !label.trim() || typeof url !== 'string' || !URL.canParse(url) || (note !== undefined && typeof note !== 'string')) {
+      throw new DaemonError('KORA_ERR_DAEMON_ENDPOINT', `Daemon "${name}" published an endpoint that is not { name, url, note? } with an absolute URL: ${JSON.stringify(endpoint)}`, { daemon: name });
+    }
+    const kept: DaemonEndpoint = note === undefined ? { name: label, url } : { name: label, url, note };
+    // Published again under the same name (a server that rebound): the new address replaces the old.
+    entry.endpoints = [...entry.endpoints.filter((e) => e.name !== label), kept];
+    this.#onChange();
   }
 
   async #startOne(entry: Entry): Promise<KoraError | null> {
@@ -220,6 +237,7 @@ export class Supervisor {
       clock: this.#clock,
       log: entry.log,
       signal: entry.abort.signal,
+      publishEndpoint: (endpoint: DaemonEndpoint) => this.#publish(entry, endpoint),
     };
     let error: KoraError | null = null;
     try {

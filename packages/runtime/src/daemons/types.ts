@@ -8,12 +8,26 @@ import type { Duration } from '../time/duration.js';
 
 export type MissedPolicy = 'skip' | 'run-once';
 
+/** Why a task ran: its schedule, or an operator asking for it now (admin API, MCP). */
+export type RunTrigger = 'schedule' | 'manual';
+
+/** An address a running daemon serves, shown in the boot summary and the status. Never a secret. */
+export interface DaemonEndpoint {
+  /** What it is, e.g. `admin UI`, `webhooks`. */
+  readonly name: string;
+  readonly url: string;
+  /** One line for the operator, e.g. where the login token is kept. */
+  readonly note?: string;
+}
+
 export interface TaskRunContext {
   /** Aborted on the run's timeout and when the gateway stops past its drain budget. */
   readonly signal: AbortSignal;
   /** Start of the slot this run is for (epoch ms). */
   readonly slot: number;
   readonly task: string;
+  /** `manual` when an operator asked for this run (host API 1.1). */
+  readonly trigger: RunTrigger;
   readonly log: Logger;
 }
 
@@ -48,6 +62,8 @@ export interface DaemonContext {
   readonly log: Logger;
   /** Aborted when the start times out or the gateway stops. */
   readonly signal: AbortSignal;
+  /** Show an address this daemon serves in the boot summary and the status (`daemons[].endpoints`). Host API 1.1. */
+  publishEndpoint(endpoint: DaemonEndpoint): void;
 }
 
 /** One item of the durable inbox (DESIGN §7), as a consumer sees it. */

@@ -22,7 +22,8 @@ import { discoverPlugins } from '../plugins/discovery.js';
 import { loadPlugins, type PluginRecord } from '../plugins/loader.js';
 import { ToolPipeline } from '../plugins/tool-pipeline.js';
 import { ToolRegistry } from '../plugins/tool-registry.js';
-import type { GatewayView, PluginInbox } from '../plugins/types.js';
+import type { GatewayOperations, GatewayView, PluginInbox } from '../plugins/types.js';
+import { createOperations } from './operations.js';
 import { ConsumerRunner } from '../inbox/consumer-runner.js';
 import type { ResolvedTask } from '../schedule/resolve.js';
 import { Scheduler } from '../schedule/scheduler.js';
@@ -463,6 +464,29 @@ export class Gateway {
     );
   }
 
+  /** What plugins do to the gateway (`ctx.operations`): each operation audited with its actor. */
+  get operations(): GatewayOperations {
+    return (this.#operations ??= this.#createOperations());
+  }
+
+  #operations: GatewayOperations | undefined;
+
+  #createOperations(): GatewayOperations {
+    return createOperations({
+    clock: this.clock,
+    logger: this.logger,
+    store: () => this.#store,
+    scheduler: () => this.#scheduler,
+    stopping: () => this.#stopping !== undefined || this.#state === 'stopped',
+    stop: (reason) => void this.stop(reason),
+    scrub: (value) => this.scrubber.scrubDeep(value),
+    inboxChanged: () => {
+      this.#consumers?.wake();
+      this.#refreshInboxStats();
+    },
+    });
+  }
+
   /** A read-only view for plugins (`ctx.gateway`). */
   get view(): GatewayView {
     return {
@@ -472,6 +496,7 @@ export class Gateway {
       recentRuns: (query) => this.store.ledger.recent(query),
       readAudit: (query) => this.store.audit.list(query),
       tailAudit: (cursor, options) => this.store.audit.tail(cursor, options),
+      auditPage: (query) => this.store.audit.page(query),
     };
   }
 
@@ -557,6 +582,7 @@ export class Gateway {
       contributions: this.contributions,
       attribution: this.attribution,
       gateway: this.view,
+      operations: this.operations,
       inbox: this.#producerInbox,
       store: this.store,
       logger: this.logger,

@@ -43,6 +43,7 @@ export function rollUpStatus(p: StatusParts): GatewayStatus {
       errorCode: null,
       startedAt: null,
       startDurationMs: null,
+      endpoints: [],
       stoppedAt: null,
       stopDurationMs: null,
       skipped: reason,

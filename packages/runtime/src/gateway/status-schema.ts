@@ -33,6 +33,8 @@ const daemon = z.looseObject({
   error: nullableString,
   skipped: nullableString.default(null),
   tasks: z.array(task).default([]),
+  /** Host API 1.1: addresses the daemon serves. */
+  endpoints: z.array(z.looseObject({ name: z.string(), url: z.string(), note: z.string().optional() })).default([]),
 });
 
 const plugin = z.looseObject({

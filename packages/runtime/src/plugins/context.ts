@@ -16,7 +16,7 @@ import type { Attribution } from './attribution.js';
 import type { ContributionRegistry } from './contributions.js';
 import type { Tools } from './tool-pipeline.js';
 import type { ToolRegistry } from './tool-registry.js';
-import type { GatewayView, PluginContext, PluginInbox } from './types.js';
+import type { GatewayOperations, GatewayView, PluginContext, PluginInbox } from './types.js';
 
 /** What the host lends every plugin context. */
 export interface ContextHost {
@@ -28,6 +28,7 @@ export interface ContextHost {
   contributions: ContributionRegistry;
   attribution: Attribution;
   gateway: GatewayView;
+  operations: GatewayOperations;
   inbox: PluginInbox;
   store: Store;
   logger: Logger;
@@ -106,6 +107,7 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
     deployEnv: host.deployEnv,
     clock: host.clock,
     gateway: host.gateway,
+    operations: host.operations,
     tools: host.toolPipeline,
     inbox: host.inbox,
     get db() {

@@ -35,8 +35,8 @@ export type ToolCallResult = Outcome & { readonly tool: string; readonly duratio
 
 /** What plugins see as `ctx.tools`. */
 export interface Tools {
-  /** Every registered tool, in registration order, in the shape the Messages API takes. */
-  list(): LlmTool[];
+  /** Every registered tool, in registration order, in the shape the Messages API takes; with `mcp: true`, only those a plugin exposed over MCP. */
+  list(options?: { mcp?: boolean }): LlmTool[];
   call(name: string, input: Record<string, unknown>, options?: ToolCallOptions): Promise<ToolCallResult>;
 }
 
@@ -58,8 +58,9 @@ export class ToolPipeline implements Tools {
     this.#o = options;
   }
 
-  list(): LlmTool[] {
-    return this.#o.tools.list().map(({ tool }) => ({ name: tool.name, description: tool.description, input_schema: { ...tool.inputSchema, type: 'object' } }));
+  list(options: { mcp?: boolean } = {}): LlmTool[] {
+    const entries = this.#o.tools.list().filter(({ tool }) => !options.mcp || tool.mcp === true);
+    return entries.map(({ tool }) => ({ name: tool.name, description: tool.description, input_schema: { ...tool.inputSchema, type: 'object' } }));
   }
 
   async call(name: string, input: Record<string, unknown>, options: ToolCallOptions = {}): Promise<ToolCallResult> {

@@ -9,7 +9,7 @@ import type { IdentityProvider, ResolvedIdentity } from '../identity/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Services } from '../services/registry.js';
 import type { Kysely } from 'kysely';
-import type { AuditCursor, AuditEntry, AuditTailOptions, InboxMessage, KeyValueStore, PluginMigrations, PluginTables, RunRecord } from '../store/types.js';
+import type { AuditCursor, AuditEntry, AuditPageQuery, AuditTailOptions, DeadLetter, InboxMessage, InboxTopicStats, KeyValueStore, PluginMigrations, PluginTables, RunRecord } from '../store/types.js';
 import type { Clock } from '../time/clock.js';
 import type { Duration } from '../time/duration.js';
 import type { ContributionPoint, ContributionValue } from './contributions.js';
@@ -24,6 +24,8 @@ export interface ToolSpec {
   run(input: Record<string, unknown>, context: { signal: AbortSignal }): unknown;
   /** Default 60s. */
   timeout?: Duration | number;
+  /** Also offered to MCP callers by the `mcp` server (host API 1.1). Default false: the engine's tools only. */
+  mcp?: boolean;
 }
 
 /** Read-only views of the gateway a plugin runs in (host API 1.1). */
@@ -35,10 +37,51 @@ export interface GatewayView {
   status(): GatewayStatus;
   /** The run ledger's most recent rows, newest first. */
   recentRuns(query?: { task?: string; limit?: number }): Promise<RunRecord[]>;
-  /** Audit entries after `afterId` (oldest first). For following the log, use `tailAudit`. */
+  /** Audit entries after `afterId` (oldest first). For following the log, use `tailAudit`; for paging back from the newest, `auditPage`. */
   readAudit(query?: { seam?: string; plugin?: string; afterId?: number; limit?: number }): Promise<AuditEntry[]>;
+  /** Newest first: entries before `beforeId` (default: from the newest), filtered by seam, plugin and time (`since` ≤ at < `until`, epoch ms). */
+  auditPage(query?: AuditPageQuery): Promise<AuditEntry[]>;
   /** Follow the audit log: entries after `cursor`, oldest first, and the cursor to pass next time. No entry is skipped, even one committed late. */
   tailAudit(cursor?: AuditCursor, options?: AuditTailOptions): Promise<{ entries: AuditEntry[]; cursor: AuditCursor }>;
+}
+
+/** Who asks for an operation, as the audit log records it: `web:admin`, `mcp:<caller id>`, `cli`. */
+export interface Actor {
+  readonly actor: string;
+}
+
+/** A manual run, once its slot is claimed: `done` settles with its ledger row when it finishes. */
+export interface ManualRun {
+  readonly task: string;
+  readonly daemon: string;
+  /** The run's slot: the time it was asked for (epoch ms), its identity in the ledger. */
+  readonly slot: number;
+  readonly done: Promise<RunRecord>;
+}
+
+/**
+ * What an operator does through a surface (admin API, MCP): the same operations `kora` offers
+ * on the command line. Each is audited with its actor before it takes effect. Host API 1.1.
+ */
+export interface GatewayOperations {
+  /**
+   * Run a scheduled task now, outside its schedule: a ledger row with `trigger: 'manual'`.
+   * Never twice at once: rejects with `KORA_ERR_TASK_RUNNING` while a run of it is going,
+   * `KORA_ERR_TASK_UNKNOWN` for a name no running daemon schedules.
+   */
+  runTask(name: string, by: Actor): Promise<ManualRun>;
+  /** Stop the gateway cleanly, as SIGTERM would; `reason` goes into the status's shutdown reason. */
+  requestStop(by: Actor & { reason?: string }): Promise<void>;
+  readonly inbox: {
+    /** Per topic with any item pending, in flight or dead. */
+    topics(): Promise<Record<string, InboxTopicStats>>;
+    /** Dead letters, the most recently dead first, secrets scrubbed. */
+    dead(query?: { topic?: string; limit?: number }): Promise<DeadLetter[]>;
+    /** Back to pending; false when `id` is not a dead letter. */
+    replay(id: number, by: Actor): Promise<boolean>;
+    /** Deleted for good; false when `id` is not a dead letter. */
+    discard(id: number, by: Actor): Promise<boolean>;
+  };
 }
 
 /** What producers use (host API 1.1): keep work from outside before acknowledging its sender. */
@@ -89,6 +132,8 @@ export interface PluginContext<Config = unknown> {
   readonly clock: Clock;
   /** Read-only views of the gateway: identity, status, ledger, audit. Host API 1.1. */
   readonly gateway: GatewayView;
+  /** Operations on the gateway (run a task now, stop, dead letters), each audited with its actor. Host API 1.1. */
+  readonly operations: GatewayOperations;
   /** Hook dispatch. Host API 1.1. */
   readonly hooks: PluginHooks;
   /** The runtime's tool pipeline: guard, provided results, the tool, post_tool_call. Host API 1.1. */

@@ -4,10 +4,10 @@
 // across gateways sharing a store, and every run, skip and miss becomes a ledger row (retried
 // when the store refuses it, see ledger-writer.ts). What to do about slots that went by
 // unrun is catch-up.ts's to decide; this file keeps the timer loop and carries plans out.
-import type { MissedPolicy, TaskRunContext } from '../daemons/types.js';
-import { DaemonError, TimeoutError, UsageError, describeError } from '../errors.js';
+import type { MissedPolicy, RunTrigger, TaskRunContext } from '../daemons/types.js';
+import { DaemonError, KoraError, TimeoutError, UsageError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { RunLedger, RunStatus } from '../store/types.js';
+import type { RunLedger, RunRecord, RunStatus } from '../store/types.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import { formatDuration } from '../time/duration.js';
 import { planCatchUp, type CatchUpTask, type MissedSlots } from './catch-up.js';
@@ -162,13 +162,20 @@ class Run implements HeapItem {
   finished = false;
   /** Settles when the run is over: claimed or not, started or not, returned or not. */
   done!: Promise<void>;
+  /** Why it runs: its slot came, or an operator asked for it (`runNow`). */
+  readonly trigger: RunTrigger;
+  /** Told once the claim is decided (manual runs wait on it to answer their caller). */
+  onClaim: ((outcome: { claimed: true } | { claimed: false; error?: unknown }) => void) | undefined;
+  /** Its final status, once recorded. */
+  outcome: { status: RunStatus; finishedAt: number; durationMs: number | null; error: string | null } | undefined;
   #controller: AbortController | undefined;
   #reason: Error | undefined;
 
-  constructor(entry: Entry, slot: number, firedAt: number) {
+  constructor(entry: Entry, slot: number, firedAt: number, trigger: RunTrigger = 'schedule') {
     this.entry = entry;
     this.slot = slot;
     this.firedAt = firedAt;
+    this.trigger = trigger;
   }
 
   get signal(): AbortSignal {
@@ -206,6 +213,10 @@ class RunContext implements TaskRunContext {
 
   get task(): string {
     return this.#run.entry.task.name;
+  }
+
+  get trigger(): RunTrigger {
+    return this.#run.trigger;
   }
 
   get log(): Logger {
@@ -337,6 +348,54 @@ export class Scheduler {
       this.#forget(daemon, record);
     })();
     return record.removing;
+  }
+
+  /**
+   * Run a task now, outside its schedule (an operator asked): its slot is this moment, its ledger
+   * row says `manual`, and it is under the same rules as a scheduled run (claim, timeout, one at
+   * a time: a scheduled slot that comes while it runs is skipped_overlap). Resolves once the
+   * claim is made, with `done` for the finished row; rejects when the task is unknown, running
+   * or the claim fails.
+   */
+  async runNow(name: string): Promise<{ task: string; daemon: string; slot: number; done: Promise<RunRecord> }> {
+    const e = this.#tasks.get(name);
+    if (this.#stopping) throw new KoraError('KORA_ERR_GATEWAY_STOPPING', `task "${name}" cannot run now: the gateway is stopping`, { task: name });
+    if (!e || e.removed) {
+      throw new DaemonError('KORA_ERR_TASK_UNKNOWN', `No running daemon schedules a task "${name}": \`kora status\` lists the tasks (a failed or stopped daemon's tasks cannot run)`, { task: name });
+    }
+    if (e.running) {
+      throw new DaemonError('KORA_ERR_TASK_RUNNING', `task "${name}" is running (its run for ${iso(e.running.slot)} started ${iso(e.running.firedAt)}): a task never runs twice at once; ask again once it finished`, {
+        task: name,
+      });
+    }
+    const now = this.#clock.now();
+    const run = new Run(e, now, now, 'manual');
+    const claim = new Promise<{ claimed: true } | { claimed: false; error?: unknown }>((resolve) => (run.onClaim = resolve));
+    e.running = run;
+    e.overlapStreak = 0;
+    run.done = this.#execute(run);
+    const outcome = await claim;
+    if (!outcome.claimed) {
+      if (outcome.error !== undefined) throw new DaemonError('KORA_ERR_TASK_RUNNING', `task "${name}" was not run: the run ledger could not claim it (${describeError(outcome.error)})`, { task: name });
+      throw new DaemonError('KORA_ERR_TASK_RUNNING', `task "${name}" was not run: its slot ${iso(now)} is claimed already`, { task: name });
+    }
+    const t = e.task;
+    const done = run.done.then((): RunRecord => {
+      const o = run.outcome;
+      return {
+        task: t.name,
+        daemon: t.daemon,
+        slot: run.slot,
+        status: o?.status ?? 'interrupted',
+        startedAt: run.started ? run.startedAt : null,
+        finishedAt: o?.finishedAt ?? null,
+        durationMs: o?.durationMs ?? null,
+        error: o?.error ?? null,
+        owner: this.#owner,
+        trigger: 'manual',
+      };
+    });
+    return { task: t.name, daemon: t.daemon, slot: run.slot, done };
   }
 
   /**
@@ -526,8 +585,9 @@ export class Scheduler {
     try {
       let claimed: boolean;
       try {
-        claimed = await this.#ledger.claim({ task: task.name, daemon: task.daemon, slot: run.slot, startedAt: run.firedAt, owner: this.#owner });
+        claimed = await this.#ledger.claim({ task: task.name, daemon: task.daemon, slot: run.slot, startedAt: run.firedAt, owner: this.#owner, trigger: run.trigger });
       } catch (err) {
+        run.onClaim?.({ claimed: false, error: err });
         // Without a claim the slot could run twice across the fleet, so it does not run at all.
         e.failures++;
         e.setLast(run.slot, 'failed', null, null, `not run: the run ledger could not claim the slot: ${describeError(err)}`);
@@ -537,6 +597,7 @@ export class Scheduler {
         return;
       }
       this.#writer.claimSucceeded();
+      run.onClaim?.(claimed ? { claimed: true } : { claimed: false });
       if (!claimed) {
         // Claimed elsewhere: another gateway sharing the store runs this slot; or, after the wall
         // clock stepped back, the slot ran here before the step.
@@ -607,6 +668,7 @@ export class Scheduler {
     const durationMs = run.started ? Math.round(this.#clock.monotonic() - run.startedMonotonic) : 0;
     if (status === 'failed' || status === 'timeout') e.failures++;
     e.setLast(run.slot, status, run.started ? run.startedAt : null, run.started ? durationMs : null, error);
+    run.outcome = { status, finishedAt: now, durationMs: run.started ? durationMs : null, error };
     return (e.lastWrite = this.#writer.complete(e.task.name, run.slot, { status, finishedAt: now, durationMs, error }));
   }
 

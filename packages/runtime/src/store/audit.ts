@@ -9,10 +9,12 @@ import { START, fill, isCursor, unexpired } from './audit-cursor.js';
 import type { StoreGate } from './gate.js';
 import { checkCount } from './ledger.js';
 import type { AuditTable, StoreSchema } from './schema.js';
-import type { AuditCursor, AuditEntry, AuditGap, AuditLog, AuditTailOptions } from './types.js';
+import type { AuditCursor, AuditEntry, AuditGap, AuditLog, AuditPageQuery, AuditTailOptions } from './types.js';
 
 /** Without a limit, `list` returns at most this many entries; tail with `afterId` for more. */
 const DEFAULT_LIST_LIMIT = 1000;
+const DEFAULT_PAGE_LIMIT = 50;
+const MAX_PAGE_LIMIT = 500;
 
 export interface AuditOptions {
   clock: Clock;
@@ -51,6 +53,20 @@ export class SqlAuditLog implements AuditLog {
       if (query.plugin !== undefined) q = q.where('plugin', '=', query.plugin);
       if (query.afterId !== undefined) q = q.where('id', '>', query.afterId);
       const rows = await q.orderBy('id').limit(limit).execute();
+      return rows.map(toEntry);
+    });
+  }
+
+  page(query: AuditPageQuery = {}): Promise<AuditEntry[]> {
+    return this.#gate.run('audit.page', async () => {
+      const limit = Math.min(checkCount('audit.page limit', query.limit ?? DEFAULT_PAGE_LIMIT), MAX_PAGE_LIMIT);
+      let q = this.#db.selectFrom('kora_audit').selectAll();
+      if (query.seam !== undefined) q = q.where('seam', '=', query.seam);
+      if (query.plugin !== undefined) q = q.where('plugin', '=', query.plugin);
+      if (query.since !== undefined) q = q.where('at', '>=', query.since);
+      if (query.until !== undefined) q = q.where('at', '<', query.until);
+      if (query.beforeId !== undefined) q = q.where('id', '<', query.beforeId);
+      const rows = await q.orderBy('id', 'desc').limit(limit).execute();
       return rows.map(toEntry);
     });
   }

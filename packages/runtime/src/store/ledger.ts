@@ -51,7 +51,17 @@ export class SqlRunLedger implements RunLedger {
 
   claim(run: Parameters<RunLedger['claim']>[0]): Promise<boolean> {
     return this.#gate.run('ledger.claim', async () => {
-      const row = { task: run.task, slot: run.slot, daemon: run.daemon, started_at: run.startedAt, finished_at: null, duration_ms: null, error: null, count: null };
+      const row = {
+        task: run.task,
+        slot: run.slot,
+        daemon: run.daemon,
+        started_at: run.startedAt,
+        finished_at: null,
+        duration_ms: null,
+        error: null,
+        count: null,
+        trigger: run.trigger === 'manual' ? ('manual' as const) : null,
+      };
       const won = await this.#claims.claimNew(row, { owner: run.owner, until: this.#options.clock.now() + this.#options.leaseMs });
       if (won) {
         this.#held.set(keyOf(run.task, run.slot), { task: run.task, slot: run.slot, owner: run.owner });
@@ -112,6 +122,7 @@ export class SqlRunLedger implements RunLedger {
           owner: run.owner,
           count: run.count ?? null,
           lease_until: null,
+          trigger: run.trigger === 'manual' ? 'manual' : null,
         })
         .onConflict((oc) => oc.columns(['task', 'slot']).doNothing())
         .execute();
@@ -123,6 +134,8 @@ export class SqlRunLedger implements RunLedger {
         .selectFrom('kora_runs')
         .select((eb) => eb.fn.max('slot').as('slot'))
         .where('task', '=', task)
+        // A manual run's slot is the moment it was asked for, not a slot of the schedule.
+        .where('trigger', 'is', null)
         .executeTakeFirst();
       return row?.slot == null ? null : Number(row.slot);
     });
@@ -235,6 +248,7 @@ function toRecord(row: Selectable<RunsTable>): RunRecord {
   };
   if (row.count !== null) record.count = Number(row.count);
   if (row.lease_until !== null) record.leaseUntil = Number(row.lease_until);
+  if (row.trigger === 'manual') record.trigger = 'manual';
   return record;
 }
 

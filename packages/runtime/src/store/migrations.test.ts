@@ -87,7 +87,23 @@ describe('store migrations', () => {
     } finally {
       await store.close();
     }
-    expect(raw<{ version: number }>('select version from kora_migrations order by version').map((r) => r.version)).toEqual([1, 2, 3]);
+    expect(raw<{ version: number }>('select version from kora_migrations order by version').map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+  });
+
+  it('adds the manual-run trigger to a ledger at version 3: old rows read as scheduled, missed-slot judgement skips manual ones', async () => {
+    await withKysely((db) => migrate(db, sqliteMigrationDialect, { now: 1, location: file, migrations: MIGRATIONS.slice(0, 3) }));
+    await withKysely((db) =>
+      db.insertInto('kora_runs').values({ task: 't', slot: 60_000, daemon: 'd', status: 'ok', started_at: 60_000, finished_at: 60_010, duration_ms: 10, error: null, owner: 'o', count: null, lease_until: null } as never).execute(),
+    );
+    const store = await openStore({ home, clock: new ManualClock(100_000) });
+    try {
+      expect((await store.ledger.recent({ task: 't' }))[0]).not.toHaveProperty('trigger');
+      expect(await store.ledger.claim({ task: 't', daemon: 'd', slot: 90_123, startedAt: 90_123, owner: 'o', trigger: 'manual' })).toBe(true);
+      expect((await store.ledger.recent({ task: 't' }))[0]).toMatchObject({ slot: 90_123, trigger: 'manual', status: 'running' });
+      expect(await store.ledger.lastSlot('t')).toBe(60_000);
+    } finally {
+      await store.close();
+    }
   });
 
   it('applies only the migrations a database has not had yet, in order', async () => {

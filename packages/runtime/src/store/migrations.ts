@@ -128,6 +128,15 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('kora_inbox_status').on('kora_inbox').columns(['status', 'topic', 'available_at']).execute();
     },
   },
+  {
+    version: 4,
+    name: 'manual runs',
+    async up(db) {
+      // Null for a scheduled run (every row before this), 'manual' for one an operator asked
+      // for: missed-slot judgement reads scheduled rows only.
+      await db.schema.alterTable('kora_runs').addColumn('trigger', 'text').execute();
+    },
+  },
 ];
 
 /** Bring the database up to the newest migration. Cheap when it already is: one read. */

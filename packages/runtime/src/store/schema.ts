@@ -16,6 +16,8 @@ export interface RunsTable {
   count: number | null;
   /** Epoch ms; set while `running` (the claim's lease), null otherwise. */
   lease_until: number | null;
+  /** 'manual' for a run an operator asked for; null for the schedule's. */
+  trigger: 'manual' | null;
 }
 
 export interface AuditTable {

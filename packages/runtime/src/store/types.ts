@@ -35,6 +35,8 @@ export interface RunRecord {
   leaseUntil?: number | null;
   /** For `missed` rows: how many slots the row stands for. */
   count?: number;
+  /** `manual` for a run an operator asked for; absent (schedule) otherwise. */
+  trigger?: 'schedule' | 'manual';
 }
 
 export interface RunLedger {
@@ -42,7 +44,7 @@ export interface RunLedger {
    * Claim `(task, slot)` for this owner by inserting a `running` row. Returns false when the
    * slot is already claimed (by this gateway or another sharing the store): the caller must not run it.
    */
-  claim(run: { task: string; daemon: string; slot: number; startedAt: number; owner: string }): Promise<boolean>;
+  claim(run: { task: string; daemon: string; slot: number; startedAt: number; owner: string; trigger?: 'schedule' | 'manual' }): Promise<boolean>;
   /** Finish a claimed run. */
   complete(
     task: string,
@@ -51,7 +53,7 @@ export interface RunLedger {
   ): Promise<void>;
   /** Record a row that did not run (`skipped_overlap`, `missed`). Ignored if the slot already has a row. */
   note(run: RunRecord): Promise<void>;
-  /** The latest slot with any row for `task`, or null. Used to judge misses after a restart. */
+  /** The latest slot with a row of the schedule's (manual runs aside) for `task`, or null. Used to judge misses after a restart. */
   lastSlot(task: string): Promise<number | null>;
   /** Most recent rows first. */
   recent(query?: { task?: string; limit?: number }): Promise<RunRecord[]>;
@@ -113,8 +115,24 @@ export interface AuditLog {
   tail(cursor?: AuditCursor, options?: AuditTailOptions): Promise<{ entries: AuditEntry[]; cursor: AuditCursor }>;
   /** Oldest first, after `afterId` when given (for tailing). */
   list(query?: { seam?: string; plugin?: string; afterId?: number; limit?: number }): Promise<AuditEntry[]>;
+  /** Newest first: entries before `beforeId`, filtered by seam, plugin and `since` ≤ at < `until` (default 50, at most 500). */
+  page(query?: AuditPageQuery): Promise<AuditEntry[]>;
   /** Retention: delete entries whose `at` is before `before` (epoch ms). Returns how many went. */
   prune(policy: { before: number }): Promise<number>;
+}
+
+/** A page of the audit log, read back from the newest. */
+export interface AuditPageQuery {
+  seam?: string;
+  plugin?: string;
+  /** Epoch ms, inclusive. */
+  since?: number;
+  /** Epoch ms, exclusive. */
+  until?: number;
+  /** Entries with a smaller id: the last id of the previous page. */
+  beforeId?: number;
+  /** Default 50, at most 500. */
+  limit?: number;
 }
 
 /** Where an inbox item stands: waiting (due or backing off), held by a consumer, handled, or given up. */

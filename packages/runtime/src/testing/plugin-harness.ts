@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { configSchema } from '../config/schema.js';
 import { DaemonRegistry } from '../daemons/registry.js';
 import { Supervisor, type DaemonStatus } from '../daemons/supervisor.js';
-import type { InboxItem, TaskRunContext } from '../daemons/types.js';
-import { KoraError, UsageError } from '../errors.js';
+import type { InboxItem, RunTrigger, TaskRunContext } from '../daemons/types.js';
+import { createOperations } from '../gateway/operations.js';
+import { DaemonError, KoraError, UsageError } from '../errors.js';
 import { planBoot, type Plan } from '../gateway/plan.js';
 import { STATUS_SCHEMA, type GatewayStatus } from '../gateway/status.js';
 import type { DispatchResult, HookName, HookPayload } from '../hooks/catalog.js';
@@ -27,7 +28,7 @@ import { ToolRegistry } from '../plugins/tool-registry.js';
 import type { GatewayView, PluginDefinition } from '../plugins/types.js';
 import { ServiceRegistry } from '../services/registry.js';
 import { openStore } from '../store/index.js';
-import type { AuditEntry, InboxMessage, Store } from '../store/types.js';
+import type { AuditEntry, InboxMessage, RunRecord, Store } from '../store/types.js';
 import { ManualClock, type Clock } from '../time/clock.js';
 import { describeError } from '../errors.js';
 import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
@@ -82,6 +83,8 @@ export interface PluginHarness {
   daemons(): DaemonStatus[];
   /** Run one task of a started daemon for `slot` (default: now), under its timeout and attribution. */
   runTask(name: string, options?: { slot?: number }): Promise<TaskOutcome>;
+  /** The reason of the last `ctx.operations.requestStop` (the harness records it and stops nothing), or null. */
+  stopRequested(): string | null;
   /** Hand one inbox item to the consumer of `topic` of a started daemon. */
   deliver(topic: string, item: { key?: string; payload: unknown; attempt?: number }): Promise<TaskOutcome>;
   callTool(name: string, input?: Record<string, unknown>, options?: ToolCallOptions): Promise<ToolCallResult>;
@@ -122,9 +125,42 @@ export async function createPluginHarness(plugins: HarnessedPlugin | readonly Ha
     recentRuns: (query) => store.ledger.recent(query),
     readAudit: (query) => store.audit.list(query),
     tailAudit: (cursor, tailOptions) => store.audit.tail(cursor, tailOptions),
+    auditPage: (query) => store.audit.page(query),
   };
   const inbox = { enqueue: (message: InboxMessage) => store.inbox.enqueue(message) };
-  const host = { hooks, services, daemons, tools, toolPipeline, contributions, attribution, gateway: view, inbox, store, logger, clock, home, env: options.env ?? {}, deployEnv: options.deployEnv ?? 'test' };
+  let stopRequested: string | null = null;
+  // The gateway's operations over the harness's pieces: a manual run goes through runTask
+  // below (no scheduler, no ledger), a stop request is only recorded (`stopRequested`).
+  const operations = createOperations({
+    clock,
+    logger,
+    store: () => store,
+    scheduler: () => ({ runNow: (name: string) => harnessRunNow(name) }),
+    stopping: () => false,
+    stop: (reason) => {
+      stopRequested = reason;
+    },
+    scrub: (value) => value,
+    inboxChanged: () => {},
+  });
+  const host = {
+    hooks,
+    services,
+    daemons,
+    tools,
+    toolPipeline,
+    contributions,
+    attribution,
+    gateway: view,
+    operations,
+    inbox,
+    store,
+    logger,
+    clock,
+    home,
+    env: options.env ?? {},
+    deployEnv: options.deployEnv ?? 'test',
+  };
   const registered = new Map<string, Registrations>();
   const cleanup = async () => {
     await store.close();
@@ -168,6 +204,45 @@ export async function createPluginHarness(plugins: HarnessedPlugin | readonly Ha
     }
   };
   let nextItemId = 1;
+  const manualRuns = new Set<string>();
+  async function harnessRunNow(name: string) {
+    const entry = taskEntry(name);
+    if (manualRuns.has(name)) throw new DaemonError('KORA_ERR_TASK_RUNNING', `task "${name}" is running: a task never runs twice at once`, { task: name });
+    manualRuns.add(name);
+    const slot = clock.now();
+    const done = runTaskEntry(entry, slot, 'manual')
+      .then(
+        (outcome): RunRecord => ({
+          task: name,
+          daemon: entry.daemon,
+          slot,
+          status: outcome.status,
+          startedAt: slot,
+          finishedAt: slot + outcome.durationMs,
+          durationMs: outcome.durationMs,
+          error: outcome.status === 'ok' ? null : outcome.error,
+          owner: sessionId,
+          trigger: 'manual',
+        }),
+      )
+      .finally(() => manualRuns.delete(name));
+    return { task: name, daemon: entry.daemon, slot, done };
+  }
+  function taskEntry(name: string) {
+    const all = [...(plan?.tasks.entries() ?? [])].flatMap(([daemon, tasks]) => tasks.map((task) => ({ daemon, task })));
+    const entry = all.find((e) => e.task.name === name);
+    if (!entry) throw new DaemonError('KORA_ERR_TASK_UNKNOWN', `no task "${name}" of a started daemon (start them with startDaemons())`, { task: name });
+    runningDaemon(entry.daemon);
+    return entry;
+  }
+  async function runTaskEntry(entry: ReturnType<typeof taskEntry>, slot: number, trigger: RunTrigger): Promise<TaskOutcome> {
+    const name = entry.task.name;
+    const controller = new AbortController();
+    const context: TaskRunContext = { signal: controller.signal, slot, task: name, trigger, log: logger.child({ task: name }) };
+    const outcome = await timed(() => entry.task.run(context), entry.task.timeoutMs, `task "${name}"`);
+    if (outcome.status === 'timeout') controller.abort(new KoraError('KORA_ERR_TASK_TIMEOUT', outcome.error));
+    return outcome;
+  }
 
   return {
     clock,
@@ -193,16 +268,9 @@ export async function createPluginHarness(plugins: HarnessedPlugin | readonly Ha
     },
     daemons: () => supervisor?.status() ?? [],
     async runTask(name, runOptions = {}) {
-      const all = [...(plan?.tasks.entries() ?? [])].flatMap(([daemon, tasks]) => tasks.map((task) => ({ daemon, task })));
-      const entry = all.find((e) => e.task.name === name);
-      if (!entry) throw new UsageError(`no task "${name}" of a started daemon (start them with startDaemons())`);
-      runningDaemon(entry.daemon);
-      const controller = new AbortController();
-      const context: TaskRunContext = { signal: controller.signal, slot: runOptions.slot ?? clock.now(), task: name, log: logger.child({ task: name }) };
-      const outcome = await timed(() => entry.task.run(context), entry.task.timeoutMs, `task "${name}"`);
-      if (outcome.status === 'timeout') controller.abort(new KoraError('KORA_ERR_TASK_TIMEOUT', outcome.error));
-      return outcome;
+      return runTaskEntry(taskEntry(name), runOptions.slot ?? clock.now(), 'schedule');
     },
+    stopRequested: () => stopRequested,
     async deliver(topic, item) {
       const owner = daemons.list().find((d) => d.spec.consumers?.some((c) => c.topic === topic));
       const consumer = owner?.spec.consumers?.find((c) => c.topic === topic);
