@@ -33,6 +33,7 @@ export function sampleStatus(overrides: Partial<GatewayStatus> = {}): GatewaySta
         error: null,
         errorCode: null,
         startedAt: '2026-01-01T00:00:00.100Z',
+        endpoints: [],
         startDurationMs: 3,
         stoppedAt: null,
         stopDurationMs: null,

@@ -1,3 +1,4 @@
+import { createOperations } from '../gateway/operations.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +63,18 @@ async function world(): Promise<World> {
       recentRuns: () => store.ledger.recent(),
       readAudit: (q) => store.audit.list(q),
       tailAudit: (c, o) => store.audit.tail(c, o),
+      auditPage: (q) => store.audit.page(q),
     },
+    operations: createOperations({
+      clock,
+      logger,
+      store: () => store,
+      scheduler: () => undefined,
+      stopping: () => false,
+      stop: () => {},
+      scrub: (v) => v,
+      inboxChanged: () => {},
+    }),
     inbox: { enqueue: (m) => store.inbox.enqueue(m) },
     store,
     logger,
