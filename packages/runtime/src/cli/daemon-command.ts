@@ -65,7 +65,7 @@ export async function runDaemon(options: DaemonCommandOptions, io: Io): Promise<
         return result.exitCode;
       }
       // A signal during boot stops the gateway before it ever ran: no summary, still a clean stop.
-      if (result.state !== 'stopped') io.out(bootSummary(gw.status()));
+      if (result.state !== 'stopped') io.out(bootSummary(gw.status(), gw.loginLinks()));
       // Until a signal, a fault the gateway cannot pin on a plugin, or an unattributed process.exit.
       await gw.whenStopped();
       clearInterval(keepAlive);

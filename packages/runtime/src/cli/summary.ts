@@ -8,7 +8,8 @@ import { escaped } from './output.js';
 type Shown = GatewayStatus | StoredStatus;
 type ShownDaemon = Shown['daemons'][number];
 
-export function bootSummary(s: GatewayStatus): string {
+/** `logins`: the daemons' login links (they carry a credential), shown here and nowhere else. */
+export function bootSummary(s: GatewayStatus, logins: readonly { daemon: string; name: string; login: string }[] = []): string {
   const lines: string[] = [];
   const head = s.state === 'degraded' ? 'Kora gateway DEGRADED' : `Kora gateway ${s.state}`;
   lines.push(escaped`${head} (deploy env ${s.deployEnv}, pid ${s.pid}, session ${s.sessionId})`);
@@ -33,7 +34,12 @@ export function bootSummary(s: GatewayStatus): string {
   lines.push(escaped`  daemons   ${running.length} running${running.length ? `: ${running.map((d) => d.name).join(', ')}` : ''}; ${bad.length} failed; ${skipped.length} not started`);
   for (const d of bad) lines.push(escaped`            FAILED ${d.name} (${d.plugin}${d.fatal ? ', fatal' : ''}): ${d.error}`);
   for (const d of skipped) lines.push(escaped`            skipped ${d.name}: ${d.skipped}`);
-  for (const d of running) for (const e of d.endpoints ?? []) lines.push(escaped`  ${d.name.padEnd(9)} ${e.name} ${e.url}${e.note ? ` (${e.note})` : ''}`);
+  for (const d of running) {
+    for (const e of d.endpoints ?? []) {
+      const login = logins.find((l) => l.daemon === d.name && l.name === e.name)?.login;
+      lines.push(escaped`  ${d.name.padEnd(9)} ${e.name} ${login ?? e.url}${e.note ? ` (${e.note})` : ''}`);
+    }
+  }
   const tasks = daemons.flatMap((d) => d.tasks);
   lines.push(escaped`  tasks     ${tasks.length} scheduled`);
   for (const t of tasks) lines.push(escaped`            ${t.name} (${t.daemon}): ${t.schedule}, next ${t.nextRun ?? '-'}`);

@@ -29,8 +29,8 @@ export interface DaemonStatus {
   startDurationMs: number | null;
   stoppedAt: string | null;
   stopDurationMs: number | null;
-  /** What the daemon serves while it runs (`publishEndpoint`). */
-  endpoints: DaemonEndpoint[];
+  /** What the daemon serves while it runs (`publishEndpoint`), login links left out. */
+  endpoints: Omit<DaemonEndpoint, 'login'>[];
 }
 
 export type StartOutcome = { ok: true; failed: string[] } | { ok: false; fatal: string; error: KoraError };
@@ -209,17 +209,25 @@ export class Supervisor {
       startDurationMs: e.startDurationMs,
       stoppedAt: iso(e.stoppedAt),
       stopDurationMs: e.stopDurationMs,
-      endpoints: e.state === 'starting' || e.state === 'running' ? e.endpoints.map((p) => ({ ...p })) : [],
+      // Without the login links: the status is written to disk and shown by every surface.
+      endpoints: e.state === 'starting' || e.state === 'running' ? e.endpoints.map(({ login: _login, ...shown }) => shown) : [],
     }));
+  }
+
+  /** The login links of running daemons' endpoints, for the boot summary only. */
+  loginLinks(): { daemon: string; name: string; login: string }[] {
+    return this.#entries.filter((e) => e.state === 'running').flatMap((e) => e.endpoints.flatMap((p) => (p.login ? [{ daemon: e.daemon.name, name: p.name, login: p.login }] : [])));
   }
 
   #publish(entry: Entry, endpoint: DaemonEndpoint): void {
     const name = entry.daemon.name;
-    const { name: label, url, note } = (endpoint ?? {}) as Partial<DaemonEndpoint>;
-    if (typeof label !== 'string' || !label.trim() || typeof url !== 'string' || !URL.canParse(url) || (note !== undefined && typeof note !== 'string')) {
-      throw new DaemonError('KORA_ERR_DAEMON_ENDPOINT', `Daemon "${name}" published an endpoint that is not { name, url, note? } with an absolute URL: ${JSON.stringify(endpoint)}`, { daemon: name });
+    const { name: label, url, note, login } = (endpoint ?? {}) as Partial<DaemonEndpoint>;
+    const bad = typeof label !== 'string' || !label.trim() || typeof url !== 'string' || !URL.canParse(url) || (note !== undefined && typeof note !== 'string') || (login !== undefined && (typeof login !== 'string' || !URL.canParse(login)));
+    if (bad) {
+      // The endpoint itself is not quoted: its login link would carry a credential.
+      throw new DaemonError('KORA_ERR_DAEMON_ENDPOINT', `Daemon "${name}" published an endpoint that is not { name, url, note?, login? } with absolute URLs`, { daemon: name });
     }
-    const kept: DaemonEndpoint = note === undefined ? { name: label, url } : { name: label, url, note };
+    const kept: DaemonEndpoint = { name: label, url, ...(note === undefined ? {} : { note }), ...(login === undefined ? {} : { login }) };
     // Published again under the same name (a server that rebound): the new address replaces the old.
     entry.endpoints = [...entry.endpoints.filter((e) => e.name !== label), kept];
     this.#onChange();

@@ -18,6 +18,11 @@ export interface DaemonEndpoint {
   readonly url: string;
   /** One line for the operator, e.g. where the login token is kept. */
   readonly note?: string;
+  /**
+   * A URL that carries a credential (a dev-mode login link with its token in the fragment):
+   * printed once in the boot summary on the terminal, never kept in the status, its file or a log.
+   */
+  readonly login?: string;
 }
 
 export interface TaskRunContext {

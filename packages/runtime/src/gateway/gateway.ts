@@ -500,6 +500,11 @@ export class Gateway {
     };
   }
 
+  /** Login links the running daemons published (a dev-mode admin UI link): for the boot summary on the terminal only. */
+  loginLinks(): { daemon: string; name: string; login: string }[] {
+    return this.#supervisor?.loginLinks() ?? [];
+  }
+
   /** The status, secrets scrubbed: what the status file, `kora status`, the admin API and MCP show. */
   status(): GatewayStatus {
     return this.scrubber.scrubDeep(this.#rollUp());
