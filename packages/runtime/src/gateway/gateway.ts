@@ -30,7 +30,10 @@ import { Scheduler } from '../schedule/scheduler.js';
 import { ServiceRegistry } from '../services/registry.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
-import { createSystemClock, type Clock } from '../time/clock.js';
+import { createSystemClock, type Clock, type TimerHandle } from '../time/clock.js';
+
+/** The inbox counts in the status are read at most this often. */
+const INBOX_STATS_EVERY_MS = 1000;
 import { parseDuration } from '../time/duration.js';
 import { acquireHomeLock } from './home-lock.js';
 import { Problems } from './problems.js';
@@ -118,6 +121,9 @@ export class Gateway {
   #consumers: ConsumerRunner | undefined;
   /** The inbox per topic, as last read (status() is synchronous; the store is not). */
   #inboxStats: GatewayStatus['inbox'] = [];
+  #inboxStatsTimer: TimerHandle | undefined;
+  #inboxStatsReadAt = -Infinity;
+  #inboxStatsDirty = false;
   #problems = new Problems();
   #shutdownReason: string | null = null;
   #exitCode: number | null = null;
@@ -312,6 +318,7 @@ export class Gateway {
       this.logger.error({ err }, 'error while draining inbox deliveries');
     }
     await this.#supervisor?.stop();
+    if (this.#inboxStatsTimer) this.clock.clearTimeout(this.#inboxStatsTimer);
     try {
       await this.#store?.close();
     } catch (err) {
@@ -449,19 +456,39 @@ export class Gateway {
     },
   };
 
-  /** Read the inbox's per-topic counts for status, in the background. */
+  /**
+   * Read the inbox's per-topic counts for status, in the background, at most once a second: a
+   * burst of webhooks must not cost a count over the whole inbox per request. A change during
+   * a read or within the second gets one read after it, so the counts are never left stale.
+   */
   #refreshInboxStats(): void {
+    if (!this.#store || this.#state === 'stopped') return;
+    if (this.#inboxStatsTimer) {
+      this.#inboxStatsDirty = true;
+      return;
+    }
+    this.#inboxStatsDirty = false;
+    const wait = Math.max(0, this.#inboxStatsReadAt + INBOX_STATS_EVERY_MS - this.clock.monotonic());
+    this.#inboxStatsTimer = this.clock.setTimeout(() => void this.#readInboxStats(), wait);
+  }
+
+  async #readInboxStats(): Promise<void> {
     const store = this.#store;
-    if (!store || this.#state === 'stopped') return;
-    void store.inbox.stats().then(
-      (stats) => {
-        const consumers = new Map((this.#consumers?.topics() ?? []).map((t) => [t.topic, t.daemon]));
-        const topics = new Set([...Object.keys(stats), ...consumers.keys()]);
-        this.#inboxStats = [...topics].sort().map((topic) => ({ topic, consumer: consumers.get(topic) ?? null, ...(stats[topic] ?? { pending: 0, inFlight: 0, dead: 0 }) }));
-        this.#statusWriter?.taskChanged();
-      },
-      (err: unknown) => this.logger.warn({ err }, `inbox: reading its counts for status failed: ${describeError(err)}`),
-    );
+    this.#inboxStatsReadAt = this.clock.monotonic();
+    try {
+      if (!store || this.#state === 'stopped') return;
+      const stats = await store.inbox.stats();
+      const consumers = new Map((this.#consumers?.topics() ?? []).map((t) => [t.topic, t.daemon]));
+      const topics = new Set([...Object.keys(stats), ...consumers.keys()]);
+      this.#inboxStats = [...topics].sort().map((topic) => ({ topic, consumer: consumers.get(topic) ?? null, ...(stats[topic] ?? { pending: 0, inFlight: 0, dead: 0 }) }));
+      this.#statusWriter?.taskChanged();
+    } catch (err) {
+      this.logger.warn({ err }, `inbox: reading its counts for status failed: ${describeError(err)}`);
+    } finally {
+      // Cleared only now: a change during the read gets the next read, after the interval.
+      this.#inboxStatsTimer = undefined;
+      if (this.#inboxStatsDirty) this.#refreshInboxStats();
+    }
   }
 
   /** What plugins do to the gateway (`ctx.operations`): each operation audited with its actor. */

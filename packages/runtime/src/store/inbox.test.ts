@@ -52,6 +52,33 @@ describe('inbox.enqueue', () => {
     expect(other.id).not.toBe(first.id);
   });
 
+  it('commits a burst of concurrent enqueues together, each with its own answer, a repeated key in the burst a duplicate', async () => {
+    const burst = await Promise.all([
+      store.inbox.enqueue({ topic: 'slack.events', key: 'A', payload: 1 }),
+      store.inbox.enqueue({ topic: 'slack.events', key: 'B', payload: 2 }),
+      store.inbox.enqueue({ topic: 'slack.events', key: 'A', payload: 3 }),
+      store.inbox.enqueue({ topic: 'email.inbound', key: 'A', payload: 4 }),
+    ]);
+    expect(burst.map((r) => r.duplicate)).toEqual([false, false, true, false]);
+    expect(burst[2]!.id).toBe(burst[0]!.id);
+    expect(rows().map((r) => [r.topic, r.key, r.payload])).toEqual([
+      ['slack.events', 'A', '1'],
+      ['slack.events', 'B', '2'],
+      ['email.inbound', 'A', '4'],
+    ]);
+  });
+
+  it('refuses a whole burst when its commit fails, keeping none of it, and takes the next burst', async () => {
+    const db = new Database(store.location);
+    db.exec("create trigger no_b before insert on kora_inbox when new.key = 'B' begin select raise(abort, 'disk says no'); end");
+    const burst = await Promise.allSettled([store.inbox.enqueue({ topic: 'slack.events', key: 'A', payload: 1 }), store.inbox.enqueue({ topic: 'slack.events', key: 'B', payload: 2 })]);
+    expect(burst.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(rows()).toEqual([]);
+    db.exec('drop trigger no_b');
+    db.close();
+    expect(await store.inbox.enqueue({ topic: 'slack.events', key: 'A', payload: 1 })).toMatchObject({ duplicate: false });
+  });
+
   it('stays a duplicate after the item was handled, while its row is kept', async () => {
     const { id } = await store.inbox.enqueue({ topic: 'slack.events', key: 'Ev01', payload: { n: 1 } });
     const [item] = await claim('gw-1', T0);

@@ -27,11 +27,43 @@ export interface InboxOptions {
   claimDialect: ClaimDialect;
 }
 
+type Enqueued = { id: number; duplicate: boolean };
+
+interface PendingEnqueue {
+  readonly topic: string;
+  readonly key: string;
+  readonly payload: string;
+  readonly at: number;
+  resolve(result: Enqueued): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Insert-or-nothing, then read the winner: two statements, but the unique (topic, key) makes the
+ * first one the dedup, atomic on any database. The loop covers a row discarded in between.
+ */
+async function insertOrFind(db: Kysely<StoreSchema>, item: PendingEnqueue): Promise<Enqueued> {
+  const { topic, key, payload, at } = item;
+  for (;;) {
+    const inserted = await db
+      .insertInto('kora_inbox')
+      .values({ topic, key, payload, status: 'pending', owner: null, lease_until: null, available_at: at, attempts: 0, replays: 0, errors: '[]', enqueued_at: at, finished_at: null })
+      .onConflict((oc) => oc.columns(['topic', 'key']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) return { id: Number(inserted.id), duplicate: false };
+    const first = await db.selectFrom('kora_inbox').select('id').where('topic', '=', topic).where('key', '=', key).executeTakeFirst();
+    if (first) return { id: Number(first.id), duplicate: true };
+  }
+}
+
 export class SqlInbox implements Inbox {
   readonly #db: Kysely<StoreSchema>;
   readonly #gate: StoreGate;
   readonly #options: InboxOptions;
   readonly #claims: ClaimTable<StoreSchema>;
+  /** Enqueues waiting for the next group commit. */
+  #batch: PendingEnqueue[] | undefined;
 
   constructor(db: Kysely<StoreSchema>, gate: StoreGate, options: InboxOptions) {
     this.#db = db;
@@ -41,26 +73,42 @@ export class SqlInbox implements Inbox {
   }
 
   enqueue(message: InboxMessage, now?: number): Promise<{ id: number; duplicate: boolean }> {
-    return this.#gate.run('inbox.enqueue', async () => {
+    return this.#gate.run('inbox.enqueue', () => {
       const { topic, key } = message;
       checkTopic(topic);
       checkKey(topic, key);
       const payload = serialise(topic, key, message.payload);
       const at = now ?? this.#options.clock.now();
-      // Insert-or-nothing, then read the winner: two statements, but the unique (topic, key) makes
-      // the first one the dedup, atomic on any database. The loop covers a row discarded in between.
-      for (;;) {
-        const inserted = await this.#db
-          .insertInto('kora_inbox')
-          .values({ topic, key, payload, status: 'pending', owner: null, lease_until: null, available_at: at, attempts: 0, replays: 0, errors: '[]', enqueued_at: at, finished_at: null })
-          .onConflict((oc) => oc.columns(['topic', 'key']).doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        if (inserted) return { id: Number(inserted.id), duplicate: false };
-        const first = await this.#db.selectFrom('kora_inbox').select('id').where('topic', '=', topic).where('key', '=', key).executeTakeFirst();
-        if (first) return { id: Number(first.id), duplicate: true };
-      }
+      // Group commit: enqueues that arrive in the same turn of the event loop (a burst of
+      // webhooks on several connections) share one transaction, so a commit is paid per burst,
+      // not per item. Each caller still resolves only once its item is committed.
+      return new Promise<Enqueued>((resolve, reject) => {
+        if (!this.#batch) {
+          this.#batch = [];
+          setImmediate(() => void this.#flush());
+        }
+        this.#batch.push({ topic, key, payload, at, resolve, reject });
+      });
     });
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#batch ?? [];
+    this.#batch = undefined;
+    try {
+      const results: Enqueued[] = [];
+      if (batch.length === 1) results.push(await insertOrFind(this.#db, batch[0]!));
+      else {
+        await this.#db.transaction().execute(async (trx) => {
+          for (const item of batch) results.push(await insertOrFind(trx, item));
+        });
+      }
+      batch.forEach((item, i) => item.resolve(results[i]!));
+    } catch (err) {
+      // The whole burst failed (the store is busy, full or gone): no item of it was kept, and
+      // every caller hears so, to refuse its sender, who retries.
+      for (const item of batch) item.reject(err);
+    }
   }
 
   claim(options: { topics: readonly string[]; owner: string; leaseMs: number; now: number; limit?: number }): Promise<ClaimedInboxItem[]> {

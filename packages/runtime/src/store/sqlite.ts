@@ -86,7 +86,7 @@ async function open(target: StoreTarget, deps: SqliteStoreDeps): Promise<Store> 
   try {
     const opened = target.file === null ? undefined : fs.statSync(target.file);
     await applyPragmas(raw, target, log, watch, deps.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
-    db = new Kysely<StoreSchema>({ dialect: new WatchedDialect(new SqliteDialect({ database: withStatementCache(raw) }), watch) });
+    db = new Kysely<StoreSchema>({ dialect: new WatchedDialect(new SqliteDialect({ database: withStatementCache(raw) }), watch, { oneConnection: true }) });
     const outcome = await migrate(db, sqliteMigrationDialect, { now: deps.clock.now(), location: target.location });
     const fields = { location: target.location, schema: outcome.to, ms: Math.round(performance.now() - started) };
     if (outcome.applied > 0) log.info({ ...fields, from: outcome.from, applied: outcome.applied }, 'store migrated');
