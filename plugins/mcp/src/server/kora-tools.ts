@@ -107,8 +107,8 @@ export const KORA_TOOLS: readonly KoraTool[] = [
       'Audit log entries, newest first, filtered by seam (e.g. operations.task_run, mcp.denied), plugin and time. Page back by passing next_before_id as before_id.',
     capability: 'audit:read',
     input: {
-      seam: z.string().min(1).max(200).optional(),
-      plugin: z.string().min(1).max(200).optional(),
+      seam: z.string().min(1).max(200).optional().describe('Only this seam, e.g. operations.task_run'),
+      plugin: z.string().min(1).max(200).optional().describe('Only entries this plugin wrote (runtime for the operations)'),
       since: epochOrIso.optional().describe('Entries at or after this time: epoch ms or an ISO 8601 time'),
       until: epochOrIso.optional().describe('Entries before this time: epoch ms or an ISO 8601 time'),
       before_id: z.number().int().positive().optional().describe('Entries older than this id (next_before_id of the previous page)'),
@@ -162,7 +162,7 @@ export const KORA_TOOLS: readonly KoraTool[] = [
         .string()
         .regex(/^[A-Za-z0-9][A-Za-z0-9_.:@ -]{0,63}$/, 'a name of letters, digits, spaces and _.:@- (at most 64)')
         .describe('Who asks for the stop, e.g. "alice" or "claude-desktop"'),
-      reason: z.string().max(120).optional(),
+      reason: z.string().max(120).optional().describe('Why, for the audit log and the shutdown reason'),
     },
     readOnly: false,
     async run({ confirm_token, actor, reason }, { gateway, operations }, { caller }) {
