@@ -4,7 +4,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ALL, isCapability, type Capability } from './capabilities.js';
 
@@ -19,7 +18,8 @@ export interface Caller {
   readonly source: string;
 }
 
-interface KnownCaller extends Caller {
+/** A caller and the SHA-256 of its token. */
+export interface KnownCaller extends Caller {
   readonly digest: Buffer;
 }
 
@@ -59,7 +59,7 @@ export function envCallers(value: string | undefined): KnownCaller[] {
 }
 
 /** Callers from the YAML file, or none when it does not exist. Throws CallersError naming the file and the entry. */
-export function fileCallers(file: string): KnownCaller[] {
+export async function fileCallers(file: string): Promise<KnownCaller[]> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -67,6 +67,8 @@ export function fileCallers(file: string): KnownCaller[] {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new CallersError(`${file} cannot be read: ${(err as Error).message}`);
   }
+  // The YAML parser is loaded only when there is a file to read (most gateways have none).
+  const { parse: parseYaml } = await import('yaml');
   let raw: unknown;
   try {
     raw = parseYaml(text);

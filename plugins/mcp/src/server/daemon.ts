@@ -28,10 +28,10 @@ export function mcpDaemon(deps: McpDaemonDeps): DaemonSpec {
   return {
     name: DAEMON_NAME,
     fatalOnStartupFailure: true,
-    start(context: DaemonContext) {
+    async start(context: DaemonContext) {
       let callers;
       try {
-        callers = [...envCallers(deps.env[TOKEN_ENV]), ...fileCallers(callersFile)];
+        callers = [...envCallers(deps.env[TOKEN_ENV]), ...(await fileCallers(callersFile))];
       } catch (err) {
         if (err instanceof CallersError) throw fail(err.message);
         throw err;
