@@ -20,6 +20,11 @@ describe('secret scrubber', () => {
     expect(out).toBe('calling with [redacted] and [redacted]; smtp [redacted]; gh [redacted]');
   });
 
+  it('scrubs each secret of a comma-separated list on its own (KORA_MCP_BEARER_TOKEN=a,b)', () => {
+    const s = createSecretScrubber({ env: { KORA_MCP_BEARER_TOKEN: 'caller-one-token, caller-two-token' } });
+    expect(s.scrub('Bearer caller-two-token from ops; caller-one-token too')).not.toMatch(/caller-(one|two)-token/);
+  });
+
   it('leaves ordinary environment values and too-short secrets alone', () => {
     const s = createSecretScrubber({ env });
     expect(s.scrub('deploy env production, PATH /usr/bin:/bin, abc')).toBe('deploy env production, PATH /usr/bin:/bin, abc');

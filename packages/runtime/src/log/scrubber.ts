@@ -47,7 +47,11 @@ function collectSecrets(options: SecretScrubberOptions): string[] {
   const found: string[] = [];
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) continue;
-    if (SECRET_ENV_RE.test(name)) found.push(value);
+    if (SECRET_ENV_RE.test(name)) {
+      found.push(value);
+      // A list of secrets (KORA_MCP_BEARER_TOKEN=a,b): each one alone is a secret too.
+      if (value.includes(',')) found.push(...value.split(',').map((v) => v.trim()).filter((v) => v.length > 0));
+    }
     found.push(...urlPasswords(value));
   }
   walkConfig(options.config, false, found, new WeakSet());
