@@ -10,7 +10,8 @@ export const NOW_MS = Date.UTC(2026, 0, 1, 12);
 export interface Admin {
   readonly harness: PluginHarness;
   readonly base: string;
-  /** A request with `Authorization: Bearer TOKEN` (unless headers say otherwise). */
+  /** A request with `Authorization: Bearer TOKEN` (unless headers say otherwise). The body is parsed JSON when it is JSON (tests read into it freely). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   api(path: string, init?: RequestInit): Promise<{ status: number; body: any; headers: Headers }>;
 }
 

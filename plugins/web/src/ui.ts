@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KoraError, type Clock, type Contribution, type GatewayOperations, type GatewayView, type Logger } from '@kora/runtime';
 import { ACTOR, deadLetterId } from './api.js';
+import { BadRequest } from './errors.js';
 import { routeKey, RouteMountError } from './contributed-routes.js';
 import { layout, type LayoutInput, type NavItem } from './layout.js';
 import { auditLogPage, daemonsPage, inboxPage, overviewPage, rejectedPage, tasksPage, type PageInput } from './pages.js';
@@ -46,6 +47,7 @@ export function registerUi(app: FastifyInstance, deps: UiDeps, taken: Map<string
       try {
         content = await page.render({ query, csrf }, request);
       } catch (err) {
+        if (err instanceof BadRequest) return sendPage(reply, 400, { title: page.title, path: page.path, nav, csrf, content: '', flash: { kind: 'error', text: err.message } });
         deps.log.error({ err, page: page.path, ...(page.pluginId ? { plugin: page.pluginId } : {}) }, `page ${page.path}${page.pluginId ? ` of plugin "${page.pluginId}"` : ''} failed to render`);
         return sendPage(reply, 500, { title: page.title, path: page.path, nav, csrf, content: '', flash: { kind: 'error', text: 'This page failed to render; the gateway log says why.' } });
       }
