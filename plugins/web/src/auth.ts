@@ -24,6 +24,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     auth: Auth | null;
   }
+  interface FastifyContextConfig {
+    /** How the route is protected (default: the admin auth). */
+    auth?: RouteAuth;
+    /** Answers JSON rather than HTML pages. */
+    json?: boolean;
+  }
 }
 
 export const ADMIN_PRINCIPAL = 'admin';
