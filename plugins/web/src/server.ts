@@ -69,7 +69,8 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
 
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
+    // Not no-referrer: under it a browser sends `Origin: null` with every form post, and the CSRF check needs the origin.
+    reply.header('referrer-policy', 'same-origin');
     reply.header('x-frame-options', 'DENY');
     if (!request.url.startsWith('/assets/')) reply.header('cache-control', 'no-store');
     const type = String(reply.getHeader('content-type') ?? '');
