@@ -54,4 +54,19 @@ describe('daemon state label', () => {
     expect(daemonStateLabel({ state: 'stopped', skipped: 'named by --skip' }, 'running')).toBe('not started (named by --skip)');
     expect(daemonStateLabel({ state: 'failed', skipped: null }, 'stopped')).toBe('failed');
   });
+
+  it('shows the running daemons\' endpoints, with the login link in place of the URL when there is one', () => {
+    const base = sampleStatus().daemons[0]!;
+    const s = sampleStatus({
+      daemons: [
+        { ...base, name: 'web', endpoints: [{ name: 'admin UI', url: 'http://127.0.0.1:9119/login', note: 'token in /h/admin_token' }] },
+        { ...base, name: 'mcp', endpoints: [{ name: 'MCP', url: 'http://127.0.0.1:9119/mcp' }] },
+      ],
+    });
+    const lines = bootSummary(s, [{ daemon: 'web', name: 'admin UI', login: 'http://127.0.0.1:9119/login#token=abc' }]).split('\n');
+    expect(lines).toContain('  web       admin UI http://127.0.0.1:9119/login#token=abc (token in /h/admin_token)');
+    expect(lines).toContain('  mcp       MCP http://127.0.0.1:9119/mcp');
+    expect(bootSummary(s)).toContain('  web       admin UI http://127.0.0.1:9119/login (token in /h/admin_token)');
+  });
 });
+

@@ -205,4 +205,22 @@ describe('Supervisor', () => {
     expect(log).toEqual(['a:start', 'stubborn:starting', 'stubborn:stop', 'a:stop']);
     expect(sup.running()).toEqual([]);
   });
+
+  it('keeps the endpoints a running daemon publishes, without their login links, and drops them at stop', async () => {
+    const spec: DaemonSpec = {
+      name: 'web',
+      start(context) {
+        context.publishEndpoint({ name: 'admin UI', url: 'http://127.0.0.1:9119/login', note: 'token in /h/admin_token', login: 'http://127.0.0.1:9119/login#token=s3cret' });
+        expect(() => context.publishEndpoint({ name: 'bad', url: 'not a url' })).toThrow(expect.objectContaining({ code: 'KORA_ERR_DAEMON_ENDPOINT', message: expect.not.stringContaining('s3cret') }));
+      },
+    };
+    const sup = supervisor([{ name: 'web', pluginId: 'web', spec, fatal: true, startTimeoutMs: 1000, stopTimeoutMs: 1000 }]);
+    await sup.start();
+    expect(sup.status()[0]!.endpoints).toEqual([{ name: 'admin UI', url: 'http://127.0.0.1:9119/login', note: 'token in /h/admin_token' }]);
+    expect(JSON.stringify(sup.status())).not.toContain('s3cret');
+    expect(sup.loginLinks()).toEqual([{ daemon: 'web', name: 'admin UI', login: 'http://127.0.0.1:9119/login#token=s3cret' }]);
+    await sup.stop();
+    expect(sup.status()[0]!.endpoints).toEqual([]);
+    expect(sup.loginLinks()).toEqual([]);
+  });
 });
