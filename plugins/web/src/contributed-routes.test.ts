@@ -97,6 +97,9 @@ describe('web: http.admin routes other plugins contribute', () => {
     expect(rest).toBe('data: two\n\n');
     const deleted = await fetch(`${admin.base}/mcp`, { method: 'DELETE', headers: { authorization: 'Bearer caller-token' } });
     expect(deleted.status).toBe(204);
+    // No HEAD is made up for a contributed GET: it is an unknown route (404 behind the admin token).
+    expect((await fetch(`${admin.base}/mcp`, { method: 'HEAD', headers: { authorization: 'Bearer caller-token' } })).status).toBe(401);
+    expect((await fetch(`${admin.base}/mcp`, { method: 'HEAD', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
     expect(calls).toEqual(['authenticate', 'handle GET', 'authenticate', 'handle DELETE']);
   });
 

@@ -64,6 +64,8 @@ export function mountRoutes(app: FastifyInstance, planned: readonly PlannedRoute
       method: [...methods],
       url: route.path,
       config,
+      // HEAD is not in HttpMethod: a contributed GET must not be called with a method it does not know.
+      exposeHeadRoute: false,
       // The route's own authentication, before the body is read: a refused caller costs no parse.
       onRequest: route.authenticate
         ? async function authenticateContributed(request: FastifyRequest, reply: FastifyReply) {
