@@ -46,6 +46,7 @@ export function webhooksDaemon(deps: WebhooksDaemonDeps): DaemonSpec {
       const bound = server.server.address() as AddressInfo;
       const address = formatAddress(bound.address, bound.port);
       context.log.info({ address, routes: sources.map((s) => `POST /api/webhooks/${s.path}`) }, `webhook receiver listening on http://${address}`);
+      context.publishEndpoint({ name: 'webhook receiver', url: `http://${address}/api/webhooks/`, note: sources.map((s) => s.path).join(', ') });
     },
     async stop() {
       await app?.close();

@@ -36,8 +36,11 @@ async function receiver(options: { config?: Record<string, unknown>; env?: Recor
   harnesses.push(harness);
   const [status] = await harness.startDaemons();
   expect(status).toMatchObject({ name: 'webhooks', state: 'running' });
-  const address = harness.logs.find((l) => typeof l.address === 'string')?.address as string;
-  return { harness, url: (path) => `http://${address}${path}` };
+  // Where it listens, as the boot summary and the status show it.
+  const endpoint = status!.endpoints[0]!;
+  expect(endpoint).toMatchObject({ name: 'webhook receiver', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/api\/webhooks\/$/), note: 'slack/events, email/inbound' });
+  const origin = new URL(endpoint.url).origin;
+  return { harness, url: (path) => `${origin}${path}` };
 }
 
 function slackHeaders(body: string, timestamp = NOW_S, secret = SLACK_SECRET): Record<string, string> {

@@ -69,6 +69,10 @@ export async function runDaemon(options: DaemonCommandOptions, io: Io): Promise<
       // Until a signal, a fault the gateway cannot pin on a plugin, or an unattributed process.exit.
       await gw.whenStopped();
       clearInterval(keepAlive);
+      // A server closed by its daemon's stop releases its handle on the loop's next turn: let
+      // it, so only what a plugin truly left open is named.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
       const handles = leftoverHandles(baseline);
       if (handles.length > 0) gw.logger.warn({ handles }, `exiting with ${handles.length} handle(s) left open by plugins after the stop: ${summarise(handles)}`);
       return gw.exitCode ?? EXIT.ok;

@@ -1,0 +1,47 @@
+// The README's promise: `npm start` with the example kora.yaml brings up every bundled plugin
+// that runs without credentials — identity, admin UI and API, MCP server, webhook receiver —
+// and stops cleanly. The example file itself is used (copied, so its home stays in a temp dir).
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { killAll, makeProject, REPO, startKora, type Project, type Running } from './helpers.js';
+
+const running: Running[] = [];
+let project: Project | undefined;
+afterEach(async () => {
+  await killAll(running);
+  project?.cleanup();
+});
+
+describe('the example kora.yaml', () => {
+  it('boots in dev mode with kora, web, mcp and webhooks running, a login link in the summary, and stops with exit 0', async () => {
+    project = makeProject();
+    const config = join(project.dir, 'kora.yaml');
+    copyFileSync(join(REPO, 'kora.yaml'), config);
+    // Kernel-chosen ports: the test must not depend on 9118/9119 being free.
+    const gw = startKora(['daemon', '--dev', '--config', config], project, { KORA_WEB_PORT: '0', KORA_WEBHOOK_PORT: '0' });
+    running.push(gw);
+    await gw.waitFor('Kora gateway running', 30_000);
+    const summary = gw.stdout();
+    expect(summary).toMatch(/daemons\s+3 running: web, mcp, webhooks; 0 failed/);
+    const login = /admin UI (http:\/\/127\.0\.0\.1:(\d+)\/login#token=([\w-]+))/.exec(summary);
+    expect(login, summary).not.toBeNull();
+    const [, , port, token] = login!;
+    expect(readFileSync(join(project.home, 'admin_token'), 'utf8').trim()).toBe(token);
+
+    const base = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/api/status`)).status).toBe(401);
+    const status = (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { state: string; identity: { agentName: string }; daemons: { name: string; state: string }[] };
+    expect(status.state).toBe('running');
+    expect(status.identity.agentName).toBe('Kora');
+    expect(status.daemons.filter((d) => d.state === 'running').map((d) => d.name)).toEqual(expect.arrayContaining(['web', 'mcp', 'webhooks']));
+    // The token is printed once, in the summary: never in the status or a log line.
+    expect(JSON.stringify(status)).not.toContain(token);
+    expect(gw.stderr()).not.toContain(token);
+
+    gw.child.kill('SIGTERM');
+    expect((await gw.exited).code).toBe(0);
+    expect(gw.stderr()).not.toMatch(/handle\(s\) left open/);
+  });
+});
