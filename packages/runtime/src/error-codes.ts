@@ -79,6 +79,7 @@ export const ERROR_CODES = {
   KORA_ERR_CONSUMER_INTERRUPTED: { exit: FATAL, meaning: 'An inbox consumer was still handling an item when its daemon stopped, past the drain budget; the item is retried.', fix: 'Nothing is lost; raise gateway.drainBudget if handlers need longer to finish.' },
   KORA_ERR_TASK_UNKNOWN: { exit: FATAL, meaning: 'A run was asked for a task no running daemon schedules.', fix: 'Pick a name from `kora status` (or GET /api/tasks); a task of a failed or stopped daemon cannot run.' },
   KORA_ERR_TASK_RUNNING: { exit: FATAL, meaning: 'A run was asked for a task whose run is still going; a task never runs twice at once.', fix: 'Wait for the run to finish, then ask again.' },
+  KORA_ERR_TOKEN_FILE: { exit: FATAL, meaning: 'A token file a plugin keeps in the home (admin_token, mcp_token) holds no usable token.', fix: 'Delete the file named and restart: a new token is generated.' },
   KORA_ERR_OPERATION_ACTOR: { exit: FATAL, meaning: 'An operation (run a task, stop, replay) was asked without a valid actor to audit it under.', fix: 'Pass { actor: "<surface>:<who>" }, e.g. "web:admin".' },
   KORA_ERR_GATEWAY_STOPPING: { exit: FATAL, meaning: 'An operation was asked of a gateway that is stopping or not running yet.', fix: 'Wait for the gateway to run (kora status), then ask again.' },
   KORA_ERR_TASK_TIMEOUT: { exit: FATAL, meaning: 'A task run did not finish within its timeout; its signal was aborted.', fix: 'Make the task honour its signal, or raise daemons.<d>.tasks.<t>.timeout.' },

@@ -14,6 +14,7 @@ export { defineHook } from './hooks/define-hook.js';
 export type { AnyHookHandle, HandleCallback, HookHandle } from './hooks/define-hook.js';
 export { SOUL_ENV, SYSTEM_PROMPT_ENV } from './identity/env.js';
 export { parseEnvFlag, readEnvFlag } from './config/env-flag.js';
+export { keptToken, tokenDigest, tokenMatcher, type KeptToken } from './secrets/kept-token.js';
 export type { IdentityProvider, IdentityRequest, IdentitySource, IdentitySpec, ResolvedIdentity } from './identity/types.js';
 export type { ServiceMap, Services } from './services/registry.js';
 export type {

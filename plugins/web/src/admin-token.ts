@@ -2,10 +2,8 @@
 // $KORA_HOME/admin_token (mode 0600). Outside dev, no token means no admin server (fail closed).
 // Comparison is constant-time over SHA-256 digests, so neither the content nor the length of
 // the token leaks through timing.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { DaemonError } from '@kora/runtime';
+import { join } from 'node:path';
+import { DaemonError, keptToken } from '@kora/runtime';
 
 export const TOKEN_ENV = 'KORA_ADMIN_TOKEN';
 export const TOKEN_FILE = 'admin_token';
@@ -39,37 +37,6 @@ export function resolveAdminToken(inputs: TokenInputs): AdminToken {
     );
   }
   const file = join(inputs.home, TOKEN_FILE);
-  const kept = readKept(file);
-  if (kept) return { value: kept, source: 'file', file, generated: false };
-  const value = randomBytes(32).toString('base64url');
-  mkdirSync(dirname(file), { recursive: true });
-  // `wx`: never overwrite a token another process has just written.
-  writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
-  return { value, source: 'file', file, generated: true };
-}
-
-function readKept(file: string): string | null {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  // A token file others can read is tightened, not trusted as is and not refused.
-  if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
-  return text.trim() || null;
-}
-
-/** A comparer bound to the token: hashes it once, then compares digests in constant time. */
-export function tokenMatcher(token: string): (candidate: string | undefined) => boolean {
-  const expected = digest(token);
-  return function matchesAdminToken(candidate) {
-    if (typeof candidate !== 'string' || candidate.length === 0) return false;
-    return timingSafeEqual(digest(candidate), expected);
-  };
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+  const kept = keptToken(file);
+  return { value: kept.token, source: 'file', file, generated: kept.created };
 }

@@ -100,10 +100,10 @@ describe('web: the daemon', () => {
 
   it('tightens a kept token file others can read', async () => {
     const home = tempHome();
-    writeFileSync(join(home, 'admin_token'), 'kept-token\n', { mode: 0o644 });
+    writeFileSync(join(home, 'admin_token'), 'kept-token-0123456789\n', { mode: 0o644 });
     const admin = await startAdmin({ home, deployEnv: 'dev', env: { KORA_ADMIN_TOKEN: undefined } });
     expect(statSync(join(home, 'admin_token')).mode & 0o777).toBe(0o600);
-    expect((await fetch(`${admin.base}/api/status`, { headers: { authorization: 'Bearer kept-token' } })).status).toBe(200);
+    expect((await fetch(`${admin.base}/api/status`, { headers: { authorization: 'Bearer kept-token-0123456789' } })).status).toBe(200);
   });
 
   it('stops listening when it stops', async () => {

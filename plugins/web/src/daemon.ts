@@ -4,8 +4,8 @@
 // not pretend to run).
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { DaemonError, type DaemonSpec, type GatewayOperations, type GatewayView } from '@kora/runtime';
-import { resolveAdminToken, TOKEN_ENV, tokenMatcher } from './admin-token.js';
+import { DaemonError, type DaemonSpec, type GatewayOperations, type GatewayView, tokenMatcher } from '@kora/runtime';
+import { resolveAdminToken, TOKEN_ENV } from './admin-token.js';
 import { formatAddress, HOST_ENV, PORT_ENV, type ListenOptions } from './config.js';
 import { RouteMountError, ROUTE_POINT } from './contributed-routes.js';
 import { PAGE_POINT } from './page.js';

@@ -1,7 +1,8 @@
 // Who may call the MCP server: callers from KORA_MCP_BEARER_TOKEN (every capability) and from
 // `$KORA_HOME/mcp_callers.yaml` (a SHA-256 of the token and a list of capabilities). Only the
 // digests are kept; a presented token is hashed and compared with each in constant time.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { tokenDigest } from '@kora/runtime';
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
@@ -45,9 +46,7 @@ const callerSchema = z
 const callersFileSchema = z.array(callerSchema);
 
 /** SHA-256 of a token, the form every comparison and the callers file use. */
-export function sha256(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
-}
+export const sha256 = tokenDigest;
 
 /** Callers from the comma-separated KORA_MCP_BEARER_TOKEN: `env-1`, `env-2`… with every capability. */
 export function envCallers(value: string | undefined): KnownCaller[] {

@@ -1,12 +1,15 @@
 // The `mcp` daemon: loads the callers (fail closed: none is a start failure, except dev mode's
 // generated token), opens the `/mcp` route for them and publishes where it is served.
 import { join } from 'node:path';
-import { DaemonError, type DaemonContext, type DaemonSpec, type GatewayView } from '@kora/runtime';
+import { DaemonError, keptToken, type DaemonContext, type DaemonSpec, type GatewayView } from '@kora/runtime';
 import { ALL } from './capabilities.js';
 import { CALLERS_FILE, CallersError, CallerTable, envCallers, fileCallers, sha256, TOKEN_ENV } from './callers.js';
-import { DEV_CALLER_ID, DEV_TOKEN_FILE, devToken } from './dev-token.js';
 import { MCP_PATH } from './route.js';
 import type { McpService } from './service.js';
+
+/** Dev mode's caller: one token generated on the first dev boot, kept owner-only in the home and reused. */
+export const DEV_TOKEN_FILE = 'mcp_token';
+export const DEV_CALLER_ID = 'dev';
 
 export const DAEMON_NAME = 'mcp';
 export const WEB_HOST_ENV = 'KORA_WEB_HOST';
@@ -45,7 +48,7 @@ export function mcpDaemon(deps: McpDaemonDeps): DaemonSpec {
         }
         let dev;
         try {
-          dev = devToken(tokenFile);
+          dev = keptToken(tokenFile);
         } catch (err) {
           throw fail(`the dev-mode token in ${tokenFile} cannot be used: ${(err as Error).message}`);
         }
