@@ -4,6 +4,7 @@ export * from './errors.js';
 export { definePlugin } from './plugins/types.js';
 export type { Actor, GatewayOperations, GatewayView, ManualRun, PluginContext, PluginDefinition, PluginHooks, PluginPaths, ToolSpec } from './plugins/types.js';
 export type { HttpMethod, HttpRoute, HttpRouteRequest, HttpRouteResponse } from './plugins/http-routes.js';
+export { formatAddress, listenAddress, listenError, type ListenAddress, type ListenSettings } from './plugins/listen.js';
 export type { Contribution, ContributionMap, ContributionPoint, ContributionValue, Contributions } from './plugins/contributions.js';
 export type { ToolCallOptions, ToolCallResult, Tools } from './plugins/tool-pipeline.js';
 export type { ExitRecord, GatewayState, GatewayStatus } from './gateway/status.js';

@@ -1,5 +1,6 @@
 // The web plugin's config (`plugins.config.web`) and where the admin server listens:
 // KORA_WEB_HOST / KORA_WEB_PORT over the config over the defaults (127.0.0.1:9119).
+import { listenAddress, type ListenSettings } from '@kora/runtime';
 import { z } from 'zod';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -26,23 +27,11 @@ export interface ListenOptions {
   readonly sessionIdleMs: number;
 }
 
+export const LISTEN: ListenSettings = { hostEnv: HOST_ENV, portEnv: PORT_ENV, defaults: { host: DEFAULT_HOST, port: DEFAULT_PORT } };
+
 /** Env over config over defaults. A KORA_WEB_PORT that is not a port fails the plugin at register. */
 export function listenOptions(config: WebConfig | undefined, env: Readonly<Record<string, string | undefined>>): ListenOptions | { error: string } {
-  const rawPort = env[PORT_ENV]?.trim();
-  let envPort: number | undefined;
-  if (rawPort) {
-    const parsed = port.safeParse(/^\d+$/.test(rawPort) ? Number(rawPort) : NaN);
-    if (!parsed.success) return { error: `${PORT_ENV}=${JSON.stringify(rawPort)} is not a port (0 to 65535)` };
-    envPort = parsed.data;
-  }
-  return {
-    host: env[HOST_ENV]?.trim() || config?.host || DEFAULT_HOST,
-    port: envPort ?? config?.port ?? DEFAULT_PORT,
-    sessionIdleMs: config?.sessionIdleMs ?? 8 * 60 * 60 * 1000,
-  };
-}
-
-/** `host:port`, with an IPv6 host in brackets, as it goes into a URL. */
-export function formatAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const address = listenAddress(env, config, LISTEN);
+  if ('error' in address) return address;
+  return { ...address, sessionIdleMs: config?.sessionIdleMs ?? 8 * 60 * 60 * 1000 };
 }

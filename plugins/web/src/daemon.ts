@@ -4,9 +4,9 @@
 // not pretend to run).
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { DaemonError, type DaemonSpec, type GatewayOperations, type GatewayView, tokenMatcher } from '@kora/runtime';
+import { DaemonError, formatAddress, listenError, tokenMatcher, type DaemonSpec, type GatewayOperations, type GatewayView } from '@kora/runtime';
 import { resolveAdminToken, TOKEN_ENV } from './admin-token.js';
-import { formatAddress, HOST_ENV, PORT_ENV, type ListenOptions } from './config.js';
+import { LISTEN, type ListenOptions } from './config.js';
 import { RouteMountError, ROUTE_POINT } from './contributed-routes.js';
 import { PAGE_POINT } from './page.js';
 import { buildAdminServer } from './server.js';
@@ -27,7 +27,6 @@ export function webDaemon(deps: WebDaemonDeps): DaemonSpec {
   let app: FastifyInstance | undefined;
   let sessions: SessionStore | undefined;
   const { host, port } = deps.options;
-  const wanted = formatAddress(host, port);
   return {
     name: DAEMON_NAME,
     fatalOnStartupFailure: true,
@@ -54,16 +53,11 @@ export function webDaemon(deps: WebDaemonDeps): DaemonSpec {
         await server.listen({ host, port });
       } catch (err) {
         await server.close();
-        const code = (err as NodeJS.ErrnoException).code;
-        const why = code === 'EADDRINUSE' ? 'the port is taken' : code === 'EADDRNOTAVAIL' ? 'the address is not on this machine' : (err as Error).message;
-        throw new DaemonError('KORA_ERR_DAEMON_START', `Daemon "${DAEMON_NAME}" cannot listen on ${wanted}: ${why}; free it or set ${HOST_ENV} / ${PORT_ENV}`, {
-          daemon: DAEMON_NAME,
-          address: wanted,
-        });
+        throw listenError(DAEMON_NAME, { host, port }, err, LISTEN);
       }
       app = server;
       const bound = server.server.address() as AddressInfo;
-      const address = formatAddress(bound.address, bound.port);
+      const address = formatAddress({ host: bound.address, port: bound.port });
       const base = `http://${address}`;
       context.publishEndpoint({
         name: 'admin UI',

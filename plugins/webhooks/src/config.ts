@@ -1,5 +1,6 @@
 // The webhooks plugin's config (`plugins.config.webhooks`) and where the server listens:
 // KORA_WEBHOOK_HOST / KORA_WEBHOOK_PORT over the config over the defaults.
+import { listenAddress, type ListenSettings } from '@kora/runtime';
 import { z } from 'zod';
 
 export const DEFAULT_HOST = '0.0.0.0';
@@ -36,18 +37,14 @@ export interface ListenOptions {
   readonly bodyLimit: number;
 }
 
+export const LISTEN: ListenSettings = { hostEnv: HOST_ENV, portEnv: PORT_ENV, defaults: { host: DEFAULT_HOST, port: DEFAULT_PORT } };
+
 /** Env over config over defaults. A KORA_WEBHOOK_PORT that is not a port fails the plugin at register. */
 export function listenOptions(config: WebhooksConfig | undefined, env: Readonly<Record<string, string | undefined>>): ListenOptions | { error: string } {
-  const rawPort = env[PORT_ENV]?.trim();
-  let envPort: number | undefined;
-  if (rawPort) {
-    const parsed = port.safeParse(/^\d+$/.test(rawPort) ? Number(rawPort) : NaN);
-    if (!parsed.success) return { error: `${PORT_ENV}=${JSON.stringify(rawPort)} is not a port (0 to 65535)` };
-    envPort = parsed.data;
-  }
+  const address = listenAddress(env, config, LISTEN);
+  if ('error' in address) return address;
   return {
-    host: env[HOST_ENV]?.trim() || config?.host || DEFAULT_HOST,
-    port: envPort ?? config?.port ?? DEFAULT_PORT,
+    ...address,
     rateLimit: config?.rateLimit ?? { max: 60, timeWindow: 60_000 },
     bodyLimit: config?.bodyLimit ?? 1024 * 1024,
   };

@@ -2,8 +2,8 @@
 // mounted. Its start resolves once the port is bound; a bind failure names the address.
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { DaemonError, type DaemonSpec, type InboxMessage } from '@kora/runtime';
-import type { ListenOptions } from './config.js';
+import { DaemonError, formatAddress, listenError, type DaemonSpec, type InboxMessage } from '@kora/runtime';
+import { LISTEN, type ListenOptions } from './config.js';
 import { buildReceiver, SourceMountError } from './server.js';
 import { SOURCE_POINT } from './source.js';
 
@@ -18,8 +18,7 @@ export interface WebhooksDaemonDeps {
 export function webhooksDaemon(deps: WebhooksDaemonDeps): DaemonSpec {
   let app: FastifyInstance | undefined;
   const { host, port } = deps.options;
-  const wanted = formatAddress(host, port);
-  return {
+    return {
     name: DAEMON_NAME,
     fatalOnStartupFailure: true,
     async start(context) {
@@ -35,16 +34,11 @@ export function webhooksDaemon(deps: WebhooksDaemonDeps): DaemonSpec {
         await server.listen({ host, port });
       } catch (err) {
         await server.close();
-        const code = (err as NodeJS.ErrnoException).code;
-        const why = code === 'EADDRINUSE' ? 'the port is taken' : (err as Error).message;
-        throw new DaemonError('KORA_ERR_DAEMON_START', `Daemon "${DAEMON_NAME}" cannot listen on ${wanted}: ${why}; free it or set KORA_WEBHOOK_HOST / KORA_WEBHOOK_PORT`, {
-          daemon: DAEMON_NAME,
-          address: wanted,
-        });
+        throw listenError(DAEMON_NAME, { host, port }, err, LISTEN);
       }
       app = server;
       const bound = server.server.address() as AddressInfo;
-      const address = formatAddress(bound.address, bound.port);
+      const address = formatAddress({ host: bound.address, port: bound.port });
       context.log.info({ address, routes: sources.map((s) => `POST /api/webhooks/${s.path}`) }, `webhook receiver listening on http://${address}`);
       context.publishEndpoint({ name: 'webhook receiver', url: `http://${address}/api/webhooks/`, note: sources.map((s) => s.path).join(', ') });
     },
@@ -53,8 +47,4 @@ export function webhooksDaemon(deps: WebhooksDaemonDeps): DaemonSpec {
       app = undefined;
     },
   };
-}
-
-function formatAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
