@@ -57,6 +57,51 @@ async function insertOrFind(db: Kysely<StoreSchema>, item: PendingEnqueue): Prom
   }
 }
 
+/** Rows per multi-row insert: 12 parameters each, well under SQLite's and PostgreSQL's limits. */
+const BURST_ROWS = 200;
+
+/**
+ * A burst as multi-row inserts (one statement per 200 items, not one per item), then one read
+ * for the items whose (topic, key) was there already. Answers in the burst's order; a key given
+ * twice in the burst is a duplicate of its first.
+ */
+async function insertBurst(db: Kysely<StoreSchema>, batch: readonly PendingEnqueue[]): Promise<Enqueued[]> {
+  const pair = (topic: string, key: string) => `${topic}\0${key}`;
+  const first = new Map<string, number>();
+  batch.forEach((item, i) => {
+    if (!first.has(pair(item.topic, item.key))) first.set(pair(item.topic, item.key), i);
+  });
+  const unique = [...first.values()].map((i) => batch[i]!);
+  const inserted = new Map<string, number>();
+  for (let at = 0; at < unique.length; at += BURST_ROWS) {
+    const rows = unique.slice(at, at + BURST_ROWS).map(({ topic, key, payload, at: due }) => ({ topic, key, payload, status: 'pending' as const, owner: null, lease_until: null, available_at: due, attempts: 0, replays: 0, errors: '[]', enqueued_at: due, finished_at: null }));
+    const got = await db.insertInto('kora_inbox').values(rows).onConflict((oc) => oc.columns(['topic', 'key']).doNothing()).returning(['id', 'topic', 'key']).execute();
+    for (const r of got) inserted.set(pair(r.topic, r.key), Number(r.id));
+  }
+  const existing = new Map<string, number>();
+  const known = unique.filter((item) => !inserted.has(pair(item.topic, item.key)));
+  for (let at = 0; at < known.length; at += BURST_ROWS) {
+    const some = known.slice(at, at + BURST_ROWS);
+    const rows = await db
+      .selectFrom('kora_inbox')
+      .select(['id', 'topic', 'key'])
+      .where((eb) => eb.or(some.map((item) => eb.and([eb('topic', '=', item.topic), eb('key', '=', item.key)]))))
+      .execute();
+    for (const r of rows) existing.set(pair(r.topic, r.key), Number(r.id));
+  }
+  const results: Enqueued[] = [];
+  for (const [i, item] of batch.entries()) {
+    const p = pair(item.topic, item.key);
+    const isFirst = first.get(p) === i;
+    const id = inserted.get(p);
+    if (id !== undefined) results.push({ id, duplicate: !isFirst });
+    else if (existing.has(p)) results.push({ id: existing.get(p)!, duplicate: true });
+    // Neither inserted nor there: discarded between the two statements. Once more, on its own.
+    else results.push(await insertOrFind(db, item));
+  }
+  return results;
+}
+
 export class SqlInbox implements Inbox {
   readonly #db: Kysely<StoreSchema>;
   readonly #gate: StoreGate;
@@ -96,13 +141,7 @@ export class SqlInbox implements Inbox {
     const batch = this.#batch ?? [];
     this.#batch = undefined;
     try {
-      const results: Enqueued[] = [];
-      if (batch.length === 1) results.push(await insertOrFind(this.#db, batch[0]!));
-      else {
-        await this.#db.transaction().execute(async (trx) => {
-          for (const item of batch) results.push(await insertOrFind(trx, item));
-        });
-      }
+      const results = batch.length === 1 ? [await insertOrFind(this.#db, batch[0]!)] : await this.#db.transaction().execute((trx) => insertBurst(trx, batch));
       batch.forEach((item, i) => item.resolve(results[i]!));
     } catch (err) {
       // The whole burst failed (the store is busy, full or gone): no item of it was kept, and
