@@ -16,6 +16,7 @@ await build({
     testing: 'src/testing.ts',
     internal: 'src/internal.ts',
     'cli/main': 'src/cli/main.ts',
+    http: 'src/http.ts',
   },
   outdir: 'dist',
   bundle: true,

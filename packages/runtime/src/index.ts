@@ -2,6 +2,8 @@
 export { HOST_API_VERSION } from './version.js';
 export * from './errors.js';
 export { definePlugin } from './plugins/types.js';
+/** The zod the host validates plugin config with: a bundled plugin's schemas use this copy rather than load their own. */
+export { z } from 'zod';
 export type { Actor, GatewayOperations, GatewayView, ManualRun, PluginContext, PluginDefinition, PluginHooks, PluginPaths, ToolSpec } from './plugins/types.js';
 export type { HttpMethod, HttpRoute, HttpRouteRequest, HttpRouteResponse } from './plugins/http-routes.js';
 export { formatAddress, listenAddress, listenError, type ListenAddress, type ListenSettings } from './plugins/listen.js';

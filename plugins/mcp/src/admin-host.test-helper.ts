@@ -1,7 +1,7 @@
 // A small stand-in for the web plugin's admin server, for the mcp plugin's unit tests: Fastify on
 // 127.0.0.1, every `http.admin` contribution mounted with its own `authenticate` in onRequest
 // (before the body is read) and its `handle` behind reply.hijack(), as the contract says.
-import Fastify, { type FastifyInstance } from 'fastify';
+import { Fastify, type FastifyInstance } from '@kora/runtime/http';
 import type { AddressInfo } from 'node:net';
 import type { Contributions, HttpMethod, HttpRoute } from '@kora/runtime';
 

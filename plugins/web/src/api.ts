@@ -1,7 +1,7 @@
 // The admin API (JSON): the gateway's status and its parts, a task run now, the audit log paged
 // back from the newest, dead letters replayed or discarded, a stop. Every operation goes through
 // ctx.operations with the actor `web:admin`, so the audit log says it came from here.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance } from '@kora/runtime/http';
 import type { GatewayOperations, GatewayView } from '@kora/runtime';
 import { BadRequest, sendError } from './errors.js';
 import { auditPage, auditQuery, inboxTopics, positiveInt, runLimit, single, tasksWithRuns } from './views.js';

@@ -2,7 +2,7 @@
 // Runs in onRequest, before any body is read, for every route but the few marked otherwise.
 // Cookie-carried requests that change state must also pass the CSRF check (preHandler, once a
 // form body is parsed): same origin when the browser says, and the session's CSRF token.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest } from '@kora/runtime/http';
 import { csrfMatches, SESSION_COOKIE, type Session, type SessionStore } from './sessions.js';
 
 /** How a route is protected: the admin auth (default), its own (`authenticate`), or none. */

@@ -1,7 +1,6 @@
 // The web plugin's config (`plugins.config.web`) and where the admin server listens:
 // KORA_WEB_HOST / KORA_WEB_PORT over the config over the defaults (127.0.0.1:9119).
-import { listenAddress, type ListenSettings } from '@kora/runtime';
-import { z } from 'zod';
+import { listenAddress, z, type ListenSettings } from '@kora/runtime';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 9119;

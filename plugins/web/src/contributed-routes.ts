@@ -2,7 +2,7 @@
 // server. A route without `authenticate` sits behind the admin auth; one with it is judged by
 // it in onRequest, before Fastify reads the body. A handler that takes the raw response over
 // (a stream, the MCP transport) gets it hijacked from Fastify on first touch.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from '@kora/runtime/http';
 import type { Contribution, HttpMethod, HttpRoute, HttpRouteRequest, HttpRouteResponse, Logger } from '@kora/runtime';
 import type { RouteConfig } from './auth.js';
 import { errorBody, sendError } from './errors.js';

@@ -2,7 +2,7 @@
 // Its start resolves once the port is bound; no admin token outside dev, a bad contribution or
 // a taken port fails it (the daemon is fatal by default: an agent nobody can administer does
 // not pretend to run).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance } from '@kora/runtime/http';
 import type { AddressInfo } from 'node:net';
 import { DaemonError, formatAddress, listenError, tokenMatcher, type DaemonSpec, type GatewayOperations, type GatewayView } from '@kora/runtime';
 import { resolveAdminToken, TOKEN_ENV } from './admin-token.js';

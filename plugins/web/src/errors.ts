@@ -1,7 +1,7 @@
 // How the admin server answers an error: `{"error":{"code","message"}}` with its status. Codes
 // are the runtime's own (`KORA_ERR_TASK_UNKNOWN`…) when an operation refused, else the HTTP-level
 // words below; docs/web.md lists them.
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply } from '@kora/runtime/http';
 import { KoraError } from '@kora/runtime';
 
 export type WebErrorCode = 'unauthorized' | 'forbidden' | 'csrf_failed' | 'not_found' | 'bad_request' | 'payload_too_large' | 'unsupported_media_type' | 'internal_error';

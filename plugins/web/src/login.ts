@@ -2,7 +2,7 @@
 // (with 401); POST /login checks the token (constant time) and starts a session; POST /logout
 // ends it. A login link carries the token in the fragment (#token=…), which never reaches a
 // server log: the page's script moves it into the form, wipes it from the address bar, submits.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from '@kora/runtime/http';
 import type { LoginAssets } from './assets.js';
 import { sameOriginRefusal, type RouteConfig } from './auth.js';
 import { html, raw } from './html.js';

@@ -1,10 +1,10 @@
 // The admin server's Fastify app: the admin API, the UI and its assets, /healthz, and every
 // `http.admin` route and `web.page` other plugins contribute. Auth runs first for everything
 // but /healthz and the login routes; a cookie-carried change must also pass the CSRF check.
-import cookie from '@fastify/cookie';
-import formbody from '@fastify/formbody';
-import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { fastifyCookie as cookie } from '@kora/runtime/http';
+import { fastifyFormbody as formbody } from '@kora/runtime/http';
+import { fastifyStatic } from '@kora/runtime/http';
+import { Fastify, type FastifyInstance } from '@kora/runtime/http';
 import type { Clock, Contribution, GatewayOperations, GatewayView, Logger } from '@kora/runtime';
 import { registerApi } from './api.js';
 import { ASSETS_DIR, loadLoginAssets, PAGE_CSP } from './assets.js';

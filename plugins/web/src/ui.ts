@@ -2,7 +2,7 @@
 // form actions (run a task now, replay or discard a dead letter), each answered with a 303 back
 // to its page and a line saying what happened. Forms post with the session cookie and the
 // session's CSRF token (checked in the server's preHandler).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from '@kora/runtime/http';
 import { KoraError, type Clock, type Contribution, type GatewayOperations, type GatewayView, type Logger } from '@kora/runtime';
 import { ACTOR, deadLetterId } from './api.js';
 import { BadRequest } from './errors.js';

@@ -1,7 +1,6 @@
 // The webhooks plugin's config (`plugins.config.webhooks`) and where the server listens:
 // KORA_WEBHOOK_HOST / KORA_WEBHOOK_PORT over the config over the defaults.
-import { listenAddress, type ListenSettings } from '@kora/runtime';
-import { z } from 'zod';
+import { listenAddress, z, type ListenSettings } from '@kora/runtime';
 
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_PORT = 9118;

@@ -1,6 +1,6 @@
 // The `webhooks` daemon: runs the public receiver with every `webhooks.source` contribution
 // mounted. Its start resolves once the port is bound; a bind failure names the address.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance } from '@kora/runtime/http';
 import type { AddressInfo } from 'node:net';
 import { DaemonError, formatAddress, listenError, type DaemonSpec, type InboxMessage } from '@kora/runtime';
 import { LISTEN, type ListenOptions } from './config.js';

@@ -1,8 +1,8 @@
 // The public receiver's Fastify app: one POST route per webhook source under /api/webhooks/,
 // /healthz, and nothing else. Bodies stay raw Buffers (signatures cover the bytes as sent) and
 // are parsed as JSON only once verified. Every refusal is audited without its body.
-import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { fastifyRateLimit as rateLimit } from '@kora/runtime/http';
+import { Fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from '@kora/runtime/http';
 import { InboxError, type Clock, type InboxMessage, type Logger } from '@kora/runtime';
 import type { ListenOptions } from './config.js';
 import { isRejection, type WebhookRejection, type WebhookRequest, type WebhookSource } from './source.js';

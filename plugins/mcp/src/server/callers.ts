@@ -2,10 +2,9 @@
 // `$KORA_HOME/mcp_callers.yaml` (a SHA-256 of the token and a list of capabilities). Only the
 // digests are kept; a presented token is hashed and compared with each in constant time.
 import { timingSafeEqual } from 'node:crypto';
-import { tokenDigest } from '@kora/runtime';
+import { tokenDigest, z } from '@kora/runtime';
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { z } from 'zod';
 import { ALL, isCapability, type Capability } from './capabilities.js';
 
 export const TOKEN_ENV = 'KORA_MCP_BEARER_TOKEN';
