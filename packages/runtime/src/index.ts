@@ -20,6 +20,7 @@ export { parseEnvFlag, readEnvFlag } from './config/env-flag.js';
 export { keptToken, tokenDigest, tokenMatcher, type KeptToken } from './secrets/kept-token.js';
 export type { IdentityProvider, IdentityRequest, IdentitySource, IdentitySpec, ResolvedIdentity } from './identity/types.js';
 export type { ServiceMap, Services } from './services/registry.js';
+export type { Engine, EngineReply, EngineRequest, EngineUsage } from './services/engine.js';
 export type {
   AuditCursor,
   AuditEntry,
