@@ -84,6 +84,13 @@ export const ERROR_CODES = {
   KORA_ERR_GATEWAY_STOPPING: { exit: FATAL, meaning: 'An operation was asked of a gateway that is stopping or not running yet.', fix: 'Wait for the gateway to run (kora status), then ask again.' },
   KORA_ERR_TASK_TIMEOUT: { exit: FATAL, meaning: 'A task run did not finish within its timeout; its signal was aborted.', fix: 'Make the task honour its signal, or raise daemons.<d>.tasks.<t>.timeout.' },
 
+  // The reasoning engine (bundled plugin `reasoning`).
+  KORA_ERR_REASONING_NOT_CONFIGURED: { exit: FATAL, meaning: 'ReasoningEngineNotConfigured: the reasoning engine has no credential for the Anthropic API.', fix: 'Set CLAUDE_CODE_OAUTH_TOKEN, or KORA_ANTHROPIC_API_KEY (or ANTHROPIC_API_KEY); or set daemons.reasoning_engine.fatal: false to boot degraded without an engine.' },
+  KORA_ERR_REASONING_API: { exit: FATAL, meaning: 'The Anthropic API refused a model call, or kept failing past the retries.', fix: 'The API’s status and error type are quoted: 401/403 is the credential, 400 the request, 429/529/5xx load (raise plugins.config.reasoning.retries).' },
+  KORA_ERR_REASONING_TIMEOUT: { exit: FATAL, meaning: 'A model call did not answer within its timeout, on every attempt.', fix: 'Raise plugins.config.reasoning.timeoutMs, or lower maxTokens.' },
+  KORA_ERR_REASONING_ABORTED: { exit: FATAL, meaning: 'A reply was cancelled by its caller (or the engine stopped) before it was done.', fix: 'Nothing: the caller gave up.' },
+  KORA_ERR_REASONING_MAX_CALLS: { exit: FATAL, meaning: 'A reply used every model call it may make and the model still gave no text.', fix: 'Raise plugins.config.reasoning.maxCalls, or offer fewer tools.' },
+
   // Gateway and store.
   KORA_ERR_GATEWAY_FAULT: { exit: FATAL, meaning: 'The gateway met an error it could not pin on a plugin, and stopped cleanly.', fix: 'Report it with the log line; restart the gateway.' },
   KORA_ERR_GATEWAY_NOT_STARTED: { exit: FATAL, meaning: 'Something asked for a part of the gateway before it started.', fix: 'Call start() (or load()) first.' },

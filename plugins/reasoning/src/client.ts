@@ -1,0 +1,132 @@
+// The one place that knows the Anthropic SDK: it is imported here, lazily (the daemon's start
+// awaits `loadMessagesClient`), so a gateway that never starts the engine never loads it. The
+// engine sees a `MessagesClient` speaking the hook catalog's shapes (llm-types), and coded errors.
+import type { ApiRequest, ApiResponse, Logger, LlmUsage, TextBlock, ToolUseBlock } from '@kora/runtime';
+import type { Credential } from './credentials.js';
+import { aborted, apiFailed, timedOut } from './errors.js';
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+/** A failed call, with what the API billed when it said (it does not, on errors). */
+export interface MessagesClient {
+  create(request: ApiRequest, options?: CallOptions): Promise<ApiResponse>;
+}
+
+export interface ClientSettings {
+  readonly credential: Credential;
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  /** `anthropic-beta` sent with an OAuth token, or false. */
+  readonly oauthBeta: string | false;
+  readonly log: Logger;
+}
+
+/** Import the SDK and build a client; the import is the slow part (≈ tens of ms, once). */
+export async function loadMessagesClient(settings: ClientSettings): Promise<MessagesClient> {
+  const sdk = await import('@anthropic-ai/sdk');
+  const { credential } = settings;
+  const client = new sdk.default({
+    baseURL: settings.baseUrl,
+    // Exactly one credential, passed in code, so the SDK reads none from process.env or disk.
+    ...(credential.kind === 'oauth' ? { authToken: credential.token } : { apiKey: credential.key }),
+    ...(credential.kind === 'oauth' && settings.oauthBeta ? { defaultHeaders: { 'anthropic-beta': settings.oauthBeta } } : {}),
+    // The SDK sends an API key as a bearer token; the Messages API documents `x-api-key` for keys
+    // (decision 0061), so the header is moved on every attempt, retries included.
+    ...(credential.kind === 'apiKey' ? { middleware: [apiKeyHeader(credential.key)] } : {}),
+    timeout: settings.timeoutMs,
+    maxRetries: settings.retries,
+    logLevel: 'warn',
+    logger: sdkLogger(settings.log),
+  });
+  const { APIError, APIConnectionTimeoutError, APIUserAbortError } = sdk;
+
+  return {
+    async create(request, options = {}) {
+      try {
+        // The catalog's ApiRequest is the Messages API body (read-only arrays); the SDK types the same wire shape.
+        const body = request as unknown as Parameters<typeof client.messages.create>[0] & { stream?: false };
+        const message = await client.messages.create(body, { ...(options.signal ? { signal: options.signal } : {}) });
+        return toApiResponse(message);
+      } catch (err) {
+        if (err instanceof APIUserAbortError || options.signal?.aborted) throw aborted(reasonOf(options.signal));
+        if (err instanceof APIConnectionTimeoutError) throw timedOut(request.model, settings.timeoutMs, settings.retries, err);
+        if (err instanceof APIError) {
+          const body = err.error as { error?: { type?: unknown; message?: unknown } } | undefined;
+          const type = typeof body?.error?.type === 'string' ? body.error.type : null;
+          const message = typeof body?.error?.message === 'string' ? body.error.message : err.message;
+          const retried = err.status !== undefined && retryable(err.status) ? settings.retries : 0;
+          throw apiFailed({ status: err.status ?? null, type, message, model: request.model, retries: retried }, err);
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+function retryable(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+function reasonOf(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error) return reason.message;
+  return typeof reason === 'string' ? reason : 'the caller aborted';
+}
+
+function apiKeyHeader(key: string) {
+  return function moveApiKey(request: { headers: Headers }, next: (request: never) => Promise<Response>): Promise<Response> {
+    request.headers.delete('authorization');
+    request.headers.set('x-api-key', key);
+    return next(request as never);
+  };
+}
+
+/** The SDK logs through the plugin's logger, messages only: its extra arguments may hold request details. */
+function sdkLogger(log: Logger) {
+  return {
+    error: (message: string) => log.error(`anthropic sdk: ${message}`),
+    warn: (message: string) => log.warn(`anthropic sdk: ${message}`),
+    info: (message: string) => log.debug(`anthropic sdk: ${message}`),
+    debug: () => {},
+  };
+}
+
+interface SdkMessage {
+  id: string;
+  model: string;
+  content: readonly { type: string }[];
+  stop_reason: string | null;
+  stop_sequence: string | null;
+  usage: { input_tokens: number; output_tokens: number; cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null };
+}
+
+/** The text and tool_use blocks, and the usage, in the catalog's shapes. */
+export function toApiResponse(message: SdkMessage): ApiResponse {
+  const content: (TextBlock | ToolUseBlock)[] = [];
+  for (const block of message.content) {
+    if (block.type === 'text') content.push({ type: 'text', text: (block as unknown as TextBlock).text });
+    else if (block.type === 'tool_use') {
+      const use = block as unknown as ToolUseBlock;
+      content.push({ type: 'tool_use', id: use.id, name: use.name, input: use.input });
+    }
+  }
+  const usage: LlmUsage = {
+    input_tokens: message.usage.input_tokens,
+    output_tokens: message.usage.output_tokens,
+    cache_creation_input_tokens: message.usage.cache_creation_input_tokens ?? null,
+    cache_read_input_tokens: message.usage.cache_read_input_tokens ?? null,
+  };
+  return {
+    id: message.id,
+    type: 'message',
+    role: 'assistant',
+    model: message.model,
+    content,
+    stop_reason: message.stop_reason as ApiResponse['stop_reason'],
+    stop_sequence: message.stop_sequence,
+    usage,
+  };
+}

@@ -1,0 +1,266 @@
+// The engine: one reply is a tool-use loop of at most `maxCalls` model calls, each through the
+// hook pipeline in the catalog's order (docs/reasoning.md lists it step by step). Every call
+// leaves a usage row, answered or failed; a finished reply's turn is added to its conversation.
+import {
+  KoraError,
+  type ApiRequest,
+  type ApiResponse,
+  type Clock,
+  type ContentBlock,
+  type Engine,
+  type EngineReply,
+  type EngineRequest,
+  type LlmMessage,
+  type LlmTool,
+  type LlmUsage,
+  type Logger,
+  type PluginHooks,
+  type TextBlock,
+  type ToolResultBlock,
+  type ToolUseBlock,
+  type Tools,
+} from '@kora/runtime';
+import type { MessagesClient } from './client.js';
+import type { EngineSettings } from './config.js';
+import { aborted, outOfCalls } from './errors.js';
+import { textOf, type ConversationStore } from './history.js';
+import type { CallOutcome, UsageRecorder } from './usage.js';
+
+export interface EngineDeps {
+  readonly client: MessagesClient;
+  readonly hooks: PluginHooks;
+  readonly tools: Tools;
+  readonly settings: EngineSettings;
+  /** The identity's system blocks, resolved at start, with their cache marker. */
+  readonly system: readonly TextBlock[];
+  readonly usage: UsageRecorder;
+  readonly history: ConversationStore;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+interface Totals {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  cost: number;
+}
+
+/** A re-ask the `post_llm_call_can_reissue` hook asked for: the next call goes to `model`, with the draft as context. */
+interface Reissue {
+  readonly model: string;
+  readonly reason: string;
+  readonly draft: string;
+  readonly from: string;
+}
+
+export class ReasoningEngine implements Engine {
+  readonly #d: EngineDeps;
+  /** Aborted by `close()` (the daemon stops): every reply in flight is cancelled. */
+  readonly #closing = new AbortController();
+
+  constructor(deps: EngineDeps) {
+    this.#d = deps;
+  }
+
+  close(): void {
+    this.#closing.abort(new Error('the reasoning engine stopped'));
+  }
+
+  respond(request: EngineRequest): Promise<EngineReply> {
+    const { conversation } = request;
+    if (conversation === undefined) return this.#reply(request);
+    return this.#d.history.serialize(conversation, () => this.#reply(request));
+  }
+
+  async #reply(request: EngineRequest): Promise<EngineReply> {
+    const { settings, history, clock } = this.#d;
+    const signal = request.signal ? AbortSignal.any([request.signal, this.#closing.signal]) : this.#closing.signal;
+    if (signal.aborted) throw aborted(reason(signal));
+    const route = { route: request.route, ...(request.conversation !== undefined ? { conversationId: request.conversation } : {}) };
+    const before = request.conversation !== undefined ? await history.load(request.conversation) : [];
+    const turn: LlmMessage[] = [...request.messages];
+    const offered = this.#offeredTools(request.tools);
+    const totals: Totals = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cost: 0 };
+    let reissue: Reissue | undefined;
+    let calls = 0;
+    let last: { request: ApiRequest; response: ApiResponse };
+
+    for (;;) {
+      calls += 1;
+      const lastCall = calls === settings.maxCalls;
+      const sent = await this.#prepare({ route, messages: [...before, ...turn], offered, lastCall, reissue });
+      const response = await this.#call(sent, route, totals, signal);
+      last = { request: sent, response };
+
+      // A weak answer re-asked of another model (the haiku router): the draft is not kept.
+      if (calls < settings.maxCalls) {
+        const asked = await this.#d.hooks.dispatch('post_llm_call_can_reissue', { ...route, request: sent, response });
+        if (asked && asked.value.model !== sent.model) {
+          reissue = { model: asked.value.model, reason: asked.value.reason, draft: textOf(response.content), from: sent.model };
+          continue;
+        }
+      }
+      reissue = undefined;
+      const uses = response.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
+      if (response.stop_reason !== 'tool_use' || uses.length === 0 || lastCall) break;
+      turn.push({ role: 'assistant', content: response.content });
+      turn.push({ role: 'user', content: await this.#runTools(uses, request.route, signal) });
+    }
+
+    const answer = textOf(last.response.content);
+    if (answer.trim() === '' && last.response.content.some((b) => b.type === 'tool_use')) throw outOfCalls(settings.maxCalls);
+    const rewritten = await this.#d.hooks.dispatch('transform_llm_output', { ...route, ...last });
+    const text = rewritten ? rewritten.value : answer;
+    await this.#d.hooks.dispatch('post_llm_call', { ...route, ...last });
+
+    if (request.conversation !== undefined) {
+      // The turn ends with the assistant's text: a tool_use left unanswered (calls ran out) is not kept.
+      const content: ContentBlock[] = last.response.content.filter((b) => b.type === 'text');
+      turn.push({ role: 'assistant', content: content.length > 0 ? content : [{ type: 'text', text }] });
+      await history.append(request.conversation, { at: clock.now(), route: request.route, messages: turn });
+    }
+    return {
+      text,
+      model: last.response.model,
+      calls,
+      stopReason: last.response.stop_reason,
+      usage: { inputTokens: totals.input, outputTokens: totals.output, cacheReadTokens: totals.cacheRead, cacheWriteTokens: totals.cacheWrite, costUsd: totals.cost },
+    };
+  }
+
+  /** Every registered tool, or those the request names (in registry order). */
+  #offeredTools(names: readonly string[] | undefined): LlmTool[] {
+    const all = this.#d.tools.list();
+    if (names === undefined) return all;
+    const wanted = new Set(names);
+    return all.filter((t) => wanted.has(t.name));
+  }
+
+  /** pre_llm_call → pre_tool_list_finalized → pre_api_request_mutable: the request as it will be sent. */
+  async #prepare(input: {
+    route: { route: string; conversationId?: string };
+    messages: LlmMessage[];
+    offered: LlmTool[];
+    lastCall: boolean;
+    reissue: Reissue | undefined;
+  }): Promise<ApiRequest> {
+    const { settings, hooks } = this.#d;
+    const { route, reissue } = input;
+    const system: TextBlock[] = [...this.#d.system];
+    if (reissue) system.push({ type: 'text', text: draftContext(reissue) });
+    const built: ApiRequest = {
+      model: reissue?.model ?? settings.models.cheap,
+      max_tokens: settings.maxTokens,
+      system: [...system],
+      messages: input.messages,
+      ...(input.offered.length > 0 ? { tools: input.offered } : {}),
+    };
+
+    const context = await hooks.dispatch('pre_llm_call', { ...route, request: built });
+    for (const item of context) system.push(typeof item === 'string' ? { type: 'text', text: item } : item);
+
+    const finalized = await hooks.dispatch('pre_tool_list_finalized', { route: route.route, tools: input.offered });
+    const tools = finalized ? finalized.value : input.offered;
+    const request: ApiRequest = {
+      model: built.model,
+      max_tokens: built.max_tokens,
+      system,
+      messages: built.messages,
+      ...(tools.length > 0 ? { tools } : {}),
+      // The last call allowed must answer in text, so a reply never ends on a tool it cannot run.
+      ...(tools.length > 0 && input.lastCall ? { tool_choice: { type: 'none' } as const } : {}),
+    };
+    const mutated = await hooks.dispatch('pre_api_request_mutable', request);
+    // A re-ask goes to the model the hook asked for, whatever the waterfall chose.
+    return reissue ? { ...mutated, model: reissue.model } : mutated;
+  }
+
+  /** pre_api_request → the API → post_api_request, and the usage row. Throws the coded failure after both. */
+  async #call(request: ApiRequest, route: { route: string; conversationId?: string }, totals: Totals, signal: AbortSignal): Promise<ApiResponse> {
+    const { hooks, clock, client, usage } = this.#d;
+    await hooks.dispatch('pre_api_request', { ...route, request });
+    const at = clock.now();
+    const t0 = clock.monotonic();
+    let response: ApiResponse | undefined;
+    let failure: unknown;
+    try {
+      response = await client.create(request, { signal });
+    } catch (err) {
+      failure = err;
+    }
+    const durationMs = clock.monotonic() - t0;
+    const billed: LlmUsage | undefined = response?.usage;
+    const outcome = outcomeOf(failure);
+    const cost = await usage.record({
+      at,
+      route: route.route,
+      conversation: route.conversationId,
+      model: response?.model ?? request.model,
+      usage: billed,
+      durationMs,
+      outcome,
+      errorCode: failure instanceof KoraError ? failure.code : failure === undefined ? null : 'unknown',
+    });
+    if (billed) {
+      totals.input += billed.input_tokens;
+      totals.output += billed.output_tokens;
+      totals.cacheRead += billed.cache_read_input_tokens ?? 0;
+      totals.cacheWrite += billed.cache_creation_input_tokens ?? 0;
+      totals.cost += cost;
+    }
+    await hooks.dispatch('post_api_request', {
+      ...route,
+      request,
+      durationMs,
+      ...(response ? { response, usage: response.usage } : {}),
+      ...(failure !== undefined ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
+    });
+    if (failure !== undefined || !response) throw failure;
+    return response;
+  }
+
+  /** Each tool_use through the runtime's tool pipeline, in order; a failure is an is_error result for the model. */
+  async #runTools(uses: readonly ToolUseBlock[], route: string, signal: AbortSignal): Promise<ToolResultBlock[]> {
+    const results: ToolResultBlock[] = [];
+    for (const use of uses) {
+      if (signal.aborted) throw aborted(reason(signal));
+      const outcome = await this.#d.tools.call(use.name, { ...use.input }, { route, signal });
+      if (signal.aborted) throw aborted(reason(signal));
+      results.push(
+        outcome.ok
+          ? { type: 'tool_result', tool_use_id: use.id, content: resultText(outcome.result) }
+          : { type: 'tool_result', tool_use_id: use.id, content: `${outcome.code}: ${outcome.error}`, is_error: true },
+      );
+    }
+    return results;
+  }
+}
+
+function draftContext(reissue: Reissue): string {
+  return `A first answer to the last message, by ${reissue.from}, was set aside (${reissue.reason}). Answer it yourself; the draft follows as context only.\n\n${reissue.draft}`;
+}
+
+function resultText(result: unknown): string {
+  if (typeof result === 'string') return result;
+  if (result === undefined) return '';
+  try {
+    return JSON.stringify(result) ?? String(result);
+  } catch {
+    return String(result);
+  }
+}
+
+function outcomeOf(failure: unknown): CallOutcome {
+  if (failure === undefined) return 'ok';
+  if (failure instanceof KoraError && failure.code === 'KORA_ERR_REASONING_ABORTED') return 'aborted';
+  if (failure instanceof KoraError && failure.code === 'KORA_ERR_REASONING_TIMEOUT') return 'timeout';
+  return 'error';
+}
+
+function reason(signal: AbortSignal): string {
+  const why: unknown = signal.reason;
+  if (why instanceof Error) return why.message;
+  return typeof why === 'string' ? why : 'the caller aborted';
+}

@@ -1,0 +1,88 @@
+// Conversations (a Slack thread, an email thread, a CLI session): each reply's turn is kept as
+// one row of `reasoning_turns`, its messages as JSON, from the user's message to the assistant's
+// text with every tool_use/tool_result pair in between. Trimming drops whole turns, oldest first,
+// so a pair is never split and the history always starts with a user message.
+import type { ContentBlock, LlmMessage, PluginContext } from '@kora/runtime';
+import { TURNS_TABLE } from './migrations.js';
+
+type PluginDb = PluginContext['db'];
+
+export interface HistoryBounds {
+  /** Turns a reply sees (and a conversation keeps). */
+  readonly turns: number;
+  /** About this many tokens of history a reply sees (4 characters a token). */
+  readonly tokens: number;
+}
+
+/** A rough token count: about 4 characters a token, over the JSON the API would get. */
+export function approxTokens(messages: readonly LlmMessage[]): number {
+  let chars = 0;
+  for (const m of messages) chars += typeof m.content === 'string' ? m.content.length : JSON.stringify(m.content).length;
+  return Math.ceil(chars / 4);
+}
+
+export class ConversationStore {
+  readonly #db: PluginDb;
+  readonly #bounds: HistoryBounds;
+  /** One reply at a time per conversation in this gateway, so a reply sees the turn before it. */
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  constructor(db: PluginDb, bounds: HistoryBounds) {
+    this.#db = db;
+    this.#bounds = bounds;
+  }
+
+  /** Run `fn` after every earlier reply of `conversation` in this process has settled. */
+  async serialize<T>(conversation: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.#tails.get(conversation) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.#tails.set(conversation, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#tails.get(conversation) === tail) this.#tails.delete(conversation);
+    }
+  }
+
+  /** The newest whole turns within both bounds, oldest first, flattened into messages. */
+  async load(conversation: string): Promise<LlmMessage[]> {
+    if (this.#bounds.turns === 0) return [];
+    const rows = await this.#db
+      .selectFrom(TURNS_TABLE)
+      .select(['messages', 'tokens'])
+      .where('conversation', '=', conversation)
+      .orderBy('seq', 'desc')
+      .limit(this.#bounds.turns)
+      .execute();
+    const kept: LlmMessage[][] = [];
+    let tokens = 0;
+    for (const row of rows) {
+      tokens += Number(row.tokens);
+      if (tokens > this.#bounds.tokens) break;
+      kept.push(JSON.parse(String(row.messages)) as LlmMessage[]);
+    }
+    return kept.reverse().flat();
+  }
+
+  /** Keep a finished turn, and drop the conversation's turns beyond the turn bound. */
+  async append(conversation: string, turn: { at: number; route: string; messages: readonly LlmMessage[] }): Promise<void> {
+    if (this.#bounds.turns === 0) return;
+    const last = await this.#db.selectFrom(TURNS_TABLE).select('seq').where('conversation', '=', conversation).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const seq = (last ? Number(last.seq) : 0) + 1;
+    await this.#db
+      .insertInto(TURNS_TABLE)
+      .values({ conversation, seq, at: turn.at, route: turn.route, messages: JSON.stringify(turn.messages), tokens: approxTokens(turn.messages) })
+      .execute();
+    if (seq > this.#bounds.turns) await this.#db.deleteFrom(TURNS_TABLE).where('conversation', '=', conversation).where('seq', '<=', seq - this.#bounds.turns).execute();
+  }
+}
+
+/** The text of the assistant's answer: its text blocks, joined. */
+export function textOf(content: string | readonly ContentBlock[]): string {
+  if (typeof content === 'string') return content;
+  return content
+    .filter((b): b is Extract<ContentBlock, { type: 'text' }> => b.type === 'text')
+    .map((b) => b.text)
+    .join('');
+}

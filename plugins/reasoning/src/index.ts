@@ -1,0 +1,20 @@
+// The bundled reasoning plugin (DESIGN §8): the `reasoning_engine` daemon, holder of the LLM
+// engine over the Anthropic Messages API, providing the `engine` service every channel asks for
+// a reply. Its tables (usage rows, conversation turns) come from its own migrations.
+import { definePlugin } from '@kora/runtime';
+import { engineSettings, reasoningConfigSchema, type ReasoningConfig } from './config.js';
+import { reasoningDaemon } from './daemon.js';
+import { migrations } from './migrations.js';
+
+export type { ModelPrice, ReasoningConfig } from './config.js';
+export type { ReasoningErrorCode } from './errors.js';
+export { readUsage, type CallOutcome, type UsageRow } from './usage.js';
+
+export default definePlugin<ReasoningConfig | undefined>({
+  id: 'reasoning',
+  configSchema: reasoningConfigSchema.optional(),
+  migrations,
+  register(ctx) {
+    ctx.registerDaemon(reasoningDaemon(ctx, engineSettings(ctx.config)));
+  },
+});
