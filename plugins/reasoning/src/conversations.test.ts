@@ -51,8 +51,10 @@ describe('conversations', () => {
     ]);
     // The fake refuses a broken tool_use/tool_result pair with a 400: every request was accepted.
     expect((await readUsage(db)).every((r) => r.outcome === 'ok')).toBe(true);
+    // Kept rows are pruned every 8 turns: after turn 8 only turns 7 and 8 remain.
+    for (const n of [5, 6, 7, 8]) await engine.respond(say(`message ${n}`, 'c'));
     const kept = await db.selectFrom('reasoning_turns').select(['seq']).where('conversation', '=', 'c').orderBy('seq').execute();
-    expect(kept.map((r) => Number(r.seq))).toEqual([3, 4]);
+    expect(kept.map((r) => Number(r.seq))).toEqual([7, 8]);
   });
 
   it('bounds the history by approximate tokens too, newest turns kept', async () => {

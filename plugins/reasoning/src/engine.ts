@@ -79,7 +79,7 @@ export class ReasoningEngine implements Engine {
     const signal = request.signal ? AbortSignal.any([request.signal, this.#closing.signal]) : this.#closing.signal;
     if (signal.aborted) throw aborted(reason(signal));
     const route = { route: request.route, ...(request.conversation !== undefined ? { conversationId: request.conversation } : {}) };
-    const before = request.conversation !== undefined ? await history.load(request.conversation) : [];
+    const { messages: before, lastSeq } = request.conversation !== undefined ? await history.load(request.conversation) : { messages: [], lastSeq: 0 };
     const turn: LlmMessage[] = [...request.messages];
     const offered = this.#offeredTools(request.tools);
     const totals: Totals = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cost: 0 };
@@ -119,7 +119,7 @@ export class ReasoningEngine implements Engine {
       // The turn ends with the assistant's text: a tool_use left unanswered (calls ran out) is not kept.
       const content: ContentBlock[] = last.response.content.filter((b) => b.type === 'text');
       turn.push({ role: 'assistant', content: content.length > 0 ? content : [{ type: 'text', text }] });
-      await history.append(request.conversation, { at: clock.now(), route: request.route, messages: turn });
+      await history.append(request.conversation, lastSeq, { at: clock.now(), route: request.route, messages: turn });
     }
     return {
       text,

@@ -7,6 +7,8 @@ import { TURNS_TABLE } from './migrations.js';
 
 type PluginDb = PluginContext['db'];
 
+const PRUNE_EVERY = 8;
+
 export interface HistoryBounds {
   /** Turns a reply sees (and a conversation keeps). */
   readonly turns: number;
@@ -45,12 +47,15 @@ export class ConversationStore {
     }
   }
 
-  /** The newest whole turns within both bounds, oldest first, flattened into messages. */
-  async load(conversation: string): Promise<LlmMessage[]> {
-    if (this.#bounds.turns === 0) return [];
+  /**
+   * The newest whole turns within both bounds, oldest first, flattened into messages, and the
+   * conversation's last sequence number (0: none yet), which `append` continues from.
+   */
+  async load(conversation: string): Promise<{ messages: LlmMessage[]; lastSeq: number }> {
+    if (this.#bounds.turns === 0) return { messages: [], lastSeq: 0 };
     const rows = await this.#db
       .selectFrom(TURNS_TABLE)
-      .select(['messages', 'tokens'])
+      .select(['seq', 'messages', 'tokens'])
       .where('conversation', '=', conversation)
       .orderBy('seq', 'desc')
       .limit(this.#bounds.turns)
@@ -62,19 +67,26 @@ export class ConversationStore {
       if (tokens > this.#bounds.tokens) break;
       kept.push(JSON.parse(String(row.messages)) as LlmMessage[]);
     }
-    return kept.reverse().flat();
+    return { messages: kept.reverse().flat(), lastSeq: rows[0] ? Number(rows[0].seq) : 0 };
   }
 
-  /** Keep a finished turn, and drop the conversation's turns beyond the turn bound. */
-  async append(conversation: string, turn: { at: number; route: string; messages: readonly LlmMessage[] }): Promise<void> {
+  /**
+   * Keep a finished turn after `lastSeq` (from `load`, under `serialize`), and drop the
+   * conversation's turns beyond the turn bound. Another writer of the same conversation would
+   * hit the primary key: conversation consumers run on one gateway of a fleet (scope leader).
+   */
+  async append(conversation: string, lastSeq: number, turn: { at: number; route: string; messages: readonly LlmMessage[] }): Promise<void> {
     if (this.#bounds.turns === 0) return;
-    const last = await this.#db.selectFrom(TURNS_TABLE).select('seq').where('conversation', '=', conversation).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    const seq = (last ? Number(last.seq) : 0) + 1;
+    const seq = lastSeq + 1;
     await this.#db
       .insertInto(TURNS_TABLE)
       .values({ conversation, seq, at: turn.at, route: turn.route, messages: JSON.stringify(turn.messages), tokens: approxTokens(turn.messages) })
       .execute();
-    if (seq > this.#bounds.turns) await this.#db.deleteFrom(TURNS_TABLE).where('conversation', '=', conversation).where('seq', '<=', seq - this.#bounds.turns).execute();
+    // Pruned every PRUNE_EVERY turns, not every turn: a reply reads at most `turns` of them anyway,
+    // and a conversation keeps at most `turns + PRUNE_EVERY - 1` rows, for one statement in eight.
+    if (seq > this.#bounds.turns && seq % PRUNE_EVERY === 0) {
+      await this.#db.deleteFrom(TURNS_TABLE).where('conversation', '=', conversation).where('seq', '<=', seq - this.#bounds.turns).execute();
+    }
   }
 }
 
