@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPluginHarness, type PluginHarness } from '@kora/runtime/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KORA_HOOKS } from './hooks.js';
 import plugin from './index.js';
 
 const packageJson = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -82,13 +83,14 @@ describe('kora plugin', () => {
 
   it.each(['true', '1', 'TRUE'])('registers no provider when KORA_DISABLE_IDENTITY_PROVIDER=%s, and says so', async (value) => {
     const { harness, infos, resolve } = await boot({ KORA_DISABLE_IDENTITY_PROVIDER: value });
-    expect(harness.registered.get('kora')).toMatchObject({ hooks: [], identityProvider: false });
+    // Kora's other hooks stay: only the identity is off.
+    expect(harness.registered.get('kora')).toMatchObject({ hooks: [...KORA_HOOKS], identityProvider: false });
     expect(infos().join('\n')).toContain('KORA_DISABLE_IDENTITY_PROVIDER');
     await expect(resolve()).rejects.toMatchObject({ code: 'KORA_ERR_IDENTITY_UNRESOLVED' });
   });
 
   it.each(['false', '0', ''])('keeps the provider when KORA_DISABLE_IDENTITY_PROVIDER=%j', async (value) => {
     const { harness } = await boot({ KORA_DISABLE_IDENTITY_PROVIDER: value });
-    expect(harness.registered.get('kora')).toMatchObject({ hooks: ['pre_agent_identity_set'], identityProvider: true });
+    expect(harness.registered.get('kora')).toMatchObject({ hooks: ['pre_agent_identity_set', ...KORA_HOOKS], identityProvider: true });
   });
 });

@@ -1,9 +1,17 @@
 // The bundled Kora plugin: Kora's identity, a persona (SOUL.md) and a system prompt shipped as
-// package data. The files are read once, in `register`, so missing data fails the plugin at boot.
+// package data, and Kora's hooks around the reasoning loop (cost ladder, haiku router, audit,
+// kora__* tool bridge; see hooks.ts). The identity files are read once, in `register`, so
+// missing data fails the plugin at boot.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { definePlugin, PluginError, readEnvFlag, SOUL_ENV, SYSTEM_PROMPT_ENV, type IdentitySpec, type PluginContext } from '@kora/runtime';
+import { koraConfigSchema, koraSettings, type KoraConfig } from './config.js';
+import { registerKoraHooks } from './hooks.js';
+
+export type { KoraConfig } from './config.js';
+export type { CostRung, CostRungName } from './cost-rung.js';
+export type { CostRefusal } from './cost-ladder.js';
 
 // Relative to this module (src/ in tests, dist/ when installed), never to the working directory.
 const PACKAGE_JSON = new URL('../package.json', import.meta.url);
@@ -12,33 +20,37 @@ const DEFAULT_SYSTEM_PROMPT = new URL('../data/system-prompt.md', import.meta.ur
 
 const DISABLE_ENV = 'KORA_DISABLE_IDENTITY_PROVIDER';
 
-export default definePlugin({
+export default definePlugin<KoraConfig>({
   id: 'kora',
+  configSchema: koraConfigSchema,
   async register(ctx) {
-    if (readEnvFlag(ctx.env, DISABLE_ENV)) {
-      ctx.log.info(`${DISABLE_ENV} is set: the Kora identity provider is not registered`);
-      return;
-    }
-    const soulFile = identityFile(ctx, SOUL_ENV, DEFAULT_SOUL, 'soul');
-    const promptFile = identityFile(ctx, SYSTEM_PROMPT_ENV, DEFAULT_SYSTEM_PROMPT, 'system prompt');
-    const [version, soul, systemPrompt] = await Promise.all([packageVersion(ctx), readIdentityFile(ctx, soulFile), readIdentityFile(ctx, promptFile)]);
-    if (systemPrompt.trim() === '') {
-      throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Kora's system prompt file ${promptFile.path} (${promptFile.origin}) is empty`, {
-        pluginId: ctx.pluginId,
-        path: promptFile.path,
-      });
-    }
-    ctx.log.debug({ soul: soulFile.path, systemPrompt: promptFile.path }, 'Kora identity files read');
-
-    ctx.registerIdentityProvider(function koraIdentity(): IdentitySpec {
-      return {
-        soul,
-        systemPrompt,
-        metadata: { agent_name: 'Kora', plugin_name: 'kora', version, persona: 'operations_assistant' },
-      };
-    });
+    if (readEnvFlag(ctx.env, DISABLE_ENV)) ctx.log.info(`${DISABLE_ENV} is set: the Kora identity provider is not registered`);
+    else await registerIdentity(ctx);
+    // The hooks do not depend on the identity: another plugin's persona still gets Kora's cost ladder and audit.
+    registerKoraHooks(ctx, koraSettings(ctx.config));
   },
 });
+
+async function registerIdentity(ctx: PluginContext<KoraConfig>): Promise<void> {
+  const soulFile = identityFile(ctx, SOUL_ENV, DEFAULT_SOUL, 'soul');
+  const promptFile = identityFile(ctx, SYSTEM_PROMPT_ENV, DEFAULT_SYSTEM_PROMPT, 'system prompt');
+  const [version, soul, systemPrompt] = await Promise.all([packageVersion(ctx), readIdentityFile(ctx, soulFile), readIdentityFile(ctx, promptFile)]);
+  if (systemPrompt.trim() === '') {
+    throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Kora's system prompt file ${promptFile.path} (${promptFile.origin}) is empty`, {
+      pluginId: ctx.pluginId,
+      path: promptFile.path,
+    });
+  }
+  ctx.log.debug({ soul: soulFile.path, systemPrompt: promptFile.path }, 'Kora identity files read');
+
+  ctx.registerIdentityProvider(function koraIdentity(): IdentitySpec {
+    return {
+      soul,
+      systemPrompt,
+      metadata: { agent_name: 'Kora', plugin_name: 'kora', version, persona: 'operations_assistant' },
+    };
+  });
+}
 
 interface IdentityFile {
   readonly path: string;

@@ -15,10 +15,10 @@ describe('ServiceRegistry', () => {
 
   it('names both providers when a service is provided twice', () => {
     const services = new ServiceRegistry();
-    services.scoped(pluginProvider('a')).provide('engine', 1);
-    expect(() => services.scoped(daemonProvider('b')).provide('engine', 2)).toThrow(/already provided by plugin:a; daemon:b cannot/);
+    services.scoped(pluginProvider('a')).provide('llm.pool', 1);
+    expect(() => services.scoped(daemonProvider('b')).provide('llm.pool', 2)).toThrow(/already provided by plugin:a; daemon:b cannot/);
     try {
-      services.scoped(daemonProvider('b')).provide('engine', 2);
+      services.scoped(daemonProvider('b')).provide('llm.pool', 2);
     } catch (err) {
       expect(err).toBeInstanceOf(ServiceError);
       expect((err as ServiceError).code).toBe('KORA_ERR_SERVICE_DUPLICATE');

@@ -1,0 +1,80 @@
+import type { ApiResponse, LlmCallEvent, ToolResultEvent } from '@kora/runtime';
+import { describe, expect, it } from 'vitest';
+import { llmAuditDetails, toolAuditDetails } from './audit.js';
+
+const response: ApiResponse = {
+  id: 'msg_1',
+  type: 'message',
+  role: 'assistant',
+  model: 'claude-haiku-4-5',
+  content: [
+    { type: 'text', text: 'The snapshot ran at 02:00.' },
+    { type: 'tool_use', id: 'tu_1', name: 'kora__list_tasks', input: {} },
+  ],
+  stop_reason: 'end_turn',
+  stop_sequence: null,
+  usage: { input_tokens: 1200, output_tokens: 40, cache_creation_input_tokens: null, cache_read_input_tokens: 900 },
+};
+const event: LlmCallEvent = {
+  route: 'slack_dm',
+  conversationId: 'C1:171.2',
+  request: { model: 'claude-haiku-4-5', max_tokens: 512, system: [{ type: 'text', text: 'You are Kora. SECRET SYSTEM PROMPT' }], messages: [{ role: 'user', content: 'When did the snapshot run? my password is hunter2' }] },
+  response,
+};
+const quiet = { includePrompts: false, maxChars: 500 };
+const verbose = { includePrompts: true, maxChars: 10 };
+const row = {
+  route: 'slack_dm',
+  conversationId: 'C1:171.2',
+  model: 'claude-haiku-4-5',
+  outcome: 'ok',
+  stopReason: 'end_turn',
+  tokens: { input: 1200, output: 40, cacheRead: 900, cacheWrite: 0 },
+  toolUses: 1,
+};
+
+describe('audit: llm.call rows', () => {
+  it.each<[string, LlmCallEvent, typeof quiet, Record<string, unknown>]>([
+    ['route, model, tokens and outcome; no prompt, no answer', event, quiet, row],
+    ['the model asked for, when the API answered with another', { ...event, request: { ...event.request, model: 'claude-haiku' } }, quiet, { ...row, requestedModel: 'claude-haiku' }],
+    ['max_tokens is its own outcome', { ...event, response: { ...response, stop_reason: 'max_tokens' } }, quiet, { ...row, outcome: 'max_tokens', stopReason: 'max_tokens' }],
+    ['a refusal is its own outcome', { ...event, response: { ...response, stop_reason: 'refusal' } }, quiet, { ...row, outcome: 'refusal', stopReason: 'refusal' }],
+    ['duration and cost when the event carries them', { ...event, durationMs: 812, costUsd: 0.0021 } as LlmCallEvent, quiet, { ...row, durationMs: 812, costUsd: 0.0021 }],
+    ['no conversation, no conversationId', { route: 'cli', request: event.request, response }, quiet, (({ conversationId: _c, ...rest }) => ({ ...rest, route: 'cli' }))(row)],
+    ['prompt and answer truncated when includePrompts', event, verbose, { ...row, prompt: 'When did t… [39 more characters]', answer: 'The snapsh… [16 more characters]' }],
+  ])('%s', (_name, input, settings, expected) => {
+    expect(llmAuditDetails(input, settings)).toEqual(expected);
+  });
+
+  it('never holds the system prompt, even with includePrompts', () => {
+    expect(JSON.stringify(llmAuditDetails(event, { includePrompts: true, maxChars: 10_000 }))).not.toContain('SECRET SYSTEM PROMPT');
+    expect(JSON.stringify(llmAuditDetails(event, quiet))).not.toContain('hunter2');
+  });
+});
+
+const call: ToolResultEvent = { tool: 'kora__send_slack', input: { channel: 'C1', text: 'deploy done, token xoxb-123' }, route: 'slack_dm', toolUseId: 'tu_9', ok: true, result: { ts: '1.2' }, durationMs: 35 };
+
+describe('audit: tool.call rows', () => {
+  it.each<[string, ToolResultEvent, typeof quiet, Record<string, unknown>]>([
+    ['tool, route, outcome, duration and the input keys only', call, quiet, { tool: 'kora__send_slack', route: 'slack_dm', toolUseId: 'tu_9', outcome: 'ok', durationMs: 35, inputKeys: ['channel', 'text'] }],
+    [
+      'a failure with its error, truncated',
+      { ...call, ok: false, result: undefined, error: 'x'.repeat(400) },
+      quiet,
+      { tool: 'kora__send_slack', route: 'slack_dm', toolUseId: 'tu_9', outcome: 'error', durationMs: 35, error: `${'x'.repeat(300)}… [100 more characters]`, inputKeys: ['channel', 'text'] },
+    ],
+    ['a call from outside the model', { tool: 't', input: {}, ok: true, durationMs: 1 }, quiet, { tool: 't', outcome: 'ok', durationMs: 1, inputKeys: [] }],
+    [
+      'the input, clipped, when includePrompts (an object, so secret keys are still redacted by ctx.audit)',
+      call,
+      verbose,
+      { tool: 'kora__send_slack', route: 'slack_dm', toolUseId: 'tu_9', outcome: 'ok', durationMs: 35, inputKeys: ['channel', 'text'], input: { channel: 'C1', text: 'deploy don… [17 more characters]' } },
+    ],
+  ])('%s', (_name, input, settings, expected) => {
+    expect(toolAuditDetails(input, settings)).toEqual(expected);
+  });
+
+  it('never holds the result', () => {
+    expect(JSON.stringify(toolAuditDetails({ ...call, result: { secretValue: 'r3sult' } }, { includePrompts: true, maxChars: 500 }))).not.toContain('r3sult');
+  });
+});

@@ -1,0 +1,96 @@
+// Kora's four hooks, registered on the catalogued names: the adapters between a hook's payload and
+// the pure decisions in cost-ladder.ts, haiku-router.ts, audit.ts and tool-bridge.ts.
+import { readEnvFlag, type PluginContext } from '@kora/runtime';
+import { llmAuditDetails, LLM_CALL_SEAM, toolAuditDetails, TOOL_CALL_SEAM } from './audit.js';
+import type { KoraSettings } from './config.js';
+import { decideModel, ladderChange, modelFor } from './cost-ladder.js';
+import { isCostRung, type CostRungName } from './cost-rung.js';
+import { decideReissue } from './haiku-router.js';
+import { answerKoraTool, bridgedToolSpecs } from './tool-bridge.js';
+import { answerText, latestQuestion, loopIteration } from './turn.js';
+
+export const FORCE_STRONG_ENV = 'KORA_FORCE_OPUS';
+export const DISABLE_ESCALATION_ENV = 'KORA_DISABLE_POST_CALL_ESCALATION';
+
+export const KORA_HOOKS = ['pre_api_request_mutable', 'post_llm_call_can_reissue', 'post_llm_call', 'post_tool_call', 'pre_tool_call_can_provide_result'] as const;
+
+/** The budget rung now: the `cost.rung` service's, `normal` when none is provided or it cannot answer. */
+function currentRung(ctx: PluginContext<unknown>): CostRungName {
+  const service = ctx.services.tryGet('cost.rung');
+  if (service === undefined) return 'normal';
+  try {
+    const rung = service.current();
+    if (isCostRung(rung)) return rung;
+    ctx.log.warn({ rung }, `the cost.rung service answered ${JSON.stringify(rung)}, not one of normal, warn_75, downshift_90, hard_stop_100; the cost ladder reads it as normal`);
+  } catch (err) {
+    ctx.log.warn({ err }, 'the cost.rung service failed; the cost ladder reads the rung as normal');
+  }
+  return 'normal';
+}
+
+export function registerKoraHooks(ctx: PluginContext<unknown>, settings: KoraSettings): void {
+  // Read once, at register: a value that is neither on nor off fails the plugin, naming the variable.
+  const forceStrong = readEnvFlag(ctx.env, FORCE_STRONG_ENV);
+  const escalationDisabled = readEnvFlag(ctx.env, DISABLE_ESCALATION_ENV);
+
+  ctx.on('pre_api_request_mutable', function costLadder(request) {
+    const decision = decideModel({
+      // The catalog's payload is the bare request: no route yet (docs/kora-hooks.md, "What the catalog lacks").
+      route: undefined,
+      iteration: loopIteration(request.messages),
+      question: latestQuestion(request.messages),
+      rung: currentRung(ctx),
+      forceStrong,
+      decisionPatterns: settings.decisionPatterns,
+    });
+    if (decision.action === 'skip') return null;
+    if (decision.action === 'refuse') {
+      // A waterfall cannot refuse, and a throw would leave the request as it was (the dispatcher
+      // isolates it): the least this hook can do is spend as little as possible, and say so.
+      ctx.log.error(
+        { code: decision.refusal.code, rung: decision.refusal.rung },
+        `${decision.refusal.message} The hook catalog gives pre_api_request_mutable no way to refuse a call, so it goes to the cheap model instead.`,
+      );
+      return ladderChange(request, modelFor('cheap', settings));
+    }
+    ctx.log.debug({ tier: decision.tier, rule: decision.rule }, `cost ladder: ${decision.tier} model (${decision.rule})`);
+    return ladderChange(request, modelFor(decision.tier, settings));
+  });
+
+  ctx.on('post_llm_call_can_reissue', function haikuRouter(event) {
+    const decision = decideReissue(
+      {
+        route: event.route,
+        iteration: loopIteration(event.request.messages),
+        model: event.request.model,
+        stopReason: event.response.stop_reason,
+        question: latestQuestion(event.request.messages),
+        answer: answerText(event.response),
+        disabled: escalationDisabled,
+      },
+      settings,
+    );
+    if (!decision.reissue) return null;
+    ctx.log.debug({ reason: decision.reason }, `haiku router: re-asking ${decision.model}`);
+    return { model: decision.model, reason: decision.reason };
+  });
+
+  ctx.on('post_llm_call', async function auditLlmCall(event) {
+    await ctx.audit(LLM_CALL_SEAM, llmAuditDetails(event, settings.audit));
+  });
+
+  ctx.on('post_tool_call', async function auditToolCall(event) {
+    await ctx.audit(TOOL_CALL_SEAM, toolAuditDetails(event, settings.audit));
+  });
+
+  ctx.on('pre_tool_call_can_provide_result', async function koraToolBridge(call) {
+    const answer = await answerKoraTool(call, ctx.gateway);
+    return answer === null ? null : { result: answer };
+  });
+
+  // Registered so the engine offers them to the model; the bridge above answers them first, and
+  // `run` gives the same answer when the pipeline reaches it.
+  for (const spec of bridgedToolSpecs()) {
+    ctx.registerTool({ ...spec, run: async (input) => answerKoraTool({ tool: spec.name, input }, ctx.gateway) });
+  }
+}

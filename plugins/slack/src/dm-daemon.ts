@@ -1,0 +1,88 @@
+// The `slack_dm` daemon: the consumer of the inbox topic `slack.events`. A DM from a person is
+// answered through the `engine` service (route `slack_dm`, one conversation per thread) and the
+// reply posted in the DM's thread. Whatever stands in the way (no client, no engine, an engine
+// or Slack error) throws, so the inbox retries the event and finally dead-letters it: nothing is
+// dropped. Events that are not for it are completed without a reply.
+//
+// A reply is kept (plugin key-value store, under the event id) from the moment the engine gave
+// it until Slack took it: a retry after a failed post sends the same text instead of asking the
+// engine again, which would add the question to the conversation twice.
+import type { ConsumerContext, DaemonSpec, Duration, InboxItem, KeyValueStore, Services } from '@kora/runtime';
+import { CLIENT_SERVICE } from './client-daemon.js';
+import { classifyEvent, conversationOf } from './dm-event.js';
+import { SlackPluginError, unavailableClient } from './errors.js';
+
+export const DM_DAEMON = 'slack_dm';
+export const DM_TOPIC = 'slack.events';
+export const DM_ROUTE = 'slack_dm';
+
+export interface DmDaemonDeps {
+  readonly store: KeyValueStore;
+  readonly attempts: number;
+  readonly backoff: Duration | number;
+}
+
+interface KeptReply {
+  readonly text: string;
+  readonly conversation: string;
+}
+
+export function slackDmDaemon(deps: DmDaemonDeps): DaemonSpec {
+  let services: Services | undefined;
+
+  async function handle(item: InboxItem, { signal, log }: ConsumerContext): Promise<void> {
+    if (!services) throw new Error(`daemon "${DM_DAEMON}" handled an item before it started`);
+    const client = services.tryGet(CLIENT_SERVICE);
+    const decision = classifyEvent(item.payload, client?.bot.userId ?? null);
+    if ('ignore' in decision) {
+      log.debug({ key: item.key, reason: decision.ignore }, `slack: event ${item.key} is not a DM to answer (${decision.ignore}): done without a reply`);
+      return;
+    }
+    const dm = decision.answer;
+    if (!client) throw unavailableClient(`DM ${item.key} from ${dm.user} cannot be answered: no Slack client is running`);
+    const conversation = conversationOf(dm);
+    const threadTs = dm.threadTs ?? dm.ts;
+    const keptKey = `reply:${item.key}`;
+    let kept = await deps.store.get<KeptReply>(keptKey);
+    if (kept) {
+      log.info({ key: item.key, conversation, attempt: item.attempt }, `slack: posting the reply the engine already gave for ${item.key}`);
+    } else {
+      const engine = services.tryGet('engine');
+      if (!engine) {
+        throw new SlackPluginError('engine_unavailable', `DM ${item.key} from ${dm.user} cannot be answered: no engine service is running; enable the reasoning plugin (plugins.enabled) and check its daemon in kora status`);
+      }
+      let text: string;
+      try {
+        const reply = await engine.respond({
+          route: DM_ROUTE,
+          conversation,
+          messages: [{ role: 'user', content: dm.text }],
+          signal,
+          metadata: { user: dm.user, channel: dm.channel, ts: dm.ts, ...(dm.team ? { team: dm.team } : {}) },
+        });
+        text = reply.text;
+      } catch (err) {
+        throw new SlackPluginError('engine_failed', `the engine did not answer DM ${item.key}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+      if (text.trim() === '') throw new SlackPluginError('engine_failed', `the engine answered DM ${item.key} with no text`);
+      kept = { text, conversation };
+      await deps.store.set(keptKey, kept);
+    }
+    const posted = await client.postMessage({ channel: dm.channel, text: kept.text, thread_ts: threadTs });
+    await deps.store.delete(keptKey);
+    log.info({ key: item.key, conversation, channel: posted.channel, ts: posted.ts }, `slack: answered DM ${item.key} in thread ${threadTs}`);
+  }
+
+  return {
+    name: DM_DAEMON,
+    fatalOnStartupFailure: false,
+    start(context) {
+      services = context.services;
+      if (!context.services.has(CLIENT_SERVICE)) context.log.warn(`no Slack client: DMs in ${DM_TOPIC} are retried, then dead-lettered, until one runs (see slack_client)`);
+    },
+    stop() {
+      services = undefined;
+    },
+    consumers: [{ topic: DM_TOPIC, handle, attempts: deps.attempts, backoff: deps.backoff }],
+  };
+}
