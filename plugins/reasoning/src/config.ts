@@ -21,6 +21,8 @@ export type ModelPrice = z.infer<typeof priceSchema>;
 export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
   'claude-haiku-4-5': { input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25 },
   'claude-sonnet-4-6': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+  // Retired from SDK 1.15's model list, still the kora plugin's default strong model.
+  'claude-sonnet-4-5': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
   'claude-opus-4-5': { input: 5, output: 25, cacheRead: 0.5, cacheWrite: 6.25 },
 };
 
@@ -31,7 +33,7 @@ export const DEFAULT_OAUTH_BETA = 'oauth-2025-04-20';
 
 export const reasoningConfigSchema = z
   .object({
-    /** `cheap` is the engine's default; hooks (the cost ladder) and re-asks pick `strong`. */
+    /** `cheap` is every call's model unless a hook picks another; a hook may name either by its tier (`cheap`, `strong`). */
     models: z.object({ cheap: z.string().min(1), strong: z.string().min(1) }).strict().optional(),
     /** `max_tokens` of every call (default 4096). */
     maxTokens: z.number().int().positive().max(128_000).optional(),

@@ -178,6 +178,20 @@ describe('the engine', () => {
     expect(seen).toEqual(['claude-sonnet-4-6']);
   });
 
+  it('reads the tier names cheap and strong, from a hook, as the configured models', async () => {
+    const tiers = definePlugin({
+      id: 'tiers',
+      register(ctx) {
+        ctx.on('pre_api_request_mutable', (r) => (r.system?.length === 2 ? { model: 'strong' } : null));
+        ctx.on('post_llm_call_can_reissue', (e) => (e.request.model === 'big-model' ? { model: 'cheap', reason: 'try small' } : null));
+      },
+    });
+    const { api, engine } = await rig({ config: { models: { cheap: 'small-model', strong: 'big-model' } }, plugins: [tiers] });
+    const reply = await engine.respond(ask('hi'));
+    expect(api.requests.map((r) => r.body.model)).toEqual(['big-model', 'small-model']);
+    expect(reply.model).toBe('small-model');
+  });
+
   it('keeps only text and tool_use blocks of the answer, and counts usage over every call', async () => {
     const { api, engine } = await rig({ plugins: [recorder([], { name: 't', run: () => 'ok' })] });
     api.enqueue(

@@ -97,8 +97,9 @@ export class ReasoningEngine implements Engine {
       // A weak answer re-asked of another model (the haiku router): the draft is not kept.
       if (calls < settings.maxCalls) {
         const asked = await this.#d.hooks.dispatch('post_llm_call_can_reissue', { ...route, request: sent, response });
-        if (asked && asked.value.model !== sent.model) {
-          reissue = { model: asked.value.model, reason: asked.value.reason, draft: textOf(response.content), from: sent.model };
+        const model = asked ? this.#model(asked.value.model) : undefined;
+        if (asked && model !== sent.model) {
+          reissue = { model: model!, reason: asked.value.reason, draft: textOf(response.content), from: sent.model };
           continue;
         }
       }
@@ -128,6 +129,12 @@ export class ReasoningEngine implements Engine {
       stopReason: last.response.stop_reason,
       usage: { inputTokens: totals.input, outputTokens: totals.output, cacheReadTokens: totals.cacheRead, cacheWriteTokens: totals.cacheWrite, costUsd: totals.cost },
     };
+  }
+
+  /** A hook may name a tier, `cheap` or `strong`, for the configured model id. */
+  #model(name: string): string {
+    const { models } = this.#d.settings;
+    return name === 'cheap' ? models.cheap : name === 'strong' ? models.strong : name;
   }
 
   /** Every registered tool, or those the request names (in registry order). */
@@ -174,7 +181,8 @@ export class ReasoningEngine implements Engine {
     };
     const mutated = await hooks.dispatch('pre_api_request_mutable', request);
     // A re-ask goes to the model the hook asked for, whatever the waterfall chose.
-    return reissue ? { ...mutated, model: reissue.model } : mutated;
+    const model = reissue ? reissue.model : this.#model(mutated.model);
+    return model === mutated.model ? mutated : { ...mutated, model };
   }
 
   /** pre_api_request → the API → post_api_request, and the usage row. Throws the coded failure after both. */
