@@ -1,0 +1,32 @@
+// The plugin's entry loads no SDK: only the daemon's start does (decision 0060). Checked on the
+// built package in a fresh Node process whose resolve hook reports every SDK import.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const DIST = join(import.meta.dirname, '../dist');
+const WATCH = `import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent("export async function resolve(s, c, n) { if (s.startsWith('@anthropic-ai/sdk')) process.stdout.write('SDK-RESOLVED\\\\n'); return n(s, c); }"));`;
+
+function run(body: string): string {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `${WATCH}\n${body}`], { encoding: 'utf8', timeout: 30_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+describe('the Anthropic SDK', () => {
+  it('is not imported by the plugin entry, nor by registering it', () => {
+    const out = run(`const { default: plugin } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'index.js')).href)});
+plugin.register({ config: undefined, registerDaemon: () => {} });
+process.stdout.write('REGISTERED\\n');`);
+    expect(out).toBe('REGISTERED\n');
+  });
+
+  it('is imported when the engine client is built at the daemon start', () => {
+    const out = run(`const { loadMessagesClient } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'client.js')).href)});
+await loadMessagesClient({ credential: { kind: 'oauth', token: 't', from: 'CLAUDE_CODE_OAUTH_TOKEN' }, baseUrl: 'http://127.0.0.1:9', timeoutMs: 1, retries: 0, oauthBeta: false, log: console });
+process.stdout.write('BUILT\\n');`);
+    expect(out).toBe('SDK-RESOLVED\nBUILT\n');
+  });
+});
