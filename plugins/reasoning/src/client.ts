@@ -9,7 +9,7 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
-/** A failed call, with what the API billed when it said (it does not, on errors). */
+/** One Messages API call in the catalog's shapes; rejects with a coded ReasoningError. */
 export interface MessagesClient {
   create(request: ApiRequest, options?: CallOptions): Promise<ApiResponse>;
 }
@@ -57,10 +57,12 @@ export async function loadMessagesClient(settings: ClientSettings): Promise<Mess
           const body = err.error as { error?: { type?: unknown; message?: unknown } } | undefined;
           const type = typeof body?.error?.type === 'string' ? body.error.type : null;
           const message = typeof body?.error?.message === 'string' ? body.error.message : err.message;
-          const retried = err.status !== undefined && retryable(err.status) ? settings.retries : 0;
+          // A lost connection (no status) is retried like a 5xx.
+          const retried = err.status === undefined || retryable(err.status) ? settings.retries : 0;
           throw apiFailed({ status: err.status ?? null, type, message, model: request.model, retries: retried }, err);
         }
-        throw err;
+        // Anything else the SDK throws (a request it cannot build) is still the engine's coded error.
+        throw apiFailed({ status: null, type: null, message: err instanceof Error ? err.message : String(err), model: request.model, retries: 0 }, err);
       }
     },
   };

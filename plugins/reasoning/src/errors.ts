@@ -27,7 +27,7 @@ export function notConfigured(): ReasoningError {
 }
 
 export function apiFailed(details: { status: number | null; type: string | null; message: string; model: string; retries: number }, cause: unknown): ReasoningError {
-  const what = details.status === null ? `could not be reached (${details.message})` : `answered ${details.status}${details.type ? ` ${details.type}` : ''}: ${details.message}`;
+  const what = details.status === null ? `could not be called (${details.message})` : `answered ${details.status}${details.type ? ` ${details.type}` : ''}: ${details.message}`;
   const retried = details.retries > 0 ? ` after ${details.retries} retr${details.retries === 1 ? 'y' : 'ies'}` : '';
   return new ReasoningError('KORA_ERR_REASONING_API', `The Anthropic API ${what}${retried} (model ${details.model})`, details, { cause });
 }

@@ -122,3 +122,19 @@ async function waitFor(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
   if (!condition()) throw new Error('condition not met within 2.5 s');
 }
+
+describe('an API that cannot be reached', () => {
+  it('is a coded API error after the retries, naming the model', async () => {
+    const { createServer } = await import('node:net');
+    // A port that was free a moment ago: nothing listens there.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const { port: p } = s.address() as { port: number };
+        s.close(() => resolve(p));
+      });
+    });
+    const { engine, db } = await rig({ config: { retries: 0 }, env: { ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}` } });
+    await expect(engine.respond(ask('hi'))).rejects.toMatchObject({ code: 'KORA_ERR_REASONING_API', message: expect.stringMatching(/could not be called .*\(model claude-haiku-4-5\)/) });
+    expect(await readUsage(db)).toEqual([expect.objectContaining({ outcome: 'error', error_code: 'KORA_ERR_REASONING_API' })]);
+  });
+});
