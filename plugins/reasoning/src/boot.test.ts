@@ -1,9 +1,10 @@
 // The real `kora daemon` with the bundled reasoning plugin: its fatal flag decides the boot.
+import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../../../test/fakes/anthropic.js';
-import { eventually, killAll, makeProject, runKora, startKora, type Project, type Running } from '../../../test/e2e/helpers.js';
+import { eventually, killAll, makeProject, runKora, startKora, writeUserPlugin, type Project, type Running } from '../../../test/e2e/helpers.js';
 
 const projects: Project[] = [];
 const running: Running[] = [];
@@ -27,10 +28,10 @@ function statusOf(p: Project): Status | null {
   }
 }
 
-function project(extra = ''): Project {
+function project(extra = '', enabled = 'kora, reasoning'): Project {
   const p = makeProject();
   projects.push(p);
-  p.writeConfig(`plugins:\n  enabled: [kora, reasoning]\n${extra}`);
+  p.writeConfig(`plugins:\n  enabled: [${enabled}]\n${extra}`);
   return p;
 }
 
@@ -61,5 +62,48 @@ describe('a gateway with the reasoning plugin', () => {
     expect(r.stdout() + r.stderr()).toContain('reasoning engine ready');
     const status = readFileSync(join(p.home, 'run/status.json'), 'utf8');
     for (const text of [r.stdout(), r.stderr(), status]) expect(text).not.toContain('sk-ant-oat-e2e-secret');
+  });
+});
+
+// A user plugin whose daemon, started after the engine's, asks it one question and prints the reply.
+const ASKER = `export default { id: 'asker', register(ctx) {
+  ctx.registerDaemon({ name: 'asker', start(d) {
+    d.services.get('engine').respond({ route: 'cli', conversation: 'e2e-session', messages: [{ role: 'user', content: 'Who are you?' }] })
+      .then((r) => console.log('REPLY ' + JSON.stringify(r)), (e) => console.log('FAILED ' + e.code + ' ' + e.message));
+  } });
+} };`;
+
+describe('the engine in a real gateway, marvin first', () => {
+  it('answers in Marvin’s voice through Kora’s hooks, leaving a usage row and an audit row in the store', async () => {
+    const api = await startFakeAnthropic();
+    fakes.push(api);
+    const p = project('', 'marvin, kora, reasoning, asker');
+    writeUserPlugin(p, 'asker', ASKER, { daemons: ['asker'] });
+    const r = startKora(['daemon'], p, { KORA_DEPLOY_ENV: 'e2e', CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat-e2e', ANTHROPIC_BASE_URL: api.url });
+    running.push(r);
+    await r.waitFor(/REPLY |FAILED /, 20_000);
+    const line = r.stdout().split('\n').find((l) => l.startsWith('REPLY ') || l.startsWith('FAILED '))!;
+    expect(line).toMatch(/^REPLY /);
+    const reply = JSON.parse(line.slice('REPLY '.length)) as { text: string; model: string; calls: number };
+    expect(reply.text).toMatch(/^You are Marvin, a robot assistant.* \| Who are you\?$/);
+    expect(reply).toMatchObject({ model: 'claude-haiku-4-5', calls: 1 });
+    // The cost ladder's cache markers and Marvin's texts are in what the API got.
+    const body = api.requests[0]!.body;
+    const system = body.system as { text: string; cache_control?: unknown }[];
+    expect(system[0]!.text).toMatch(/^You are Marvin/);
+    expect(system.at(-1)!.cache_control).toEqual({ type: 'ephemeral' });
+
+    const db = new Database(join(p.home, 'kora.db'), { readonly: true });
+    try {
+      const usage = db.prepare('select route, conversation, model, outcome, input_tokens from reasoning_usage').all();
+      expect(usage).toEqual([{ route: 'cli', conversation: 'e2e-session', model: 'claude-haiku-4-5', outcome: 'ok', input_tokens: expect.any(Number) }]);
+      const audit = db.prepare("select plugin, details from kora_audit where seam = 'llm.call'").all() as { plugin: string; details: string }[];
+      expect(audit).toHaveLength(1);
+      expect(audit[0]!.plugin).toBe('kora');
+      expect(JSON.parse(audit[0]!.details)).toMatchObject({ route: 'cli', model: 'claude-haiku-4-5' });
+      expect(db.prepare('select count(*) as n from reasoning_turns').get()).toEqual({ n: 1 });
+    } finally {
+      db.close();
+    }
   });
 });
