@@ -54,7 +54,9 @@ function boot(kind, mode, withRss, repo = REPO) {
   const args = [join(repo, 'packages/runtime/bin/kora.js'), 'daemon', '--config', CONFIG ?? join(repo, 'kora.yaml'), ...(mode === 'production' ? [] : ['--dev'])];
   // Ports chosen by the kernel: binding one costs the same, and nothing else on the machine can
   // hold it. Outside dev mode the surfaces need their credentials, as in production.
-  const ports = { KORA_WEB_PORT: '0', KORA_WEBHOOK_PORT: '0' };
+  // An LLM key (never used: the engine calls the API only when asked for a reply), so the
+  // example config boots `running`, as it does once an operator set one.
+  const ports = { KORA_WEB_PORT: '0', KORA_WEBHOOK_PORT: '0', ANTHROPIC_API_KEY: 'bench-not-a-key' };
   const credentials = mode === 'production' ? { KORA_DEPLOY_ENV: 'bench', KORA_ADMIN_TOKEN: 'bench-admin-token-0123456789', KORA_MCP_BEARER_TOKEN: 'bench-mcp-token-0123456789' } : {};
   const env = benchEnv(kind, { HOME: home, KORA_HOME: home, ...ports, ...credentials });
   return new Promise((res, rej) => {

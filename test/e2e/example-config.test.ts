@@ -14,16 +14,17 @@ afterEach(async () => {
 });
 
 describe('the example kora.yaml', () => {
-  it('boots in dev mode with kora, web, mcp and webhooks running, a login link in the summary, and stops with exit 0', async () => {
+  it('boots in dev mode without an LLM key: degraded, naming the variable to set, with web, mcp, webhooks and slack running, a login link in the summary; stops with exit 0', async () => {
     project = makeProject();
     const config = join(project.dir, 'kora.yaml');
     copyFileSync(join(REPO, 'kora.yaml'), config);
     // Kernel-chosen ports: the test must not depend on 9118/9119 being free.
     const gw = startKora(['daemon', '--dev', '--config', config], project, { KORA_WEB_PORT: '0', KORA_WEBHOOK_PORT: '0' });
     running.push(gw);
-    await gw.waitFor('Kora gateway running', 30_000);
+    await gw.waitFor('Kora gateway DEGRADED', 30_000);
     const summary = gw.stdout();
-    expect(summary).toMatch(/daemons\s+3 running: web, mcp, webhooks; 0 failed/);
+    expect(summary).toMatch(/daemons\s+5 running: slack_client, slack_dm, web, mcp, webhooks; 1 failed/);
+    expect(summary).toMatch(/FAILED reasoning_engine \(reasoning\): ReasoningEngineNotConfigured: .*CLAUDE_CODE_OAUTH_TOKEN/);
     const login = /admin UI (http:\/\/127\.0\.0\.1:(\d+)\/login#token=([\w-]+))/.exec(summary);
     expect(login, summary).not.toBeNull();
     const [, , port, token] = login!;
@@ -33,9 +34,10 @@ describe('the example kora.yaml', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/api/status`)).status).toBe(401);
     const status = (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { state: string; identity: { agentName: string }; daemons: { name: string; state: string }[] };
-    expect(status.state).toBe('running');
+    expect(status.state).toBe('degraded');
     expect(status.identity.agentName).toBe('Kora');
-    expect(status.daemons.filter((d) => d.state === 'running').map((d) => d.name)).toEqual(expect.arrayContaining(['web', 'mcp', 'webhooks']));
+    expect(status.daemons.filter((d) => d.state === 'running').map((d) => d.name)).toEqual(expect.arrayContaining(['web', 'mcp', 'webhooks', 'slack_client', 'slack_dm']));
+    expect(status.daemons.find((d) => d.name === 'reasoning_engine')?.state).toBe('failed');
     // The token is printed once, in the summary: never in the status or a log line.
     expect(JSON.stringify(status)).not.toContain(token);
     expect(gw.stderr()).not.toContain(token);
@@ -43,5 +45,19 @@ describe('the example kora.yaml', () => {
     gw.child.kill('SIGTERM');
     expect((await gw.exited).code).toBe(0);
     expect(gw.stderr()).not.toMatch(/handle\(s\) left open/);
+  });
+
+  it('runs with every daemon up once an LLM credential is set', async () => {
+    project = makeProject();
+    const config = join(project.dir, 'kora.yaml');
+    copyFileSync(join(REPO, 'kora.yaml'), config);
+    // The engine builds its client at start and calls the API only when asked for a reply.
+    const gw = startKora(['daemon', '--dev', '--config', config], project, { KORA_WEB_PORT: '0', KORA_WEBHOOK_PORT: '0', ANTHROPIC_API_KEY: 'sk-ant-test-not-a-real-key-0123' });
+    running.push(gw);
+    await gw.waitFor('Kora gateway running', 30_000);
+    expect(gw.stdout()).toMatch(/daemons\s+6 running: reasoning_engine, slack_client, slack_dm, web, mcp, webhooks; 0 failed/);
+    expect(gw.stdout() + gw.stderr()).not.toContain('sk-ant-test-not-a-real-key-0123');
+    gw.child.kill('SIGTERM');
+    expect((await gw.exited).code).toBe(0);
   });
 });
