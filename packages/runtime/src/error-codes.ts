@@ -89,6 +89,7 @@ export const ERROR_CODES = {
   KORA_ERR_REASONING_API: { exit: FATAL, meaning: 'The Anthropic API refused a model call, or kept failing past the retries.', fix: 'The API’s status and error type are quoted: 401/403 is the credential, 400 the request, 429/529/5xx load (raise plugins.config.reasoning.retries).' },
   KORA_ERR_REASONING_TIMEOUT: { exit: FATAL, meaning: 'A model call did not answer within its timeout, on every attempt.', fix: 'Raise plugins.config.reasoning.timeoutMs, or lower maxTokens.' },
   KORA_ERR_REASONING_ABORTED: { exit: FATAL, meaning: 'A reply was cancelled by its caller (or the engine stopped) before it was done.', fix: 'Nothing: the caller gave up.' },
+  KORA_ERR_REASONING_REFUSED: { exit: FATAL, meaning: 'A hook refused a model call before it was sent (a cost rung’s hard stop); the refusal’s code and message are in the details.', fix: 'Nothing to fix in the engine: the budget (or whatever refused) decides; the channel answers with the refusal’s message.' },
   KORA_ERR_REASONING_MAX_CALLS: { exit: FATAL, meaning: 'A reply used every model call it may make and the model still gave no text.', fix: 'Raise plugins.config.reasoning.maxCalls, or offer fewer tools.' },
 
   // Gateway and store.

@@ -1,6 +1,6 @@
 // Kora's hooks through the runtime's harness: registered on the catalogued names, dispatched as
 // the engine will, combined with other plugins' callbacks by each hook's kind.
-import type { ApiRequest, ApiResponse, LlmCallEvent, PluginContext } from '@kora/runtime';
+import type { ApiRequest, ApiRequestTurn, ApiResponse, LlmCallEvent, PluginContext } from '@kora/runtime';
 import { createPluginHarness, type PluginHarness } from '@kora/runtime/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CostRungName } from './cost-rung.js';
@@ -68,7 +68,7 @@ describe('cost_ladder through the waterfall', () => {
     const harness = await boot(options);
     if (rungValue !== null) harness.services.provide('cost.rung', rung(rungValue), 'plugin:budget');
     const sent = request(text);
-    const result = await harness.dispatch('pre_api_request_mutable', sent);
+    const result = (await harness.dispatch('pre_api_request_mutable', ladderTurn(sent))).request;
     expect(result.model).toBe(model);
     expect(result.system?.at(-1)?.cache_control).toEqual({ type: 'ephemeral' });
     expect(result.tools?.at(-1)?.cache_control).toEqual({ type: 'ephemeral' });
@@ -84,30 +84,38 @@ describe('cost_ladder through the waterfall', () => {
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'tu_1', content: '{}' }] },
       ],
     });
-    expect((await harness.dispatch('pre_api_request_mutable', later)).model).toBe('claude-sonnet-4-5');
+    expect((await harness.dispatch('pre_api_request_mutable', ladderTurn(later, 2))).request.model).toBe('claude-sonnet-4-5');
   });
 
   it('reads the rung on every call, so a budget plugin can move it while the gateway runs', async () => {
     const harness = await boot();
     let now: CostRungName = 'normal';
     harness.services.provide('cost.rung', { current: () => now }, 'plugin:budget');
-    expect((await harness.dispatch('pre_api_request_mutable', request('should we?'))).model).toBe('claude-sonnet-4-5');
+    expect((await harness.dispatch('pre_api_request_mutable', ladderTurn(request('should we?')))).request.model).toBe('claude-sonnet-4-5');
     now = 'downshift_90';
-    expect((await harness.dispatch('pre_api_request_mutable', request('should we?'))).model).toBe('claude-haiku-4-5');
+    expect((await harness.dispatch('pre_api_request_mutable', ladderTurn(request('should we?')))).request.model).toBe('claude-haiku-4-5');
   });
 
   it('reads a failing or nonsense rung service as normal, with a warning', async () => {
     const harness = await boot();
     harness.services.provide('cost.rung', { current: () => 'maybe' as CostRungName }, 'plugin:budget');
-    expect((await harness.dispatch('pre_api_request_mutable', request('should we?'))).model).toBe('claude-sonnet-4-5');
+    expect((await harness.dispatch('pre_api_request_mutable', ladderTurn(request('should we?')))).request.model).toBe('claude-sonnet-4-5');
     expect(harness.logs.some((l) => l.level === 'warn' && l.msg.includes('cost.rung'))).toBe(true);
   });
 
-  it('on hard_stop_100, which the catalog cannot refuse through, sends the cheap model and logs the refusal code', async () => {
+  it('on hard_stop_100 refuses the call with its code, whatever the message asks', async () => {
     const harness = await boot();
     harness.services.provide('cost.rung', rung('hard_stop_100'), 'plugin:budget');
-    expect((await harness.dispatch('pre_api_request_mutable', request('/opus should we?'))).model).toBe('claude-haiku-4-5');
-    expect(harness.logs.find((l) => l.level === 'error')).toMatchObject({ code: 'cost_hard_stop', rung: 'hard_stop_100' });
+    const result = await harness.dispatch('pre_api_request_mutable', ladderTurn(request('/opus should we?')));
+    expect(result.refusal).toMatchObject({ code: 'cost_hard_stop', message: expect.any(String) });
+    expect(result.request.model).toBe('engine-default');
+  });
+
+  it('leaves a route that is not Kora\'s alone', async () => {
+    const harness = await boot();
+    const sent = request('should we?');
+    const result = await harness.dispatch('pre_api_request_mutable', { route: 'marvin_mood', iteration: 1, request: sent });
+    expect(result.request).toBe(sent);
   });
 
   it('combines: a plugin after kora sees the model it chose and the request stays frozen', async () => {
@@ -116,18 +124,21 @@ describe('cost_ladder through the waterfall', () => {
       {
         id: 'after',
         register(ctx) {
-          ctx.on('pre_api_request_mutable', (req) => {
+          ctx.on('pre_api_request_mutable', ({ request: req }) => {
             seen.push(req.model);
-            return { max_tokens: 64 };
+            return { request: { ...req, max_tokens: 64 } };
           });
         },
       },
     ]);
-    const result = await harness.dispatch('pre_api_request_mutable', request('what is on today?'));
+    const result = (await harness.dispatch('pre_api_request_mutable', ladderTurn(request('what is on today?')))).request;
     expect(seen).toEqual(['claude-haiku-4-5']);
     expect(result).toMatchObject({ model: 'claude-haiku-4-5', max_tokens: 64 });
   });
 });
+
+/** The value pre_api_request_mutable is dispatched with: a Kora route, the first call unless told. */
+const ladderTurn = (sent: ApiRequest, iteration = 1): ApiRequestTurn => ({ route: 'slack_dm', iteration, request: sent });
 
 const turn = (text: string, reply: ApiResponse, extra: Partial<LlmCallEvent> = {}): LlmCallEvent => ({
   route: 'slack_dm',

@@ -33,11 +33,11 @@ export function registerKoraHooks(ctx: PluginContext<unknown>, settings: KoraSet
   const forceStrong = readEnvFlag(ctx.env, FORCE_STRONG_ENV);
   const escalationDisabled = readEnvFlag(ctx.env, DISABLE_ESCALATION_ENV);
 
-  ctx.on('pre_api_request_mutable', function costLadder(request) {
+  ctx.on('pre_api_request_mutable', function costLadder(turn) {
+    const { request } = turn;
     const decision = decideModel({
-      // The catalog's payload is the bare request: no route yet (docs/kora-hooks.md, "What the catalog lacks").
-      route: undefined,
-      iteration: loopIteration(request.messages),
+      route: turn.route,
+      iteration: turn.iteration,
       question: latestQuestion(request.messages),
       rung: currentRung(ctx),
       forceStrong,
@@ -45,16 +45,12 @@ export function registerKoraHooks(ctx: PluginContext<unknown>, settings: KoraSet
     });
     if (decision.action === 'skip') return null;
     if (decision.action === 'refuse') {
-      // A waterfall cannot refuse, and a throw would leave the request as it was (the dispatcher
-      // isolates it): the least this hook can do is spend as little as possible, and say so.
-      ctx.log.error(
-        { code: decision.refusal.code, rung: decision.refusal.rung },
-        `${decision.refusal.message} The hook catalog gives pre_api_request_mutable no way to refuse a call, so it goes to the cheap model instead.`,
-      );
-      return ladderChange(request, modelFor('cheap', settings));
+      ctx.log.warn({ code: decision.refusal.code, rung: decision.refusal.rung, route: turn.route }, decision.refusal.message);
+      return { refusal: { code: decision.refusal.code, message: decision.refusal.message } };
     }
     ctx.log.debug({ tier: decision.tier, rule: decision.rule }, `cost ladder: ${decision.tier} model (${decision.rule})`);
-    return ladderChange(request, modelFor(decision.tier, settings));
+    const change = ladderChange(request, modelFor(decision.tier, settings));
+    return change ? { request: { ...request, ...change } } : null;
   });
 
   ctx.on('post_llm_call_can_reissue', function haikuRouter(event) {

@@ -100,7 +100,7 @@ describe('usage rows', () => {
   it('writes one row per model call with tokens, cost from the price table, route and conversation', async () => {
     const { api, engine, db, harness } = await rig({
       config: { prices: { 'claude-sonnet-4-6': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 }, 'priced-model': { input: 10, output: 100, cacheRead: 1, cacheWrite: 20 } } },
-      plugins: [tool, definePlugin({ id: 'pick', register: (ctx) => ctx.on('pre_api_request_mutable', (r) => (r.messages.length > 1 ? { model: 'priced-model' } : null)) })],
+      plugins: [tool, definePlugin({ id: 'pick', register: (ctx) => ctx.on('pre_api_request_mutable', ({ request: r }) => (r.messages.length > 1 ? { request: { ...r, model: 'priced-model' } } : null)) })],
     });
     api.enqueue(
       toolUse('clock', {}, { usage: { input_tokens: 1000, output_tokens: 100, cache_read_input_tokens: 4000, cache_creation_input_tokens: 500 } }),

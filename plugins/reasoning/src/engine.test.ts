@@ -139,7 +139,7 @@ describe('the engine', () => {
         ctx.on('pre_llm_call', () => 'It is Tuesday.');
         ctx.on('pre_llm_call', () => ({ type: 'text', text: 'Cached context.', cache_control: { type: 'ephemeral' } }));
         ctx.on('pre_tool_list_finalized', () => [{ name: 'only', input_schema: { type: 'object' } }]);
-        ctx.on('pre_api_request_mutable', (request) => ({ model: 'claude-sonnet-4-6', max_tokens: request.max_tokens / 2 }));
+        ctx.on('pre_api_request_mutable', ({ request }) => ({ request: { ...request, model: 'claude-sonnet-4-6', max_tokens: request.max_tokens / 2 } }));
         ctx.on('transform_llm_output', (event) => `«${event.response.content.map((b) => (b.type === 'text' ? b.text : '')).join('')}»`);
       },
     });
@@ -178,11 +178,30 @@ describe('the engine', () => {
     expect(seen).toEqual(['claude-sonnet-4-6']);
   });
 
+  it('gives pre_api_request_mutable the route and the call\'s iteration, and sends nothing when a hook refuses', async () => {
+    const turns: { route: string; iteration: number }[] = [];
+    const ladder = definePlugin({
+      id: 'ladder',
+      register(ctx) {
+        ctx.on('pre_api_request_mutable', (turn) => {
+          turns.push({ route: turn.route, iteration: turn.iteration });
+          return turn.request.messages.some((m) => m.content === 'over budget?') ? { refusal: { code: 'cost_hard_stop', message: 'The budget is spent.' } } : null;
+        });
+      },
+    });
+    const { api, engine } = await rig({ plugins: [ladder] });
+    api.enqueue(text('fine'));
+    await engine.respond(ask('hi'));
+    expect(turns).toEqual([{ route: ask('hi').route, iteration: 1 }]);
+    await expect(engine.respond(ask('over budget?'))).rejects.toMatchObject({ code: 'KORA_ERR_REASONING_REFUSED', details: { refusal: 'cost_hard_stop' } });
+    expect(api.requests).toHaveLength(1);
+  });
+
   it('reads the tier names cheap and strong, from a hook, as the configured models', async () => {
     const tiers = definePlugin({
       id: 'tiers',
       register(ctx) {
-        ctx.on('pre_api_request_mutable', (r) => (r.system?.length === 2 ? { model: 'strong' } : null));
+        ctx.on('pre_api_request_mutable', ({ request: r }) => (r.system?.length === 2 ? { request: { ...r, model: 'strong' } } : null));
         ctx.on('post_llm_call_can_reissue', (e) => (e.request.model === 'big-model' ? { model: 'cheap', reason: 'try small' } : null));
       },
     });

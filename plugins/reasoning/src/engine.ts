@@ -90,7 +90,7 @@ export class ReasoningEngine implements Engine {
     for (;;) {
       calls += 1;
       const lastCall = calls === settings.maxCalls;
-      const sent = await this.#prepare({ route, messages: [...before, ...turn], offered, lastCall, reissue });
+      const sent = await this.#prepare({ route, messages: [...before, ...turn], offered, lastCall, reissue, iteration: calls });
       const response = await this.#call(sent, route, totals, signal);
       last = { request: sent, response };
 
@@ -152,6 +152,8 @@ export class ReasoningEngine implements Engine {
     offered: LlmTool[];
     lastCall: boolean;
     reissue: Reissue | undefined;
+    /** Which model call of the reply this is, from 1. */
+    iteration: number;
   }): Promise<ApiRequest> {
     const { settings, hooks } = this.#d;
     const { route, reissue } = input;
@@ -179,7 +181,13 @@ export class ReasoningEngine implements Engine {
       // The last call allowed must answer in text, so a reply never ends on a tool it cannot run.
       ...(tools.length > 0 && input.lastCall ? { tool_choice: { type: 'none' } as const } : {}),
     };
-    const mutated = await hooks.dispatch('pre_api_request_mutable', request);
+    const turn = await hooks.dispatch('pre_api_request_mutable', { ...route, iteration: input.iteration, request });
+    if (turn.refusal) {
+      // A hook refused the call (a cost rung's hard stop): nothing is sent, and the channel
+      // turns the code into a short answer.
+      throw new KoraError('KORA_ERR_REASONING_REFUSED', `the model call was refused (${turn.refusal.code}): ${turn.refusal.message}`, { route: route.route, refusal: turn.refusal.code, reason: turn.refusal.message });
+    }
+    const mutated = turn.request;
     // A re-ask goes to the model the hook asked for, whatever the waterfall chose.
     const model = reissue ? reissue.model : this.#model(mutated.model);
     return model === mutated.model ? mutated : { ...mutated, model };

@@ -17,6 +17,27 @@ export interface LlmRequestEvent extends LlmRoute {
   readonly request: ApiRequest;
 }
 
+/**
+ * A model call about to be prepared (`pre_api_request_mutable`): the request so far, where it
+ * comes from and which call of the reply it is. A callback answers `{ request }` (the whole new
+ * request: the value is merged one level deep) or `{ refusal }`, which stops the call: the
+ * engine sends nothing and rejects the reply with the refusal's code (the channel turns it into
+ * a short answer).
+ */
+export interface ApiRequestTurn extends LlmRoute {
+  /** 1 for the first model call of a reply; more in the tool-use loop or a re-ask. */
+  readonly iteration: number;
+  readonly request: ApiRequest;
+  readonly refusal?: CallRefusal;
+}
+
+export interface CallRefusal {
+  /** Lower-case words, e.g. `cost_hard_stop`. */
+  readonly code: string;
+  /** One sentence for the person asking. */
+  readonly message: string;
+}
+
 /** A turn the API answered. */
 export interface LlmCallEvent extends LlmRequestEvent {
   readonly response: ApiResponse;
@@ -85,8 +106,11 @@ export interface HookMap {
   /** Context for the turn, which the engine adds to the request: text, or a text block to carry a cache marker. */
   pre_llm_call: Hook<'collect', LlmRequestEvent, string | TextBlock | null | undefined | void>;
   pre_tool_list_finalized: Hook<'first', ToolListEvent, readonly LlmTool[] | null | undefined>;
-  /** A waterfall: each callback sees the request as the previous ones left it; the result is the final request. */
-  pre_api_request_mutable: Hook<'waterfall', ApiRequest, Partial<ApiRequest> | null | undefined>;
+  /**
+   * A waterfall: each callback sees the turn as the previous ones left it and answers a new
+   * `request`, or a `refusal` that stops the call; the result is the final turn.
+   */
+  pre_api_request_mutable: Hook<'waterfall', ApiRequestTurn, { readonly request?: ApiRequest; readonly refusal?: CallRefusal } | null | undefined>;
   pre_api_request: Hook<'observe', LlmRequestEvent, void>;
   post_api_request: Hook<'observe', ApiResultEvent, void>;
   post_llm_call_can_reissue: Hook<'first', LlmCallEvent, ReissueRequest | null | undefined>;

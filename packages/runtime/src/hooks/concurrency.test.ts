@@ -1,23 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { flushMicrotasks } from '../time/clock.js';
 import { createTestBus, llmEvent, never, notes } from './__fixtures__/bus.js';
+import { defineHook } from './define-hook.js';
+import type { ApiRequest } from './llm-types.js';
+
+/** Waterfall semantics on a request-shaped value (pre_api_request_mutable's value is a turn that wraps one). */
+const REQUEST_WATERFALL = defineHook<ApiRequest>('request_waterfall', 'waterfall');
 
 describe('concurrent and nested dispatches', () => {
   // pre_api_request_mutable is a waterfall now (it was merge): `b` sees the model `a` chose.
   it('keeps the results of interleaved dispatches apart', async () => {
     const { bus } = createTestBus();
     const delay = (n: number) => flushMicrotasks(n % 3);
-    bus.register('a', 'pre_api_request_mutable', async (req) => {
+    bus.register('a', REQUEST_WATERFALL, async (req) => {
       await delay(req.max_tokens);
       return { model: `a-${req.max_tokens}` };
     });
-    bus.register('b', 'pre_api_request_mutable', (req) => (req.max_tokens % 2 === 0 ? { system: [{ type: 'text', text: `${req.model} even` }] } : null));
-    bus.register('c', 'pre_api_request_mutable', async (req) => {
+    bus.register('b', REQUEST_WATERFALL, (req) => (req.max_tokens % 2 === 0 ? { system: [{ type: 'text', text: `${req.model} even` }] } : null));
+    bus.register('c', REQUEST_WATERFALL, async (req) => {
       await delay(req.max_tokens + 1);
       return { max_tokens: req.max_tokens * 10 };
     });
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, n) => bus.dispatch('pre_api_request_mutable', { model: 'm', max_tokens: n, messages: [] })),
+      Array.from({ length: 40 }, (_, n) => bus.dispatch(REQUEST_WATERFALL, { model: 'm', max_tokens: n, messages: [] })),
     );
     results.forEach((request, n) => {
       expect(request).toEqual({ model: `a-${n}`, max_tokens: n * 10, messages: [], ...(n % 2 === 0 ? { system: [{ type: 'text', text: `a-${n} even` }] } : {}) });

@@ -5,6 +5,7 @@ import { describe, expectTypeOf, it } from 'vitest';
 import {
   defineHook,
   type ApiRequest,
+  type ApiRequestTurn,
   type GuardResult,
   type HookHandle,
   type IdentitySpec,
@@ -24,7 +25,7 @@ describe('hook types', () => {
       readonly value: IdentitySpec;
       readonly pluginId: string;
     } | null>();
-    expectTypeOf(bus.dispatch('pre_api_request_mutable', llmEvent.request)).resolves.toEqualTypeOf<ApiRequest>();
+    expectTypeOf(bus.dispatch('pre_api_request_mutable', { route: 'slack_dm', iteration: 1, request: llmEvent.request })).resolves.toEqualTypeOf<ApiRequestTurn>();
     expectTypeOf(bus.dispatch('pre_tool_call', toolCall)).resolves.toEqualTypeOf<GuardResult>();
     expectTypeOf(bus.dispatch('post_tool_call', { ...toolCall, ok: true, durationMs: 1 })).resolves.toEqualTypeOf<void>();
     expectTypeOf(bus.dispatch('pre_llm_call', llmEvent)).resolves.toEqualTypeOf<(string | TextBlock)[]>();
@@ -40,7 +41,8 @@ describe('hook types', () => {
       expectTypeOf(event).toEqualTypeOf<LlmCallEvent>();
       expectTypeOf(event.response.stop_reason).toEqualTypeOf<StopReason | null>();
     });
-    bus.register('a', 'pre_api_request_mutable', (request) => ({ max_tokens: request.max_tokens * 2 }));
+    bus.register('a', 'pre_api_request_mutable', (turn) => ({ request: { ...turn.request, max_tokens: turn.request.max_tokens * 2 } }));
+    bus.register('b', 'pre_api_request_mutable', (turn) => (turn.iteration > 1 ? { refusal: { code: 'cost_hard_stop', message: 'over budget' } } : null));
   });
 
   it('does not compile a mistyped catalogued name, a wrong payload or a wrong answer', () => {
@@ -51,7 +53,7 @@ describe('hook types', () => {
       // @ts-expect-error a typo of gateway_started
       void bus.dispatch('gateway_start', { sessionId: 's', state: 'running' });
       // @ts-expect-error snake_case like the API: max_tokens, not maxTokens
-      void bus.dispatch('pre_api_request_mutable', { model: 'm', maxTokens: 1, messages: [] });
+      void bus.dispatch('pre_api_request_mutable', { route: 'cli', iteration: 1, request: { model: 'm', maxTokens: 1, messages: [] } });
       // @ts-expect-error a guard answers { block, reason? }, not a boolean
       bus.register('a', 'pre_tool_call', () => true);
       bus.registerCustom('a', 'marvin_mood', () => 'any name, loosely typed');
