@@ -4,7 +4,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   defineHook,
-  type ApiRequest,
   type ApiRequestTurn,
   type GuardResult,
   type HookHandle,
