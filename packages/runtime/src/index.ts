@@ -6,7 +6,7 @@ export { definePlugin } from './plugins/types.js';
 export { z } from 'zod';
 export type { Actor, GatewayOperations, GatewayView, ManualRun, PluginContext, PluginDefinition, PluginHooks, PluginPaths, ToolSpec } from './plugins/types.js';
 export type { HttpMethod, HttpRoute, HttpRouteRequest, HttpRouteResponse } from './plugins/http-routes.js';
-export { formatAddress, listenAddress, listenError, type ListenAddress, type ListenSettings } from './plugins/listen.js';
+export { formatAddress, listenAddress, listenError, listenOn, type Listenable, type ListenAddress, type ListenSettings } from './plugins/listen.js';
 export type { Contribution, ContributionMap, ContributionPoint, ContributionValue, Contributions } from './plugins/contributions.js';
 export type { ToolCallOptions, ToolCallResult, Tools } from './plugins/tool-pipeline.js';
 export type { ExitRecord, GatewayState, GatewayStatus } from './gateway/status.js';

@@ -1,19 +1,11 @@
 import { definePlugin } from '@kora/runtime';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { text, toolUse } from '../../../test/fakes/anthropic.js';
-import { startEngine, type EngineRig, type RigOptions } from './engine.test-helper.js';
+import { engineRigs } from './engine.test-helper.js';
 import { approxTokens } from './history.js';
 import { readUsage } from './usage.js';
 
-const rigs: EngineRig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
-const rig = async (options?: RigOptions) => {
-  const r = await startEngine(options);
-  rigs.push(r);
-  return r;
-};
+const rig = engineRigs();
 const say = (content: string, conversation?: string) => ({ route: 'email_inbound', messages: [{ role: 'user' as const, content }], ...(conversation ? { conversation } : {}) });
 const tool = definePlugin({ id: 'tools', register: (ctx) => ctx.registerTool({ name: 'clock', description: 'the time', run: () => '12:00' }) });
 

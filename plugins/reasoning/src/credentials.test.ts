@@ -1,18 +1,10 @@
 import { createPluginHarness } from '@kora/runtime/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readCredential } from './credentials.js';
-import { identityPlugin, startEngine, type EngineRig } from './engine.test-helper.js';
+import { identityPlugin, engineRigs } from './engine.test-helper.js';
 import plugin from './index.js';
 
-const rigs: EngineRig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
-const rig = async (...args: Parameters<typeof startEngine>) => {
-  const r = await startEngine(...args);
-  rigs.push(r);
-  return r;
-};
+const rig = engineRigs();
 const hello = { route: 'cli', messages: [{ role: 'user' as const, content: 'hello' }] };
 
 describe('credentials', () => {

@@ -3,6 +3,7 @@
 import { definePlugin, type Engine, type PluginContext } from '@kora/runtime';
 import { createPluginHarness, type HarnessedPlugin, type PluginHarness } from '@kora/runtime/testing';
 import { startFakeAnthropic, type FakeAnthropic } from '../../../test/fakes/anthropic.js';
+import { afterEach } from 'vitest';
 import plugin from './index.js';
 
 export const SYSTEM_PROMPT = 'You are Testbot, a careful assistant.\nAnswer briefly.';
@@ -63,5 +64,18 @@ export async function startEngine(options: RigOptions = {}): Promise<EngineRig> 
       await harness.close();
       await api.close();
     },
+  };
+}
+
+/** `rig(options)` starts an engine rig that is closed after each test; call it at a test file's top level. */
+export function engineRigs(): (options?: RigOptions) => Promise<EngineRig> {
+  const rigs: EngineRig[] = [];
+  afterEach(async () => {
+    for (const r of rigs.splice(0)) await r.close();
+  });
+  return async (options) => {
+    const r = await startEngine(options);
+    rigs.push(r);
+    return r;
   };
 }

@@ -1,17 +1,9 @@
 import { definePlugin, type HookName } from '@kora/runtime';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { message, text, toolUse } from '../../../test/fakes/anthropic.js';
-import { SOUL, SYSTEM_PROMPT, startEngine, type EngineRig, type RigOptions } from './engine.test-helper.js';
+import { SOUL, SYSTEM_PROMPT, engineRigs } from './engine.test-helper.js';
 
-const rigs: EngineRig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
-const rig = async (options?: RigOptions) => {
-  const r = await startEngine(options);
-  rigs.push(r);
-  return r;
-};
+const rig = engineRigs();
 const ask = (content: string, extra: Record<string, unknown> = {}) => ({ route: 'cli', messages: [{ role: 'user' as const, content }], ...extra });
 
 const LLM_HOOKS: HookName[] = [

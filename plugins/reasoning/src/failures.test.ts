@@ -1,18 +1,10 @@
 import { definePlugin } from '@kora/runtime';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiError, text, toolUse } from '../../../test/fakes/anthropic.js';
-import { startEngine, type EngineRig, type RigOptions } from './engine.test-helper.js';
+import { engineRigs } from './engine.test-helper.js';
 import { readUsage } from './usage.js';
 
-const rigs: EngineRig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
-const rig = async (options?: RigOptions) => {
-  const r = await startEngine(options);
-  rigs.push(r);
-  return r;
-};
+const rig = engineRigs();
 const ask = (content: string, extra: Record<string, unknown> = {}) => ({ route: 'slack_dm', messages: [{ role: 'user' as const, content }], ...extra });
 
 describe('retries, timeouts and cancellation', () => {

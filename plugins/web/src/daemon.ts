@@ -3,8 +3,7 @@
 // a taken port fails it (the daemon is fatal by default: an agent nobody can administer does
 // not pretend to run).
 import type { FastifyInstance } from '@kora/runtime/http';
-import type { AddressInfo } from 'node:net';
-import { DaemonError, formatAddress, listenError, tokenMatcher, type DaemonSpec, type GatewayOperations, type GatewayView } from '@kora/runtime';
+import { DaemonError, formatAddress, listenOn, tokenMatcher, type DaemonSpec, type GatewayOperations, type GatewayView } from '@kora/runtime';
 import { resolveAdminToken, TOKEN_ENV } from './admin-token.js';
 import { LISTEN, type ListenOptions } from './config.js';
 import { RouteMountError, ROUTE_POINT } from './contributed-routes.js';
@@ -49,15 +48,9 @@ export function webDaemon(deps: WebDaemonDeps): DaemonSpec {
         if (err instanceof RouteMountError) throw new DaemonError('KORA_ERR_DAEMON_START', `Daemon "${DAEMON_NAME}" cannot mount a contribution: ${err.message}`, { daemon: DAEMON_NAME });
         throw err;
       }
-      try {
-        await server.listen({ host, port });
-      } catch (err) {
-        await server.close();
-        throw listenError(DAEMON_NAME, { host, port }, err, LISTEN);
-      }
+      const bound = await listenOn(DAEMON_NAME, server, { host, port }, LISTEN);
       app = server;
-      const bound = server.server.address() as AddressInfo;
-      const address = formatAddress({ host: bound.address, port: bound.port });
+      const address = formatAddress(bound);
       const base = `http://${address}`;
       context.publishEndpoint({
         name: 'admin UI',

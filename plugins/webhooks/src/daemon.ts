@@ -1,8 +1,7 @@
 // The `webhooks` daemon: runs the public receiver with every `webhooks.source` contribution
 // mounted. Its start resolves once the port is bound; a bind failure names the address.
 import type { FastifyInstance } from '@kora/runtime/http';
-import type { AddressInfo } from 'node:net';
-import { DaemonError, formatAddress, listenError, type DaemonSpec, type InboxMessage } from '@kora/runtime';
+import { DaemonError, formatAddress, listenOn, type DaemonSpec, type InboxMessage } from '@kora/runtime';
 import { LISTEN, type ListenOptions } from './config.js';
 import { buildReceiver, SourceMountError } from './server.js';
 import { SOURCE_POINT } from './source.js';
@@ -30,15 +29,9 @@ export function webhooksDaemon(deps: WebhooksDaemonDeps): DaemonSpec {
         if (err instanceof SourceMountError) throw new DaemonError('KORA_ERR_DAEMON_START', `Daemon "${DAEMON_NAME}" cannot mount its sources: ${err.message}`, { daemon: DAEMON_NAME });
         throw err;
       }
-      try {
-        await server.listen({ host, port });
-      } catch (err) {
-        await server.close();
-        throw listenError(DAEMON_NAME, { host, port }, err, LISTEN);
-      }
+      const bound = await listenOn(DAEMON_NAME, server, { host, port }, LISTEN);
       app = server;
-      const bound = server.server.address() as AddressInfo;
-      const address = formatAddress({ host: bound.address, port: bound.port });
+      const address = formatAddress(bound);
       context.log.info({ address, routes: sources.map((s) => `POST /api/webhooks/${s.path}`) }, `webhook receiver listening on http://${address}`);
       context.publishEndpoint({ name: 'webhook receiver', url: `http://${address}/api/webhooks/`, note: sources.map((s) => s.path).join(', ') });
     },

@@ -1,6 +1,7 @@
 // Where a daemon's server listens, and what its start says when it cannot: the same rules for
 // every HTTP surface (admin server, webhook receiver, a third-party plugin's own server), so
 // operators meet one set of variables and one kind of message.
+import type { AddressInfo } from 'node:net';
 import { DaemonError } from '../errors.js';
 
 export interface ListenAddress {
@@ -49,4 +50,26 @@ export function listenError(daemon: string, address: ListenAddress, err: unknown
     code === 'EADDRINUSE' ? 'the port is taken' : code === 'EADDRNOTAVAIL' ? 'the address is not on this machine' : code === 'EACCES' ? 'the port needs privileges' : String((err as Error)?.message ?? err);
   const wanted = formatAddress(address);
   return new DaemonError('KORA_ERR_DAEMON_START', `Daemon "${daemon}" cannot listen on ${wanted}: ${why}; free it or set ${settings.hostEnv} / ${settings.portEnv}`, { daemon, address: wanted });
+}
+
+/** A server that listens like Fastify's: `listen({ host, port })`, `close()`, the Node server. */
+export interface Listenable {
+  listen(options: { host: string; port: number }): Promise<unknown>;
+  close(): Promise<unknown>;
+  readonly server: { address(): AddressInfo | string | null };
+}
+
+/**
+ * Bind `app` to `address` for `daemon`'s start, and give back where it listens (the port the
+ * kernel chose for 0). A bind failure closes the app and is the start failure `listenError` says.
+ */
+export async function listenOn(daemon: string, app: Listenable, address: ListenAddress, settings: Pick<ListenSettings, 'hostEnv' | 'portEnv'>): Promise<ListenAddress> {
+  try {
+    await app.listen({ host: address.host, port: address.port });
+  } catch (err) {
+    await app.close();
+    throw listenError(daemon, address, err, settings);
+  }
+  const bound = app.server.address();
+  return bound !== null && typeof bound === 'object' ? { host: bound.address, port: bound.port } : address;
 }
