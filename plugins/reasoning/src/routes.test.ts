@@ -1,7 +1,7 @@
 // The admin API the reasoning plugin contributes (`POST /api/ask`, `GET /api/usage`), called
 // as the `web` plugin calls a contributed route, against the real SDK and the fake Messages API.
-import { definePlugin, type HttpRoute, type HttpRouteRequest, type ManualClock } from '@kora/runtime';
-import { createPluginHarness } from '@kora/runtime/testing';
+import { definePlugin, type HttpRoute, type HttpRouteRequest } from '@kora/runtime';
+import { createPluginHarness, type ManualClock } from '@kora/runtime/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiError, text } from '../../../test/fakes/anthropic.js';
 import { identityPlugin, startEngine, type EngineRig, type RigOptions } from './engine.test-helper.js';
