@@ -92,6 +92,13 @@ export const ERROR_CODES = {
   KORA_ERR_REASONING_REFUSED: { exit: FATAL, meaning: 'A hook refused a model call before it was sent (a cost rung’s hard stop); the refusal’s code and message are in the details.', fix: 'Nothing to fix in the engine: the budget (or whatever refused) decides; the channel answers with the refusal’s message.' },
   KORA_ERR_REASONING_MAX_CALLS: { exit: FATAL, meaning: 'A reply used every model call it may make and the model still gave no text.', fix: 'Raise plugins.config.reasoning.maxCalls, or offer fewer tools.' },
 
+  // The CLI over the admin API (`kora ask`, `kora usage`).
+  KORA_ERR_GATEWAY_NOT_RUNNING: { exit: FATAL, meaning: 'A command that talks to the running gateway found none running for this home.', fix: 'Start it with `kora daemon` (`kora status` says why the last one stopped), or point KORA_HOME / --config at the home of the one that runs.' },
+  KORA_ERR_ADMIN_API_UNAVAILABLE: { exit: CONFIG, meaning: 'The running gateway serves no admin API: its `web` daemon is not enabled, not running, or not reachable.', fix: 'Enable the `web` plugin (`kora plugins enable web`) and restart the gateway; `kora status` shows the web daemon and its admin UI endpoint.' },
+  KORA_ERR_ADMIN_UNAUTHORIZED: { exit: CONFIG, meaning: 'The admin API refused the admin token the CLI sent (or the CLI found none to send).', fix: 'Set KORA_ADMIN_TOKEN to the gateway’s admin token; a dev run keeps its token in $KORA_HOME/admin_token, read when KORA_ADMIN_TOKEN is unset.' },
+  KORA_ERR_ENGINE_UNAVAILABLE: { exit: FATAL, meaning: 'The gateway runs, but its reasoning engine does not: no `engine` service answers.', fix: 'The message names the variable to set (an Anthropic credential, usually); set it in the gateway’s environment and restart the gateway.' },
+  KORA_ERR_ADMIN_API: { exit: FATAL, meaning: 'The admin API answered a request with an error the CLI has no code of its own for.', fix: 'The API’s status, code and message are quoted; the gateway’s log has the details.' },
+
   // Gateway and store.
   KORA_ERR_GATEWAY_FAULT: { exit: FATAL, meaning: 'The gateway met an error it could not pin on a plugin, and stopped cleanly.', fix: 'Report it with the log line; restart the gateway.' },
   KORA_ERR_GATEWAY_NOT_STARTED: { exit: FATAL, meaning: 'Something asked for a part of the gateway before it started.', fix: 'Call start() (or load()) first.' },

@@ -63,6 +63,34 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     });
 
   program
+    .command('ask')
+    .description('send one message to the running gateway\'s agent (admin API, route `cli`) and print the reply; the conversation id to continue with goes to stderr')
+    .argument('<message>', 'what to say')
+    .addOption(configOption())
+    .option('--conversation <id>', 'continue this conversation (the id a previous `kora ask` printed)')
+    .option('--json', 'print the whole answer: reply, conversation, model, calls, usage')
+    .action(async (message: string, o: { config?: string; conversation?: string; json?: boolean }) => {
+      const { runAsk } = await import('./ask-command.js');
+      exitCode = await runAsk({ configPath: o.config, message, conversation: o.conversation, json: o.json === true, env, cwd }, io);
+    });
+
+  program
+    .command('usage')
+    .description('model calls, tokens and cost per day and model, from the running gateway (admin API)')
+    .addOption(configOption())
+    .option('--days <n>', 'how many UTC days back, today included (1-366)', '7')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config?: string; days: string; json?: boolean }) => {
+      const days = Number(o.days);
+      if (!Number.isSafeInteger(days) || days < 1 || days > 366) {
+        const { UsageError } = await import('../errors.js');
+        throw new UsageError(`--days must be a whole number from 1 to 366 (got "${o.days}")`, { days: o.days });
+      }
+      const { runUsage } = await import('./ask-command.js');
+      exitCode = await runUsage({ configPath: o.config, days, json: o.json === true, env, cwd }, io);
+    });
+
+  program
     .command('identity')
     .description('print the identity the gateway would resolve')
     .addOption(configOption())
