@@ -25,6 +25,8 @@ describe('the example kora.yaml', () => {
     const summary = gw.stdout();
     expect(summary).toMatch(/daemons\s+5 running: slack_client, slack_dm, web, mcp, webhooks; 1 failed/);
     expect(summary).toMatch(/FAILED reasoning_engine \(reasoning\): ReasoningEngineNotConfigured: .*CLAUDE_CODE_OAUTH_TOKEN/);
+    // Slack runs without a client, and says so where the operator looks.
+    expect(summary).toMatch(/note slack_client: KORA_SLACK_BOT_TOKEN is not set: no Slack client/);
     const login = /admin UI (http:\/\/127\.0\.0\.1:(\d+)\/login#token=([\w-]+))/.exec(summary);
     expect(login, summary).not.toBeNull();
     const [, , port, token] = login!;

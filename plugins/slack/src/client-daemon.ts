@@ -1,8 +1,8 @@
 // The `slack_client` daemon (DESIGN §8, fail-soft): with KORA_SLACK_BOT_TOKEN it loads the Web
 // API client, learns the bot's own user id with `auth.test` and provides `slack.client`; a
 // refused token fails this non-fatal daemon with Slack's reason. Without a token it still runs,
-// provides nothing, and says why in a warning and an audit row (the daemon status has no field
-// for a running daemon's detail).
+// provides nothing, and says why: a note in the status (`daemons[].note`, the boot summary,
+// `kora status`), a warning and an audit row.
 import { DaemonError, type DaemonSpec } from '@kora/runtime';
 import { connectSlack, type SlackClient } from './client.js';
 import { TOKEN_ENV, type SlackSettings } from './config.js';
@@ -25,6 +25,7 @@ export function slackClientDaemon(deps: ClientDaemonDeps): DaemonSpec {
     async start(context) {
       if (!settings.token) {
         context.log.warn({ variable: TOKEN_ENV }, NO_TOKEN_REASON);
+        context.setNote(NO_TOKEN_REASON);
         await deps.audit('slack.client', { state: 'unavailable', reason: NO_TOKEN_REASON, variable: TOKEN_ENV });
         return;
       }

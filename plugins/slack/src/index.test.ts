@@ -86,10 +86,10 @@ function dm(event: Record<string, unknown> = {}, body: Record<string, unknown> =
 const state = (h: PluginHarness, name: string) => h.daemons().find((d) => d.name === name);
 
 describe('the slack plugin without a bot token', () => {
-  it('provides no client, keeps running, and says why in a warning and the audit log', async () => {
+  it('provides no client, keeps running, and says why in its status note, a warning and the audit log', async () => {
     const slack = await fakeSlack();
     const h = await boot(slack, { token: null });
-    expect(state(h, 'slack_client')).toMatchObject({ state: 'running', error: null });
+    expect(state(h, 'slack_client')).toMatchObject({ state: 'running', error: null, note: expect.stringContaining('KORA_SLACK_BOT_TOKEN is not set: no Slack client') });
     expect(state(h, 'slack_dm')).toMatchObject({ state: 'running' });
     expect(h.services.has('slack.client')).toBe(false);
     expect(h.logs.find((l) => l.level === 'warn' && l.msg.includes('KORA_SLACK_BOT_TOKEN is not set'))).toBeDefined();

@@ -173,6 +173,7 @@ function daemonLines(s: StoredStatus, as: StoredStatus['state']): string[] {
   for (const d of s.daemons) {
     const flag = d.fatal ? ' fatal' : '';
     lines.push(escaped`    ${d.name.padEnd(24)} ${daemonStateLabel(d, as).padEnd(10)} ${d.plugin}${flag}${d.error ? `  error: ${d.error}` : ''}`);
+    if (d.note) lines.push(escaped`      note: ${d.note}`);
     for (const e of d.endpoints) lines.push(escaped`      ${e.name}: ${e.url}${e.note ? ` (${e.note})` : ''}`);
     for (const t of d.tasks) {
       const last = t.lastRun ? `last ${t.lastRun.status}${t.lastRun.durationMs !== null ? ` in ${t.lastRun.durationMs}ms` : ''} at ${t.lastRun.startedAt ?? t.lastRun.slot}` : 'not run yet';

@@ -68,5 +68,11 @@ describe('daemon state label', () => {
     expect(lines).toContain('  mcp       MCP http://127.0.0.1:9119/mcp');
     expect(bootSummary(s)).toContain('  web       admin UI http://127.0.0.1:9119/login (token in /h/admin_token)');
   });
+
+  it('prints the note of a running daemon that does without something', () => {
+    const base = sampleStatus().daemons[0]!;
+    const s = sampleStatus({ daemons: [{ ...base, name: 'slack_client', note: 'KORA_SLACK_BOT_TOKEN is not set: no Slack client' }] });
+    expect(bootSummary(s).split('\n')).toContain('            note slack_client: KORA_SLACK_BOT_TOKEN is not set: no Slack client');
+  });
 });
 

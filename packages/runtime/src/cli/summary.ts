@@ -34,6 +34,7 @@ export function bootSummary(s: GatewayStatus, logins: readonly { daemon: string;
   lines.push(escaped`  daemons   ${running.length} running${running.length ? `: ${running.map((d) => d.name).join(', ')}` : ''}; ${bad.length} failed; ${skipped.length} not started`);
   for (const d of bad) lines.push(escaped`            FAILED ${d.name} (${d.plugin}${d.fatal ? ', fatal' : ''}): ${d.error}`);
   for (const d of skipped) lines.push(escaped`            skipped ${d.name}: ${d.skipped}`);
+  for (const d of running) if (d.note) lines.push(escaped`            note ${d.name}: ${d.note}`);
   for (const d of running) {
     for (const e of d.endpoints ?? []) {
       const login = logins.find((l) => l.daemon === d.name && l.name === e.name)?.login;

@@ -223,4 +223,24 @@ describe('Supervisor', () => {
     expect(sup.status()[0]!.endpoints).toEqual([]);
     expect(sup.loginLinks()).toEqual([]);
   });
+
+  it('shows the note a running daemon set, on one line, cleared by null and at stop', async () => {
+    let set: ((note: string | null) => void) | undefined;
+    const spec: DaemonSpec = {
+      name: 'slack_client',
+      start(context) {
+        set = context.setNote;
+        context.setNote('KORA_SLACK_BOT_TOKEN is not set:\n  no Slack client');
+      },
+    };
+    const sup = supervisor([{ name: 'slack_client', pluginId: 'slack', spec, fatal: false, startTimeoutMs: 1000, stopTimeoutMs: 1000 }]);
+    await sup.start();
+    expect(sup.status()[0]!.note).toBe('KORA_SLACK_BOT_TOKEN is not set: no Slack client');
+    set!(null);
+    expect(sup.status()[0]!.note).toBeNull();
+    set!('again');
+    await sup.stop();
+    expect(sup.status()[0]!.note).toBeNull();
+  });
 });
+

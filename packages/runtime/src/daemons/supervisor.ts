@@ -31,6 +31,8 @@ export interface DaemonStatus {
   stopDurationMs: number | null;
   /** What the daemon serves while it runs (`publishEndpoint`), login links left out. */
   endpoints: Omit<DaemonEndpoint, 'login'>[];
+  /** What the daemon said it does without (`setNote`), while it runs. */
+  note: string | null;
 }
 
 export type StartOutcome = { ok: true; failed: string[] } | { ok: false; fatal: string; error: KoraError };
@@ -65,6 +67,7 @@ interface Entry {
   failStart: ((error: KoraError) => void) | undefined;
   log: Logger;
   endpoints: DaemonEndpoint[];
+  note: string | null;
 }
 
 export class Supervisor {
@@ -101,6 +104,7 @@ export class Supervisor {
       failStart: undefined,
       log: options.logger.child({ daemon: daemon.name, plugin: daemon.pluginId }),
       endpoints: [],
+      note: null,
     }));
   }
 
@@ -211,6 +215,7 @@ export class Supervisor {
       stopDurationMs: e.stopDurationMs,
       // Without the login links: the status is written to disk and shown by every surface.
       endpoints: e.state === 'starting' || e.state === 'running' ? e.endpoints.map(({ login: _login, ...shown }) => shown) : [],
+      note: e.state === 'starting' || e.state === 'running' ? e.note : null,
     }));
   }
 
@@ -246,6 +251,11 @@ export class Supervisor {
       log: entry.log,
       signal: entry.abort.signal,
       publishEndpoint: (endpoint: DaemonEndpoint) => this.#publish(entry, endpoint),
+      setNote: (note: string | null) => {
+        // One line, bounded: it is shown in the boot summary and every status view.
+        entry.note = note === null || note === undefined ? null : String(note).replace(/\s+/g, ' ').trim().slice(0, 300) || null;
+        this.#onChange();
+      },
     };
     let error: KoraError | null = null;
     try {

@@ -69,6 +69,12 @@ export interface DaemonContext {
   readonly signal: AbortSignal;
   /** Show an address this daemon serves in the boot summary and the status (`daemons[].endpoints`). Host API 1.1. */
   publishEndpoint(endpoint: DaemonEndpoint): void;
+  /**
+   * What the operator should know about a running daemon doing less than it could (`no
+   * KORA_SLACK_BOT_TOKEN: no Slack client`), shown in the status (`daemons[].note`), the boot
+   * summary and `kora status`; null clears it. One line, never a secret. Host API 1.1.
+   */
+  setNote(note: string | null): void;
 }
 
 /** One item of the durable inbox (DESIGN §7), as a consumer sees it. */

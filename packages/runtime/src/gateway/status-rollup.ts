@@ -44,6 +44,7 @@ export function rollUpStatus(p: StatusParts): GatewayStatus {
       startedAt: null,
       startDurationMs: null,
       endpoints: [],
+      note: null,
       stoppedAt: null,
       stopDurationMs: null,
       skipped: reason,

@@ -35,6 +35,8 @@ const daemon = z.looseObject({
   tasks: z.array(task).default([]),
   /** Host API 1.1: addresses the daemon serves. */
   endpoints: z.array(z.looseObject({ name: z.string(), url: z.string(), note: z.string().optional() })).default([]),
+  /** Host API 1.1: what a running daemon does without. */
+  note: nullableString.default(null),
 });
 
 const plugin = z.looseObject({

@@ -34,6 +34,7 @@ export function sampleStatus(overrides: Partial<GatewayStatus> = {}): GatewaySta
         errorCode: null,
         startedAt: '2026-01-01T00:00:00.100Z',
         endpoints: [],
+        note: null,
         startDurationMs: 3,
         stoppedAt: null,
         stopDurationMs: null,
