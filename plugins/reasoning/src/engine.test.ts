@@ -170,6 +170,27 @@ describe('the engine', () => {
     expect(seen).toEqual(['claude-sonnet-4-6']);
   });
 
+  it('hands the caller\'s metadata to the hooks, and not to the model', async () => {
+    const seen: unknown[] = [];
+    const watcher = definePlugin({
+      id: 'watcher',
+      register(ctx) {
+        ctx.on('pre_llm_call', (event) => void seen.push(['pre_llm_call', event.metadata]));
+        ctx.on('pre_api_request_mutable', (turn) => void seen.push(['pre_api_request_mutable', turn.metadata]));
+        ctx.on('post_llm_call', (event) => void seen.push(['post_llm_call', event.metadata]));
+      },
+    });
+    const { api, engine } = await rig({ plugins: [watcher] });
+    api.enqueue(text('fine'));
+    await engine.respond(ask('hi', { metadata: { user: 'U1', channel: 'D1' } }));
+    expect(seen).toEqual([
+      ['pre_llm_call', { user: 'U1', channel: 'D1' }],
+      ['pre_api_request_mutable', { user: 'U1', channel: 'D1' }],
+      ['post_llm_call', { user: 'U1', channel: 'D1' }],
+    ]);
+    expect(JSON.stringify(api.requests[0]!.body)).not.toContain('U1');
+  });
+
   it('gives pre_api_request_mutable the route and the call\'s iteration, and sends nothing when a hook refuses', async () => {
     const turns: { route: string; iteration: number }[] = [];
     const ladder = definePlugin({

@@ -11,6 +11,7 @@ import {
   type EngineReply,
   type EngineRequest,
   type LlmMessage,
+  type LlmRoute,
   type LlmTool,
   type LlmUsage,
   type Logger,
@@ -78,7 +79,11 @@ export class ReasoningEngine implements Engine {
     const { settings, history, clock } = this.#d;
     const signal = request.signal ? AbortSignal.any([request.signal, this.#closing.signal]) : this.#closing.signal;
     if (signal.aborted) throw aborted(reason(signal));
-    const route = { route: request.route, ...(request.conversation !== undefined ? { conversationId: request.conversation } : {}) };
+    const route = {
+      route: request.route,
+      ...(request.conversation !== undefined ? { conversationId: request.conversation } : {}),
+      ...(request.metadata !== undefined ? { metadata: request.metadata } : {}),
+    };
     const { messages: before, lastSeq } = request.conversation !== undefined ? await history.load(request.conversation) : { messages: [], lastSeq: 0 };
     const turn: LlmMessage[] = [...request.messages];
     const offered = this.#offeredTools(request.tools);
@@ -147,7 +152,7 @@ export class ReasoningEngine implements Engine {
 
   /** pre_llm_call → pre_tool_list_finalized → pre_api_request_mutable: the request as it will be sent. */
   async #prepare(input: {
-    route: { route: string; conversationId?: string };
+    route: LlmRoute;
     messages: LlmMessage[];
     offered: LlmTool[];
     lastCall: boolean;
@@ -194,7 +199,7 @@ export class ReasoningEngine implements Engine {
   }
 
   /** pre_api_request → the API → post_api_request, and the usage row. Throws the coded failure after both. */
-  async #call(request: ApiRequest, route: { route: string; conversationId?: string }, totals: Totals, signal: AbortSignal): Promise<ApiResponse> {
+  async #call(request: ApiRequest, route: LlmRoute, totals: Totals, signal: AbortSignal): Promise<ApiResponse> {
     const { hooks, clock, client, usage } = this.#d;
     await hooks.dispatch('pre_api_request', { ...route, request });
     const at = clock.now();

@@ -10,6 +10,8 @@ export type HookKind = 'first' | 'merge' | 'waterfall' | 'guard' | 'observe' | '
 export interface LlmRoute {
   readonly route: string;
   readonly conversationId?: string;
+  /** The caller's context (who wrote, where: `EngineRequest.metadata`), never sent to the model as such. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 /** A turn about to be sent: the request as the engine built it. */
