@@ -10,6 +10,7 @@ export { formatAddress, listenAddress, listenError, listenOn, type Listenable, t
 export type { Contribution, ContributionMap, ContributionPoint, ContributionValue, Contributions } from './plugins/contributions.js';
 export type { ToolCallOptions, ToolCallResult, Tools } from './plugins/tool-pipeline.js';
 export type { ExitRecord, GatewayState, GatewayStatus } from './gateway/status.js';
+export { tasksWithRecentRuns, type TaskView } from './gateway/task-views.js';
 export type { ConsumerContext, ConsumerSpec, DaemonContext, DaemonEndpoint, DaemonSpec, DaemonState, InboxItem, MissedPolicy, RunTrigger, TaskRunContext, TaskSpec } from './daemons/types.js';
 export type * from './hooks/catalog.js';
 export type * from './hooks/llm-types.js';

@@ -3,7 +3,7 @@
 // failing view) comes back as `{ error: { code, message } }` for the model to read, never as a
 // throw. Other `kora__*` tools (another plugin's `kora__send_slack`) are not answered here: the
 // pipeline runs them as registered.
-import { KoraError, z, type GatewayView, type ToolCall } from '@kora/runtime';
+import { KoraError, tasksWithRecentRuns, z, type GatewayView, type ToolCall } from '@kora/runtime';
 
 export interface BridgeError {
   readonly error: { readonly code: string; readonly message: string };
@@ -34,12 +34,7 @@ export const BRIDGED_TOOLS: readonly BridgedTool[] = [
     description: 'Every scheduled task of a running daemon: schedule, next and last run, counts, and its most recent runs (newest first).',
     input: z.object({ runs: z.number().int().min(1).max(50).optional().describe('Recent runs per task, default 5') }).strict(),
     async answer({ runs }, gateway) {
-      const tasks = await Promise.all(
-        gateway
-          .status()
-          .daemons.flatMap((d) => d.tasks.map(async (t) => ({ ...t, daemon: d.name, daemonState: d.state, recentRuns: await gateway.recentRuns({ task: t.name, limit: runs ?? 5 }) }))),
-      );
-      return { tasks };
+      return { tasks: await tasksWithRecentRuns(gateway, runs ?? 5) };
     },
   }),
   bridged({

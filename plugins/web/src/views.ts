@@ -1,19 +1,17 @@
 // What the API and the UI both show, read the same way: the status's tasks with their recent
 // runs, inbox topics with their consumers, an audit page with the cursor for the next one.
-import type { AuditEntry, AuditPageQuery, GatewayOperations, GatewayView, RunRecord } from '@kora/runtime';
+import { tasksWithRecentRuns, type AuditEntry, type AuditPageQuery, type GatewayOperations, type GatewayView, type TaskView } from '@kora/runtime';
 import { BadRequest } from './errors.js';
 
-export type TaskStatus = ReturnType<GatewayView['status']>['daemons'][number]['tasks'][number];
-export type TaskView = TaskStatus & { recentRuns: RunRecord[] };
+export type { TaskView } from '@kora/runtime';
 
 export const DEFAULT_RUNS = 20;
 const MAX_RUNS = 200;
 export const DEFAULT_AUDIT = 50;
 const MAX_AUDIT = 500;
 
-export async function tasksWithRuns(gateway: GatewayView, limit = DEFAULT_RUNS): Promise<TaskView[]> {
-  const tasks = gateway.status().daemons.flatMap((d) => d.tasks);
-  return Promise.all(tasks.map(async (task) => ({ ...task, recentRuns: await gateway.recentRuns({ task: task.name, limit }) })));
+export function tasksWithRuns(gateway: GatewayView, limit = DEFAULT_RUNS): Promise<TaskView[]> {
+  return tasksWithRecentRuns(gateway, limit);
 }
 
 export interface TopicView {

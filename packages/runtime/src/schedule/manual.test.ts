@@ -2,6 +2,7 @@
 // recorded as manual, without confusing the missed-slot judgement.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskRunContext } from '../daemons/types.js';
+import { StoreError } from '../errors.js';
 import { at, harness, iso, recorder, sleep, task, SECOND, MINUTE, type Harness } from './__fixtures__/harness.js';
 
 let h: Harness;
@@ -74,4 +75,22 @@ describe('manual runs', () => {
     expect(await run.done).toMatchObject({ status: 'interrupted', trigger: 'manual' });
     await expect(h.scheduler.runNow('long')).rejects.toMatchObject({ code: 'KORA_ERR_GATEWAY_STOPPING' });
   });
+
+  it('rejects with the store\'s own coded fault when the ledger cannot claim the run, and runs nothing', async () => {
+    h = await harness({
+      wrapLedger: (real) =>
+        new Proxy(real, {
+          get(target, prop, receiver) {
+            if (prop === 'claim') return () => Promise.reject(new StoreError('the database is locked', {}, { code: 'KORA_ERR_STORE_BUSY' }));
+            const value: unknown = Reflect.get(target, prop, receiver);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }),
+    });
+    const r = recorder(h.clock);
+    await h.scheduler.add('d1', [task('t', { every: MINUTE, run: r.run })]);
+    await expect(h.scheduler.runNow('t')).rejects.toMatchObject({ code: 'KORA_ERR_STORE_BUSY' });
+    expect(r.calls).toEqual([]);
+  });
 });
+

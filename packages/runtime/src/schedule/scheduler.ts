@@ -5,7 +5,7 @@
 // when the store refuses it, see ledger-writer.ts). What to do about slots that went by
 // unrun is catch-up.ts's to decide; this file keeps the timer loop and carries plans out.
 import type { MissedPolicy, RunTrigger, TaskRunContext } from '../daemons/types.js';
-import { DaemonError, KoraError, TimeoutError, UsageError, describeError } from '../errors.js';
+import { DaemonError, KoraError, StoreError, TimeoutError, UsageError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { RunLedger, RunRecord, RunStatus } from '../store/types.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
@@ -376,7 +376,8 @@ export class Scheduler {
     run.done = this.#execute(run);
     const outcome = await claim;
     if (!outcome.claimed) {
-      if (outcome.error !== undefined) throw new DaemonError('KORA_ERR_TASK_RUNNING', `task "${name}" was not run: the run ledger could not claim it (${describeError(outcome.error)})`, { task: name });
+      // The store's own coded fault (busy, full, unreachable) says what is wrong, not this task.
+      if (outcome.error !== undefined) throw outcome.error instanceof KoraError ? outcome.error : new StoreError(`task "${name}" was not run: the run ledger could not claim it (${describeError(outcome.error)})`, { task: name }, { cause: outcome.error });
       throw new DaemonError('KORA_ERR_TASK_RUNNING', `task "${name}" was not run: its slot ${iso(now)} is claimed already`, { task: name });
     }
     const t = e.task;

@@ -1,7 +1,7 @@
 // The MCP server's own tools, `kora__*`: the same views and operations the admin API offers, each
 // behind one capability. Inputs are zod shapes (the SDK validates them and lists their JSON
 // Schema); every result is an object, sent as text and as structured content.
-import type { GatewayOperations, GatewayView } from '@kora/runtime';
+import { tasksWithRecentRuns, type GatewayOperations, type GatewayView } from '@kora/runtime';
 import { z } from 'zod';
 import type { Capability } from './capabilities.js';
 import type { Caller } from './callers.js';
@@ -69,13 +69,7 @@ export const KORA_TOOLS: readonly KoraTool[] = [
     input: { runs: z.number().int().min(1).max(50).optional().describe('Recent runs per task, default 5') },
     readOnly: true,
     async run({ runs }, { gateway }) {
-      const status = gateway.status();
-      const tasks = await Promise.all(
-        status.daemons.flatMap((d) =>
-          d.tasks.map(async (t) => ({ ...t, daemonState: d.state, recentRuns: await gateway.recentRuns({ task: t.name, limit: runs ?? 5 }) })),
-        ),
-      );
-      return { tasks };
+      return { tasks: await tasksWithRecentRuns(gateway, runs ?? 5) };
     },
   }),
   tool({
