@@ -1,6 +1,7 @@
 // What operators do to a running gateway through its surfaces (admin API, MCP): run a task now,
 // stop, replay or discard a dead letter. The CLI does the same on the store; here each
-// operation is audited with its actor before it takes effect, so the log says who did what
+// operation is audited with its actor — a stop before it begins, a run once its slot is claimed
+// (a refused one too, with its code), a replay or discard once done — so the log says who did what
 // even when the operation then fails.
 import { KoraError } from '../errors.js';
 import type { Logger } from '../log/logger.js';

@@ -61,7 +61,7 @@ export interface ManualRun {
 
 /**
  * What an operator does through a surface (admin API, MCP): the same operations `kora` offers
- * on the command line. Each is audited with its actor before it takes effect. Host API 1.1.
+ * on the command line. Each is audited with its actor: a stop before it begins, a run once claimed (a refusal with its code), a replay or discard once done. Host API 1.1.
  */
 export interface GatewayOperations {
   /**
