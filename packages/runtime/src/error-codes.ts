@@ -71,6 +71,7 @@ export const ERROR_CODES = {
   KORA_ERR_DAEMON_STOP_TIMEOUT: { exit: FATAL, meaning: 'A daemon’s stop() did not finish within its stop timeout; it was skipped.', fix: 'Raise daemons.<name>.stopTimeout, or find what stop() waits on.' },
   KORA_ERR_DAEMON_ENDPOINT: { exit: FATAL, meaning: 'A daemon published an endpoint that is not { name, url, note? } with an absolute URL.', fix: 'Report it to the plugin’s author.' },
   KORA_ERR_DAEMON_NAME: { exit: FATAL, meaning: 'A plugin registered a daemon whose name is not allowed.', fix: 'Name daemons like plugin ids: lower-case letters, digits, _ and -, starting with a letter, at most 64 characters.' },
+  KORA_ERR_DAEMON_SCOPE: { exit: FATAL, meaning: 'A plugin registered a daemon with a scope other than everywhere or leader.', fix: 'Set the daemon’s scope to "everywhere" (the default) or "leader".' },
   KORA_ERR_TASK_NAME: { exit: FATAL, meaning: 'A plugin registered a task whose name is not allowed.', fix: 'Name tasks <daemon>.<what>: lower-case letters, digits, _, - and dots, starting with a letter, at most 64 characters.' },
   KORA_ERR_TASK_DUPLICATE: { exit: FATAL, meaning: 'Two daemons declare a task of the same name.', fix: 'Task names are unique across the gateway: prefix them with the daemon name.' },
   KORA_ERR_TASK_INTERRUPTED: { exit: FATAL, meaning: 'A task run did not finish within the drain budget at stop and was aborted.', fix: 'Make the task honour its signal, or raise gateway.drainBudget.' },

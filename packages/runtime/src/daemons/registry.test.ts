@@ -84,6 +84,15 @@ describe('DaemonRegistry', () => {
     expect(thrown(() => reg.register('acme', { name: 42, start: noop } as unknown as DaemonSpec)).message).toContain('not a string (number)');
   });
 
+  it('takes scope everywhere or leader and refuses any other, naming both (KORA_ERR_DAEMON_SCOPE)', () => {
+    const reg = new DaemonRegistry();
+    reg.register('acme', { name: 'poller', start: noop, scope: 'leader' });
+    reg.register('acme', { name: 'probe', start: noop, scope: 'everywhere' });
+    const err = thrown(() => reg.register('acme', { name: 'loop', start: noop, scope: 'leeder' } as unknown as DaemonSpec));
+    expect(err).toMatchObject({ code: 'KORA_ERR_DAEMON_SCOPE', message: expect.stringContaining('Daemon "loop" of plugin "acme" declares scope "leeder"') });
+    expect(reg.names()).toEqual(['poller', 'probe']);
+  });
+
   it.each([
     ['an upper-case letter', 'Snapshot.compute'],
     ['a leading dot', '.compute'],

@@ -29,6 +29,14 @@ export class DaemonRegistry {
     if (typeof spec.start !== 'function') {
       throw new DaemonError('KORA_ERR_DAEMON_START', `Daemon "${name}" of plugin "${pluginId}" has no start function`, { daemon: name, pluginId });
     }
+    const scope: unknown = spec.scope;
+    if (scope !== undefined && scope !== 'everywhere' && scope !== 'leader') {
+      throw new DaemonError(
+        'KORA_ERR_DAEMON_SCOPE',
+        `Daemon "${name}" of plugin "${pluginId}" declares scope ${JSON.stringify(scope)}: a scope is "everywhere" (the default) or "leader" (one gateway of a fleet runs it)`,
+        { daemon: name, pluginId },
+      );
+    }
     const existing = this.#daemons.get(name);
     if (existing) {
       throw new DaemonError(

@@ -27,7 +27,7 @@ function daemon(name: string, log: string[], opts: { start?: Behaviour; stop?: B
       if (opts.stop === 'hang') return new Promise<void>(() => {});
     },
   };
-  return { name, pluginId: `p-${name}`, spec, fatal: opts.fatal ?? false, startTimeoutMs: 30_000, stopTimeoutMs: 10_000 };
+  return { name, pluginId: `p-${name}`, spec, fatal: opts.fatal ?? false, scope: 'everywhere', startTimeoutMs: 30_000, stopTimeoutMs: 10_000 };
 }
 
 function supervisor(daemons: SupervisedDaemon[], clock = new ManualClock()) {
@@ -104,7 +104,7 @@ describe('Supervisor', () => {
     let release: () => void = () => {};
     const spec: DaemonSpec = { name: 'x', start: () => new Promise<void>((r) => (release = r)), stop: () => {} };
     const sup: Supervisor = new Supervisor({
-      daemons: [{ name: 'x', pluginId: 'p', spec, fatal: false, startTimeoutMs: 1000, stopTimeoutMs: 1000 }],
+      daemons: [{ name: 'x', pluginId: 'p', spec, fatal: false, scope: 'everywhere', startTimeoutMs: 1000, stopTimeoutMs: 1000 }],
       services: new ServiceRegistry(),
       logger: createSilentLogger(),
       clock,
@@ -124,7 +124,7 @@ describe('Supervisor', () => {
     const services = new ServiceRegistry();
     services.scoped(pluginProvider('p')).provide('routes', []);
     const spec: DaemonSpec = { name: 'engine', start: (ctx) => ctx.services.provide('llm', { model: 'x' }) };
-    const sup = new Supervisor({ daemons: [{ name: 'engine', pluginId: 'p', spec, fatal: false, startTimeoutMs: 1000, stopTimeoutMs: 1000 }], services, logger: createSilentLogger(), clock: new ManualClock() });
+    const sup = new Supervisor({ daemons: [{ name: 'engine', pluginId: 'p', spec, fatal: false, scope: 'everywhere', startTimeoutMs: 1000, stopTimeoutMs: 1000 }], services, logger: createSilentLogger(), clock: new ManualClock() });
     await sup.start();
     expect(services.has('llm')).toBe(true);
     await sup.stop();
@@ -141,7 +141,7 @@ describe('Supervisor', () => {
         throw new Error('then broke');
       },
     };
-    const sup = new Supervisor({ daemons: [{ name: 'half', pluginId: 'p', spec, fatal: false, startTimeoutMs: 1000, stopTimeoutMs: 1000 }], services, logger: createSilentLogger(), clock: new ManualClock() });
+    const sup = new Supervisor({ daemons: [{ name: 'half', pluginId: 'p', spec, fatal: false, scope: 'everywhere', startTimeoutMs: 1000, stopTimeoutMs: 1000 }], services, logger: createSilentLogger(), clock: new ManualClock() });
     await sup.start();
     expect(services.has('llm')).toBe(false);
   });
@@ -152,6 +152,7 @@ describe('Supervisor', () => {
       name: 'slow',
       pluginId: 'p-slow',
       fatal: true,
+      scope: 'everywhere',
       startTimeoutMs: 30_000,
       stopTimeoutMs: 10_000,
       spec: {
@@ -214,7 +215,7 @@ describe('Supervisor', () => {
         expect(() => context.publishEndpoint({ name: 'bad', url: 'not a url' })).toThrow(expect.objectContaining({ code: 'KORA_ERR_DAEMON_ENDPOINT', message: expect.not.stringContaining('s3cret') }));
       },
     };
-    const sup = supervisor([{ name: 'web', pluginId: 'web', spec, fatal: true, startTimeoutMs: 1000, stopTimeoutMs: 1000 }]);
+    const sup = supervisor([{ name: 'web', pluginId: 'web', spec, fatal: true, scope: 'everywhere', startTimeoutMs: 1000, stopTimeoutMs: 1000 }]);
     await sup.start();
     expect(sup.status()[0]!.endpoints).toEqual([{ name: 'admin UI', url: 'http://127.0.0.1:9119/login', note: 'token in /h/admin_token' }]);
     expect(JSON.stringify(sup.status())).not.toContain('s3cret');
@@ -233,7 +234,7 @@ describe('Supervisor', () => {
         context.setNote('KORA_SLACK_BOT_TOKEN is not set:\n  no Slack client');
       },
     };
-    const sup = supervisor([{ name: 'slack_client', pluginId: 'slack', spec, fatal: false, startTimeoutMs: 1000, stopTimeoutMs: 1000 }]);
+    const sup = supervisor([{ name: 'slack_client', pluginId: 'slack', spec, fatal: false, scope: 'everywhere', startTimeoutMs: 1000, stopTimeoutMs: 1000 }]);
     await sup.start();
     expect(sup.status()[0]!.note).toBe('KORA_SLACK_BOT_TOKEN is not set: no Slack client');
     set!(null);

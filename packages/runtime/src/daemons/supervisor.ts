@@ -7,13 +7,14 @@ import type { Contributions } from '../plugins/contributions.js';
 import { daemonProvider, type ServiceRegistry } from '../services/registry.js';
 import type { Clock } from '../time/clock.js';
 import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
-import type { DaemonEndpoint, DaemonSpec, DaemonState } from './types.js';
+import type { DaemonEndpoint, DaemonScope, DaemonSpec, DaemonState } from './types.js';
 
 export interface SupervisedDaemon {
   name: string;
   pluginId: string;
   spec: DaemonSpec;
   fatal: boolean;
+  scope: DaemonScope;
   startTimeoutMs: number;
   stopTimeoutMs: number;
 }
@@ -23,6 +24,7 @@ export interface DaemonStatus {
   plugin: string;
   state: DaemonState;
   fatal: boolean;
+  scope: DaemonScope;
   error: string | null;
   errorCode: string | null;
   startedAt: string | null;
@@ -207,6 +209,7 @@ export class Supervisor {
       plugin: e.daemon.pluginId,
       state: e.state,
       fatal: e.daemon.fatal,
+      scope: e.daemon.scope,
       error: e.error?.message ?? null,
       errorCode: e.error?.code ?? null,
       startedAt: iso(e.startedAt),

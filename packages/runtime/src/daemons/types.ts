@@ -8,6 +8,13 @@ import type { Duration } from '../time/duration.js';
 
 export type MissedPolicy = 'skip' | 'run-once';
 
+/**
+ * Where a daemon runs in a fleet of gateways sharing one store (DESIGN §6a): `everywhere`
+ * (default), or `leader` (one gateway at a time: the IMAP poller, conversation consumers,
+ * learning loops). On SQLite there is one gateway, always the leader. Host API 1.1.
+ */
+export type DaemonScope = 'everywhere' | 'leader';
+
 /** Why a task ran: its schedule, or an operator asking for it now (admin API, MCP). */
 export type RunTrigger = 'schedule' | 'manual';
 
@@ -114,6 +121,8 @@ export interface DaemonSpec {
   consumers?: ConsumerSpec[];
   /** A fatal daemon that fails to start aborts boot (exit 1). Default false; config may override. */
   fatalOnStartupFailure?: boolean;
+  /** `leader`: one gateway of a fleet runs it (DESIGN §6a). Default `everywhere`. Host API 1.1. */
+  scope?: DaemonScope;
   /** Default 30s. */
   startTimeout?: Duration | number;
   /** Default 10s. */

@@ -94,6 +94,7 @@ export function planBoot(input: PlanInput): Plan {
       pluginId,
       spec,
       fatal: override.fatal ?? spec.fatalOnStartupFailure ?? false,
+      scope: spec.scope ?? 'everywhere',
       startTimeoutMs: timeoutOf(override.startTimeout, spec.startTimeout, DEFAULT_START_TIMEOUT_MS, `${where}.startTimeout`, pluginId, configFile),
       stopTimeoutMs: timeoutOf(override.stopTimeout, spec.stopTimeout, DEFAULT_STOP_TIMEOUT_MS, `${where}.stopTimeout`, pluginId, configFile),
     });

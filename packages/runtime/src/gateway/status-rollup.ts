@@ -39,6 +39,7 @@ export function rollUpStatus(p: StatusParts): GatewayStatus {
       plugin,
       state: 'stopped',
       fatal: false,
+      scope: 'everywhere',
       error: null,
       errorCode: null,
       startedAt: null,

@@ -30,6 +30,8 @@ const daemon = z.looseObject({
   plugin: z.string(),
   state: z.enum(['pending', 'starting', 'running', 'failed', 'stopping', 'stopped']),
   fatal: z.boolean(),
+  /** Host API 1.1: `leader` daemons run on one gateway of a fleet. */
+  scope: z.enum(['everywhere', 'leader']).default('everywhere'),
   error: nullableString,
   skipped: nullableString.default(null),
   tasks: z.array(task).default([]),

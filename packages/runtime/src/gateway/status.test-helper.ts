@@ -30,6 +30,7 @@ export function sampleStatus(overrides: Partial<GatewayStatus> = {}): GatewaySta
         plugin: 'kora',
         state: 'running',
         fatal: false,
+        scope: 'everywhere',
         error: null,
         errorCode: null,
         startedAt: '2026-01-01T00:00:00.100Z',
