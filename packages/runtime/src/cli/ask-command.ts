@@ -1,131 +1,12 @@
-// `kora ask` and `kora usage`: the CLI as a client of the running gateway's admin API. The
-// gateway is found as `kora status` finds it (the home's status file); the `web` daemon's
-// published `admin UI` endpoint gives the admin server's origin; the admin token comes from
-// KORA_ADMIN_TOKEN, else the dev run's $KORA_HOME/admin_token. The token is sent, never printed.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Env } from '../config/locate.js';
-import { describeError, ERROR_CODES, KoraError, type KoraErrorCode } from '../errors.js';
-import { readStatusFile, statusFilePath } from '../gateway/status-file.js';
-import type { StoredStatus } from '../gateway/status-schema.js';
+// `kora ask` and `kora usage`: the reasoning plugin's admin routes, from the CLI (admin-client.ts).
 import { createSecretScrubber } from '../log/scrubber.js';
+import { ADMIN_READ_TIMEOUT_MS, callAdminApi, formatTable, locateAdminApi, type AdminCommandOptions } from './admin-client.js';
 import { escapeControl, escaped, printJson, type Io } from './output.js';
-import { findHome } from './status-command.js';
 
-export const ADMIN_TOKEN_ENV = 'KORA_ADMIN_TOKEN';
-export const ADMIN_TOKEN_FILE = 'admin_token';
-/** The endpoint the `web` daemon publishes; its origin is the admin API's. */
-export const ADMIN_ENDPOINT = 'admin UI';
+export { locateAdminApi, type AdminCommandOptions } from './admin-client.js';
+
 /** A reply can run a tool-use loop of several model calls: wait for it, within reason. */
 const ASK_TIMEOUT_MS = 10 * 60_000;
-const USAGE_TIMEOUT_MS = 30_000;
-
-export class AdminApiError extends KoraError {}
-
-export interface AdminCommandOptions {
-  configPath?: string | undefined;
-  json?: boolean;
-  env: Env;
-  cwd: string;
-  now?: number;
-}
-
-interface AdminApi {
-  readonly origin: string;
-  readonly token: string;
-  readonly tokenFrom: string;
-}
-
-/** Where the running gateway's admin API is, and the token to call it with. Throws a coded error saying what to do. */
-export function locateAdminApi(options: AdminCommandOptions): AdminApi {
-  const found = findHome(options);
-  if (!found.ok) throw new KoraError('KORA_ERR_CONFIG_INVALID', found.message);
-  const { home } = found;
-  const reading = readStatusFile(statusFilePath(home), { now: options.now ?? Date.now() });
-  if (reading.kind !== 'live' && reading.kind !== 'not_responding') {
-    const why = reading.kind === 'none' ? 'no status file' : reading.kind === 'unreadable' || reading.kind === 'malformed' ? `its status file cannot be read: ${reading.error}` : `the last one ${reading.kind === 'stale' ? 'died' : 'stopped'}`;
-    throw new AdminApiError('KORA_ERR_GATEWAY_NOT_RUNNING', `No gateway is running for home ${home} (${why}): start it with \`kora daemon\` (see \`kora status\`)`, { home });
-  }
-  const origin = adminOrigin(reading.status);
-  if (!origin) {
-    const web = reading.status.daemons.find((d) => d.name === 'web');
-    const state = web ? `its web daemon is ${web.state}${web.error ? ` (${web.error})` : ''}` : 'it has no web daemon';
-    throw new AdminApiError(
-      'KORA_ERR_ADMIN_API_UNAVAILABLE',
-      `The gateway for home ${home} serves no admin API: ${state}. Enable the \`web\` plugin (\`kora plugins enable web\`) and restart the gateway`,
-      { home },
-    );
-  }
-  const fromEnv = options.env[ADMIN_TOKEN_ENV]?.trim();
-  if (fromEnv) return { origin, token: fromEnv, tokenFrom: ADMIN_TOKEN_ENV };
-  const file = join(home, ADMIN_TOKEN_FILE);
-  let token = '';
-  try {
-    token = readFileSync(file, 'utf8').trim();
-  } catch {
-    // none kept: said below
-  }
-  if (!token) throw new AdminApiError('KORA_ERR_ADMIN_UNAUTHORIZED', `No admin token to call the admin API with: set ${ADMIN_TOKEN_ENV} to the gateway's admin token (only a dev run keeps one in ${file})`, { file });
-  return { origin, token, tokenFrom: file };
-}
-
-function adminOrigin(status: StoredStatus): string | null {
-  const daemons = [...status.daemons].sort((a, b) => Number(b.name === 'web') - Number(a.name === 'web'));
-  for (const d of daemons) {
-    if (d.state !== 'running') continue;
-    const endpoint = d.endpoints.find((e) => e.name === ADMIN_ENDPOINT);
-    if (!endpoint) continue;
-    try {
-      return new URL(endpoint.url).origin;
-    } catch {
-      // not a URL: look on
-    }
-  }
-  return null;
-}
-
-interface ApiFailure {
-  readonly code?: unknown;
-  readonly message?: unknown;
-  readonly kora?: unknown;
-}
-
-/** One call of the admin API; a JSON answer, or a coded error saying what to do. */
-async function callApi<T>(api: AdminApi, path: string, init: { method: 'GET' | 'POST'; body?: unknown; timeoutMs: number }): Promise<T> {
-  const url = `${api.origin}${path}`;
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: init.method,
-      headers: { authorization: `Bearer ${api.token}`, accept: 'application/json', ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-      signal: AbortSignal.timeout(init.timeoutMs),
-    });
-  } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : describeError(err);
-    throw new AdminApiError('KORA_ERR_ADMIN_API_UNAVAILABLE', `The admin API at ${api.origin} cannot be reached (${cause}): check \`kora status\`; the web daemon may have stopped`, { url }, { cause: err });
-  }
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  if (response.ok && body !== undefined) return body as T;
-  const error: ApiFailure = (body as { error?: ApiFailure } | undefined)?.error ?? {};
-  const message = typeof error.message === 'string' ? error.message : text.slice(0, 200) || response.statusText;
-  if (response.status === 401) {
-    throw new AdminApiError('KORA_ERR_ADMIN_UNAUTHORIZED', `The admin API refused the token from ${api.tokenFrom}: set ${ADMIN_TOKEN_ENV} to the gateway's admin token`, { status: 401 });
-  }
-  if (error.code === 'engine_unavailable') throw new AdminApiError('KORA_ERR_ENGINE_UNAVAILABLE', message, { status: response.status });
-  if (response.status === 404) {
-    throw new AdminApiError('KORA_ERR_ADMIN_API', `The admin API has no ${init.method} ${path}: enable the \`reasoning\` plugin in the gateway (it serves it) and restart the gateway`, { status: 404 });
-  }
-  // The engine's own codes (KORA_ERR_REASONING_API, _TIMEOUT, _REFUSED…) keep their catalogue entry.
-  const code: KoraErrorCode = typeof error.kora === 'string' && error.kora in ERROR_CODES ? (error.kora as KoraErrorCode) : 'KORA_ERR_ADMIN_API';
-  throw new AdminApiError(code, `The admin API answered ${response.status}${typeof error.code === 'string' ? ` ${error.code}` : ''}: ${message}`, { status: response.status });
-}
 
 interface AskAnswer {
   reply: string;
@@ -144,7 +25,7 @@ export async function runAsk(options: AdminCommandOptions & { message: string; c
   const api = locateAdminApi(options);
   const scrubber = createSecretScrubber({ env: options.env });
   const body = { message: options.message, ...(options.conversation !== undefined ? { conversation: options.conversation } : {}) };
-  const answer = await callApi<AskAnswer>(api, '/api/ask', { method: 'POST', body, timeoutMs: ASK_TIMEOUT_MS });
+  const answer = await callAdminApi<AskAnswer>(api, '/api/ask', { method: 'POST', body, timeoutMs: ASK_TIMEOUT_MS, servedBy: 'reasoning' });
   if (options.json) {
     printJson(io, scrubber.scrubDeep(answer));
     return 0;
@@ -174,7 +55,7 @@ interface UsageAnswer {
 
 export async function runUsage(options: AdminCommandOptions & { days?: number | undefined }, io: Io): Promise<number> {
   const api = locateAdminApi(options);
-  const answer = await callApi<UsageAnswer>(api, `/api/usage?days=${options.days ?? 7}`, { method: 'GET', timeoutMs: USAGE_TIMEOUT_MS });
+  const answer = await callAdminApi<UsageAnswer>(api, `/api/usage?days=${options.days ?? 7}`, { method: 'GET', timeoutMs: ADMIN_READ_TIMEOUT_MS, servedBy: 'reasoning' });
   if (options.json) printJson(io, answer);
   else io.out(formatUsage(answer));
   return 0;
@@ -184,9 +65,6 @@ export function formatUsage(answer: UsageAnswer): string {
   const span = answer.days === 1 ? 'today (UTC)' : `the last ${answer.days} days (UTC)`;
   if (answer.rows.length === 0) return `No model calls ${span}.`;
   const header = ['day', 'model', 'calls', 'failed', 'input', 'output', 'cache read', 'cache write', 'cost USD'];
-  const cells = answer.rows.map((r) => [r.day, r.model, r.calls, r.failed, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costUsd.toFixed(4)].map((c) => escapeControl(String(c))));
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
-  // Text columns left, numbers right.
-  const line = (row: readonly string[]) => row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(header), ...cells.map(line), `Total ${span}: ${answer.total.calls} call(s), ${answer.total.costUsd.toFixed(4)} USD.`].join('\n');
+  const rows = answer.rows.map((r) => [r.day, r.model, r.calls, r.failed, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costUsd.toFixed(4)]);
+  return [formatTable(header, rows, 2), `Total ${span}: ${answer.total.calls} call(s), ${answer.total.costUsd.toFixed(4)} USD.`].join('\n');
 }
