@@ -22,6 +22,23 @@ export { keptToken, tokenDigest, tokenMatcher, type KeptToken } from './secrets/
 export type { IdentityProvider, IdentityRequest, IdentitySource, IdentitySpec, ResolvedIdentity } from './identity/types.js';
 export type { ServiceMap, Services } from './services/registry.js';
 export type { Engine, EngineReply, EngineRequest, EngineUsage } from './services/engine.js';
+export { COST_RUNGS } from './services/agent.js';
+export type {
+  Alerts,
+  ApprovedProposals,
+  CostRung,
+  CostRungName,
+  CostWindow,
+  CostWindows,
+  McpConsumption,
+  McpServerHealth,
+  OpenAlert,
+  ProbeResult,
+  Probes,
+  ProbeState,
+  Snapshot,
+  SnapshotView,
+} from './services/agent.js';
 export type {
   AuditCursor,
   AuditEntry,
