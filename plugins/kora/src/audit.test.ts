@@ -39,7 +39,8 @@ describe('audit: llm.call rows', () => {
     ['the model asked for, when the API answered with another', { ...event, request: { ...event.request, model: 'claude-haiku' } }, quiet, { ...row, requestedModel: 'claude-haiku' }],
     ['max_tokens is its own outcome', { ...event, response: { ...response, stop_reason: 'max_tokens' } }, quiet, { ...row, outcome: 'max_tokens', stopReason: 'max_tokens' }],
     ['a refusal is its own outcome', { ...event, response: { ...response, stop_reason: 'refusal' } }, quiet, { ...row, outcome: 'refusal', stopReason: 'refusal' }],
-    ['duration and cost when the event carries them', { ...event, durationMs: 812, costUsd: 0.0021 } as LlmCallEvent, quiet, { ...row, durationMs: 812, costUsd: 0.0021 }],
+    ['duration, cost and calls when the engine gives them', { ...event, durationMs: 812, costUsd: 0.0021, calls: 2 }, quiet, { ...row, durationMs: 812, costUsd: 0.0021, calls: 2 }],
+    ['a measure that is not a finite number is left out', { ...event, durationMs: Number.NaN, costUsd: Number.POSITIVE_INFINITY }, quiet, row],
     ['no conversation, no conversationId', { route: 'cli', request: event.request, response }, quiet, (({ conversationId: _c, ...rest }) => ({ ...rest, route: 'cli' }))(row)],
     ['prompt and answer truncated when includePrompts', event, verbose, { ...row, prompt: 'When did t… [39 more characters]', answer: 'The snapsh… [16 more characters]' }],
   ])('%s', (_name, input, settings, expected) => {

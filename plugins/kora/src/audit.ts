@@ -11,19 +11,13 @@ export const TOOL_CALL_SEAM = 'tool.call';
 
 type AuditSettings = KoraSettings['audit'];
 
-/**
- * Fields an engine may add to the event beyond the catalog's shape; read only when they are
- * numbers (the catalog's `LlmCallEvent` carries neither yet, see docs/kora-hooks.md).
- */
-interface Measured {
-  readonly durationMs?: unknown;
-  readonly costUsd?: unknown;
-}
-
-function measured(event: Measured): { durationMs?: number; costUsd?: number } {
+/** The engine's measures of the reply, when it gave them (host API 1.1 engines do). */
+function measured(event: LlmCallEvent): { durationMs?: number; costUsd?: number; calls?: number } {
+  const finite = (n: number | undefined): n is number => typeof n === 'number' && Number.isFinite(n);
   return {
-    ...(typeof event.durationMs === 'number' && Number.isFinite(event.durationMs) ? { durationMs: event.durationMs } : {}),
-    ...(typeof event.costUsd === 'number' && Number.isFinite(event.costUsd) ? { costUsd: event.costUsd } : {}),
+    ...(finite(event.durationMs) ? { durationMs: event.durationMs } : {}),
+    ...(finite(event.costUsd) ? { costUsd: event.costUsd } : {}),
+    ...(finite(event.calls) ? { calls: event.calls } : {}),
   };
 }
 
@@ -53,7 +47,7 @@ export function llmAuditDetails(event: LlmCallEvent, settings: AuditSettings): R
       cacheWrite: usage.cache_creation_input_tokens ?? 0,
     },
     toolUses: response.content.filter((block) => block.type === 'tool_use').length,
-    ...measured(event as Measured),
+    ...measured(event),
     ...(settings.includePrompts
       ? { prompt: truncate(latestQuestion(request.messages), settings.maxChars), answer: truncate(answerText(response), settings.maxChars) }
       : {}),

@@ -57,10 +57,17 @@ describe('the engine', () => {
     const payload = (hook: string, nth = 0) => seen.filter((s) => s.hook === hook)[nth]!.payload;
     expect(payload('pre_llm_call')).toMatchObject({ route: 'cli', conversationId: 'c1', request: { model: 'claude-haiku-4-5' } });
     expect(payload('pre_tool_list_finalized')).toMatchObject({ route: 'cli', tools: [{ name: 'lookup', input_schema: { type: 'object' } }] });
-    expect(payload('pre_tool_call')).toMatchObject({ tool: 'lookup', input: { q: 'kora' }, route: 'cli' });
-    expect(payload('post_tool_call')).toMatchObject({ tool: 'lookup', ok: true, result: { found: 'kora' } });
+    expect(payload('pre_tool_call')).toMatchObject({ tool: 'lookup', input: { q: 'kora' }, route: 'cli', conversationId: 'c1', toolUseId: 'toolu_a' });
+    expect(payload('post_tool_call')).toMatchObject({ tool: 'lookup', ok: true, result: { found: 'kora' }, toolUseId: 'toolu_a' });
     expect(payload('post_api_request')).toMatchObject({ route: 'cli', response: { stop_reason: 'tool_use' }, usage: { input_tokens: expect.any(Number) }, durationMs: expect.any(Number) });
     expect(payload('post_llm_call')).toMatchObject({ response: { content: [{ type: 'text', text: 'found it' }] } });
+    // Measures: per call on the re-ask hook, over the whole reply at its end.
+    const cost = (hook: string, nth = 0) => (payload(hook, nth) as { costUsd: number }).costUsd;
+    expect(payload('post_llm_call_can_reissue', 1)).toMatchObject({ calls: 2, durationMs: expect.any(Number), costUsd: expect.any(Number) });
+    expect(payload('post_llm_call')).toMatchObject({ calls: 2, durationMs: expect.any(Number) });
+    expect(cost('post_llm_call_can_reissue', 0)).toBeGreaterThan(0);
+    expect(cost('post_llm_call')).toBeCloseTo(cost('post_llm_call_can_reissue', 0) + cost('post_llm_call_can_reissue', 1), 10);
+    expect(cost('post_llm_call')).toBeCloseTo(reply.usage.costUsd, 10);
   });
 
   it('runs a tool_use round trip through a registered tool and sends its result back', async () => {

@@ -90,18 +90,22 @@ export class ReasoningEngine implements Engine {
     const totals: Totals = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cost: 0 };
     let reissue: Reissue | undefined;
     let calls = 0;
+    const t0 = clock.monotonic();
     let last: { request: ApiRequest; response: ApiResponse };
 
     for (;;) {
       calls += 1;
       const lastCall = calls === settings.maxCalls;
       const sent = await this.#prepare({ route, messages: [...before, ...turn], offered, lastCall, reissue, iteration: calls });
+      const costBefore = totals.cost;
+      const callStart = clock.monotonic();
       const response = await this.#call(sent, route, totals, signal);
       last = { request: sent, response };
 
       // A weak answer re-asked of another model (the haiku router): the draft is not kept.
       if (calls < settings.maxCalls) {
-        const asked = await this.#d.hooks.dispatch('post_llm_call_can_reissue', { ...route, request: sent, response });
+        const measures = { durationMs: clock.monotonic() - callStart, costUsd: totals.cost - costBefore, calls };
+        const asked = await this.#d.hooks.dispatch('post_llm_call_can_reissue', { ...route, request: sent, response, ...measures });
         const model = asked ? this.#model(asked.value.model) : undefined;
         if (asked && model !== sent.model) {
           reissue = { model: model!, reason: asked.value.reason, draft: textOf(response.content), from: sent.model };
@@ -112,14 +116,15 @@ export class ReasoningEngine implements Engine {
       const uses = response.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
       if (response.stop_reason !== 'tool_use' || uses.length === 0 || lastCall) break;
       turn.push({ role: 'assistant', content: response.content });
-      turn.push({ role: 'user', content: await this.#runTools(uses, request.route, signal) });
+      turn.push({ role: 'user', content: await this.#runTools(uses, route, signal) });
     }
 
     const answer = textOf(last.response.content);
     if (answer.trim() === '' && last.response.content.some((b) => b.type === 'tool_use')) throw outOfCalls(settings.maxCalls);
-    const rewritten = await this.#d.hooks.dispatch('transform_llm_output', { ...route, ...last });
+    const reply = { ...route, ...last, durationMs: clock.monotonic() - t0, costUsd: totals.cost, calls };
+    const rewritten = await this.#d.hooks.dispatch('transform_llm_output', reply);
     const text = rewritten ? rewritten.value : answer;
-    await this.#d.hooks.dispatch('post_llm_call', { ...route, ...last });
+    await this.#d.hooks.dispatch('post_llm_call', reply);
 
     if (request.conversation !== undefined) {
       // The turn ends with the assistant's text: a tool_use left unanswered (calls ran out) is not kept.
@@ -243,11 +248,12 @@ export class ReasoningEngine implements Engine {
   }
 
   /** Each tool_use through the runtime's tool pipeline, in order; a failure is an is_error result for the model. */
-  async #runTools(uses: readonly ToolUseBlock[], route: string, signal: AbortSignal): Promise<ToolResultBlock[]> {
+  async #runTools(uses: readonly ToolUseBlock[], route: LlmRoute, signal: AbortSignal): Promise<ToolResultBlock[]> {
     const results: ToolResultBlock[] = [];
     for (const use of uses) {
       if (signal.aborted) throw aborted(reason(signal));
-      const outcome = await this.#d.tools.call(use.name, { ...use.input }, { route, signal });
+      const conversation = route.conversationId !== undefined ? { conversationId: route.conversationId } : {};
+      const outcome = await this.#d.tools.call(use.name, { ...use.input }, { route: route.route, signal, toolUseId: use.id, ...conversation });
       if (signal.aborted) throw aborted(reason(signal));
       results.push(
         outcome.ok

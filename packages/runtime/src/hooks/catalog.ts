@@ -43,6 +43,16 @@ export interface CallRefusal {
 /** A turn the API answered. */
 export interface LlmCallEvent extends LlmRequestEvent {
   readonly response: ApiResponse;
+  /**
+   * Set by the engine (host API 1.1). On `post_llm_call_can_reissue`: this model call's. On
+   * `transform_llm_output` and `post_llm_call`: the whole reply's, every call of the tool-use
+   * loop and its tools included.
+   */
+  readonly durationMs?: number;
+  /** What the same calls cost, from the engine's price table (USD). */
+  readonly costUsd?: number;
+  /** Model calls the reply made so far (the tool-use loop, a re-ask). */
+  readonly calls?: number;
 }
 
 /** One API round trip, answered or failed. */
@@ -68,6 +78,8 @@ export interface ToolCall {
   readonly route?: string;
   /** The API's `tool_use` block id, when the call comes from the model. */
   readonly toolUseId?: string;
+  /** The conversation the call belongs to, when the engine knows it. Host API 1.1. */
+  readonly conversationId?: string;
   readonly sessionId?: string;
 }
 

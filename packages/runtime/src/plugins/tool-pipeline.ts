@@ -3,6 +3,7 @@
 // for the tool, e.g. the kora__* bridge), then the tool's own `run`, then `post_tool_call`.
 // A call never throws: its outcome, blocked or failed, comes back as a value.
 import { describeError, KoraError, type KoraErrorCode } from '../errors.js';
+import type { ToolCall } from '../hooks/catalog.js';
 import type { HookBus } from '../hooks/hook-bus.js';
 import type { LlmTool } from '../hooks/llm-types.js';
 import type { Logger } from '../log/logger.js';
@@ -18,6 +19,10 @@ export interface ToolCallOptions {
   /** Cancels the call; the tool's own signal is aborted with it. */
   signal?: AbortSignal;
   sessionId?: string;
+  /** The API's `tool_use` block id the call answers, passed to the hooks. Host API 1.1. */
+  toolUseId?: string;
+  /** The conversation the call belongs to, passed to the hooks. Host API 1.1. */
+  conversationId?: string;
 }
 
 type Outcome =
@@ -66,7 +71,14 @@ export class ToolPipeline implements Tools {
   async call(name: string, input: Record<string, unknown>, options: ToolCallOptions = {}): Promise<ToolCallResult> {
     const { hooks, clock } = this.#o;
     const t0 = clock.now();
-    const call = { tool: name, input, ...(options.route !== undefined ? { route: options.route } : {}), ...(options.sessionId !== undefined ? { sessionId: options.sessionId } : {}) };
+    const call: ToolCall = {
+      tool: name,
+      input,
+      ...(options.route !== undefined ? { route: options.route } : {}),
+      ...(options.conversationId !== undefined ? { conversationId: options.conversationId } : {}),
+      ...(options.toolUseId !== undefined ? { toolUseId: options.toolUseId } : {}),
+      ...(options.sessionId !== undefined ? { sessionId: options.sessionId } : {}),
+    };
     const outcome = await this.#run(name, input, call, options);
     const durationMs = clock.now() - t0;
     const result = { ...outcome, tool: name, durationMs } as ToolCallResult;
@@ -82,7 +94,7 @@ export class ToolPipeline implements Tools {
   async #run(
     name: string,
     input: Record<string, unknown>,
-    call: { tool: string; input: Record<string, unknown>; route?: string },
+    call: ToolCall,
     options: ToolCallOptions,
   ): Promise<Outcome> {
     const { hooks, tools, attribution, clock } = this.#o;
