@@ -66,12 +66,20 @@ function httpProbe(probe: HttpProbeConfig, settings: ProbesSettings): ProbeDefin
   const method = probe.method ?? 'GET';
   const expected = probe.expectStatus === undefined ? null : Array.isArray(probe.expectStatus) ? probe.expectStatus : [probe.expectStatus];
   const pattern = probe.bodyMatch ? new RegExp(probe.bodyMatch) : null;
+  // fetch refuses a URL with credentials in it: they go in a Basic Authorization header instead.
+  const url = new URL(probe.url);
+  const headers: Record<string, string> = {};
+  if (url.username || url.password) {
+    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
   return {
     name: probe.name,
     kind: 'http',
     target: safeTarget(method, probe.url),
     timeoutMs: probe.timeout ? durationMs(probe.timeout) : settings.timeoutMs,
-    request: { url: probe.url, method, headers: {} },
+    request: { url: url.toString(), method, headers },
     unconfigured: null,
     readsBody: pattern !== null,
     classify({ status, body, latencyMs }) {
@@ -140,6 +148,9 @@ async function runProbe(probe: ProbeDefinition, options: CycleOptions): Promise<
   } catch (err) {
     if (timedOut) return { name: probe.name, state: 'down', latencyMs: null, detail: `timed out after ${formatMs(probe.timeoutMs)}`, at: clock.now() };
     if (options.signal?.aborted) return { name: probe.name, state: 'error', latencyMs: null, detail: 'cancelled: the cycle was stopped', at: clock.now() };
+    // undici reports a network failure as "fetch failed" with the reason as its cause; anything
+    // else (a request that cannot be built, a bug) is the probe's own fault, not the service's.
+    if (!(err instanceof Error && err.cause !== undefined)) throw err;
     return { name: probe.name, state: 'down', latencyMs: null, detail: `no answer: ${networkReason(err)}`, at: clock.now() };
   } finally {
     clock.clearTimeout(timer);
@@ -166,12 +177,13 @@ async function readLimited(response: Response): Promise<string> {
 function networkReason(err: unknown): string {
   const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
   if (cause && typeof cause.code === 'string') return cause.code;
-  if (cause && typeof cause.message === 'string') return cause.message.slice(0, 120);
+  if (cause && typeof cause.message === 'string') return oneLine(cause.message);
   return oneLine(err);
 }
 
+/** The first line of an error, with any URL in it cut out (a URL may carry credentials). */
 function oneLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 200);
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>').slice(0, 200);
 }
 
 export function formatMs(ms: number): string {
