@@ -5,7 +5,7 @@
 import type { DaemonSpec, PluginContext, ProbeResult, Probes } from '@kora/runtime';
 import type { ProbesSettings } from './config.js';
 import { latestResults, recordCycle } from './history.js';
-import { buildProbes, isBad, runCycle, type ProbeDefinition } from './probe-run.js';
+import { isBad, runCycle, type ProbeDefinition } from './probe-run.js';
 
 export const HEARTBEAT_DAEMON = 'heartbeat_probes';
 export const PROBE_TASK = 'heartbeat.service_probes';
