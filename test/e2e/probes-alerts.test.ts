@@ -76,6 +76,9 @@ describe('probes and alerts through the real gateway', () => {
     const site_ = () => kora<ProbesAnswer>(['probes', '--json'], p).probes.find((x) => x.name === 'site');
     await eventually(() => site_()?.latest?.state === 'ok', 20_000);
     expect(kora<ProbesAnswer>(['probes', '--json'], p).probes.find((x) => x.name === 'vercel')?.latest).toMatchObject({ state: 'unconfigured', detail: 'KORA_VERCEL_TOKEN is not set' });
+    const table = spawnSync(process.execPath, [KORA_BIN, 'probes'], { cwd: p.dir, env: { ...p.env, KORA_ADMIN_TOKEN: ADMIN_TOKEN }, encoding: 'utf8', timeout: 30_000 });
+    expect(table.status).toBe(0);
+    expect(table.stdout).toMatch(/^site\s+ok\s+\d+ ms\s+\S+\s+\.+\s+HTTP 200$/m);
 
     site.status = 500;
     await eventually(() => slack.posts().length >= 1, 20_000);
