@@ -23,10 +23,12 @@ describe('the example kora.yaml', () => {
     running.push(gw);
     await gw.waitFor('Kora gateway DEGRADED', 30_000);
     const summary = gw.stdout();
-    expect(summary).toMatch(/daemons\s+5 running: slack_client, slack_dm, web, mcp, webhooks; 1 failed/);
+    expect(summary).toMatch(/daemons\s+8 running: slack_client, slack_dm, web, mcp, webhooks, heartbeat_probes, probe_wake, alert_notifier; 1 failed/);
     expect(summary).toMatch(/FAILED reasoning_engine \(reasoning\): ReasoningEngineNotConfigured: .*CLAUDE_CODE_OAUTH_TOKEN/);
     // Slack runs without a client, and says so where the operator looks.
     expect(summary).toMatch(/note slack_client: KORA_SLACK_BOT_TOKEN is not set: no Slack client/);
+    // The probes boot without any token: every preset unconfigured, and said.
+    expect(summary).toMatch(/note heartbeat_probes: no probe is configured: KORA_VERCEL_TOKEN is not set/);
     const login = /admin UI (http:\/\/127\.0\.0\.1:(\d+)\/login#token=([\w-]+))/.exec(summary);
     expect(login, summary).not.toBeNull();
     const [, , port, token] = login!;
@@ -57,7 +59,7 @@ describe('the example kora.yaml', () => {
     const gw = startKora(['daemon', '--dev', '--config', config], project, { KORA_WEB_PORT: '0', KORA_WEBHOOK_PORT: '0', ANTHROPIC_API_KEY: 'sk-ant-test-not-a-real-key-0123' });
     running.push(gw);
     await gw.waitFor('Kora gateway running', 30_000);
-    expect(gw.stdout()).toMatch(/daemons\s+6 running: reasoning_engine, slack_client, slack_dm, web, mcp, webhooks; 0 failed/);
+    expect(gw.stdout()).toMatch(/daemons\s+9 running: reasoning_engine, slack_client, slack_dm, web, mcp, webhooks, heartbeat_probes, probe_wake, alert_notifier; 0 failed/);
     expect(gw.stdout() + gw.stderr()).not.toContain('sk-ant-test-not-a-real-key-0123');
     gw.child.kill('SIGTERM');
     expect((await gw.exited).code).toBe(0);

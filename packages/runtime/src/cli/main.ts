@@ -91,6 +91,26 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     });
 
   program
+    .command('probes')
+    .description('the service probes of the running gateway: each one\'s state, latency and recent states (admin API, plugin probes)')
+    .addOption(configOption())
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config?: string; json?: boolean }) => {
+      const { runProbes } = await import('./probes-alerts-commands.js');
+      exitCode = await runProbes({ configPath: o.config, json: o.json === true, env, cwd }, io);
+    });
+
+  program
+    .command('alerts')
+    .description('the open alerts of the running gateway and what was said recently (admin API, plugin alerts)')
+    .addOption(configOption())
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config?: string; json?: boolean }) => {
+      const { runAlerts } = await import('./probes-alerts-commands.js');
+      exitCode = await runAlerts({ configPath: o.config, json: o.json === true, env, cwd }, io);
+    });
+
+  program
     .command('identity')
     .description('print the identity the gateway would resolve')
     .addOption(configOption())
