@@ -11,7 +11,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
 import { skipWithoutDovecot, startDovecot, type Dovecot } from '../mail/dovecot.js';
 import { startSmtpSink, type SmtpSink } from '../mail/smtp-sink.js';
-import { exchangeRows, kora, MARVIN_FIRST_LINE, startAgent, statusOf } from './agent.js';
+import { emailEnv, exchangeRows, kora, MARVIN_FIRST_LINE, POLL_EVERY_SECOND, startAgent, statusOf } from './agent.js';
 import { eventually, killAll, type Project, type Running } from './helpers.js';
 
 const projects: Project[] = [];
@@ -81,20 +81,8 @@ describe('the agent with Marvin first, on each channel', () => {
     closers.push(() => imap.stop());
     const smtp: SmtpSink = await startSmtpSink({ user: 'marvin@kora.test' });
     closers.push(() => smtp.close());
-    const env = {
-      KORA_PUREMAIL_SMTP_USERNAME: smtp.user,
-      KORA_PUREMAIL_SMTP_APP_PASSWORD: smtp.password,
-      KORA_PUREMAIL_SMTP_HOST: '127.0.0.1',
-      KORA_PUREMAIL_SMTP_PORT: String(smtp.port),
-      KORA_PUREMAIL_SMTP_TLS: 'false',
-      KORA_PUREMAIL_IMAP_HOST: '127.0.0.1',
-      KORA_PUREMAIL_IMAP_PORT: String(imap.port),
-      KORA_PUREMAIL_IMAP_USERNAME: imap.user,
-      KORA_PUREMAIL_IMAP_PASSWORD: imap.password,
-      KORA_PUREMAIL_IMAP_TLS: 'false',
-    };
-    // Poll every second instead of every five minutes.
-    const yaml = ['daemons:', '  email_inbound_imap:', '    tasks:', '      email.imap_poll: { every: 1s }'].join('\n');
+    const env = emailEnv(smtp, imap);
+    const yaml = POLL_EVERY_SECOND;
     const agent = await startAgent({ api, env, yaml }, running, projects);
 
     const id = '<uptime.1@example.com>';
@@ -145,6 +133,42 @@ describe('the agent with Marvin first, on each channel', () => {
     expect(statusOf(again.project).inbox.find((t) => t.topic === 'email.inbound')?.dead ?? 0).toBe(0);
     expect(await again.stop()).toBe(0);
     for (const secret of [smtp.password, imap.password, 'sk-ant-e2e-agent-key']) expect(agent.gateway.stderr() + again.gateway.stderr()).not.toContain(secret);
+  });
+
+  it.skipIf(skipWithoutDovecot)('sends the kept reply again after a gateway killed mid-send, under the same Message-ID, without asking the engine again', async () => {
+    const api = await fakeApi();
+    const imap = await startDovecot({ user: 'marvin@kora.test' });
+    closers.push(() => imap.stop());
+    const smtp = await startSmtpSink({ user: 'marvin@kora.test' });
+    closers.push(() => smtp.close());
+    const env = emailEnv(smtp, imap);
+    const agent = await startAgent({ api, env, yaml: POLL_EVERY_SECOND }, running, projects);
+    // The server has the reply, but the gateway dies before it hears the 250.
+    smtp.beforeAnswer = async () => {
+      agent.gateway.child.kill('SIGKILL');
+      await agent.gateway.exited;
+    };
+    const id = '<killed.1@example.com>';
+    await imap.append(['From: bob@example.com', 'To: marvin@kora.test', 'Subject: Backups', `Message-ID: ${id}`, '', 'Did the backup run?', ''].join('\r\n'));
+    await smtp.waitForMessages(1, 30_000);
+    expect((await agent.gateway.exited).signal).toBe('SIGKILL');
+    smtp.beforeAnswer = null;
+    const asked = api.requests.length;
+    expect(asked).toBe(1);
+
+    // The next boot delivers the item the dead gateway held; its reply was kept, pending.
+    const again = await startAgent({ api, env, project: agent.project }, running, projects);
+    await smtp.waitForMessages(2, 30_000);
+    const [first, second] = smtp.messages;
+    expect(second!.parsed.messageId).toBe(first!.parsed.messageId);
+    expect(second!.parsed.text).toBe(first!.parsed.text);
+    expect(second!.parsed.inReplyTo).toBe(id);
+    expect(api.requests.length).toBe(asked);
+    await eventually(() => statusOf(again.project).inbox.every((t) => t.topic !== 'email.inbound' || (t.pending === 0 && t.inFlight === 0)));
+    const { usage } = await exchangeRows(again.project, 'email_inbound');
+    expect(usage).toHaveLength(1);
+    expect(await again.stop()).toBe(0);
+    expect(smtp.messages).toHaveLength(2);
   });
 
   it('answers `kora ask` in Marvin’s voice, and `kora usage --json` counts the call that the audit log records', async () => {

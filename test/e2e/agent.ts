@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { FakeAnthropic } from '../fakes/anthropic.js';
+import type { Dovecot } from '../mail/dovecot.js';
+import type { SmtpSink } from '../mail/smtp-sink.js';
 import { eventually, makeProject, REPO, startKora, type Project, type RunResult, type Running } from './helpers.js';
 
 /** Marvin first: the first plugin that claims an identity wins. */
@@ -91,6 +93,25 @@ export async function startAgent(options: AgentOptions, running: Running[], proj
     },
   };
 }
+
+/** The email plugin's variables for a local SMTP server and Dovecot, no TLS. */
+export function emailEnv(smtp: SmtpSink, imap: Dovecot): Record<string, string> {
+  return {
+    KORA_PUREMAIL_SMTP_USERNAME: smtp.user,
+    KORA_PUREMAIL_SMTP_APP_PASSWORD: smtp.password,
+    KORA_PUREMAIL_SMTP_HOST: '127.0.0.1',
+    KORA_PUREMAIL_SMTP_PORT: String(smtp.port),
+    KORA_PUREMAIL_SMTP_TLS: 'false',
+    KORA_PUREMAIL_IMAP_HOST: '127.0.0.1',
+    KORA_PUREMAIL_IMAP_PORT: String(imap.port),
+    KORA_PUREMAIL_IMAP_USERNAME: imap.user,
+    KORA_PUREMAIL_IMAP_PASSWORD: imap.password,
+    KORA_PUREMAIL_IMAP_TLS: 'false',
+  };
+}
+
+/** kora.yaml lines polling the mailbox every second instead of every five minutes. */
+export const POLL_EVERY_SECOND = ['daemons:', '  email_inbound_imap:', '    tasks:', '      email.imap_poll: { every: 1s }'].join('\n');
 
 /** A `kora` command, without blocking this process (the fakes answer from it). */
 export async function kora(args: string[], project: Project, running: Running[], env: Record<string, string> = {}): Promise<RunResult> {

@@ -5,6 +5,7 @@
 //   const smtp = await startSmtpSink();   // smtp.port, smtp.user, smtp.password
 //   smtp.failNext(1, 451);               // the next message is refused with 451 (a temporary failure)
 //   smtp.messages                        // [{ from, to, raw, parsed }]
+//   smtp.beforeAnswer = async (m) => {…}  // runs once a message is kept, before the 250 is sent
 //   await smtp.close();
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -30,6 +31,8 @@ export interface SmtpSink {
   readonly refusedLogins: number;
   /** Refuse the next `count` messages (after DATA) with `code`. */
   failNext(count: number, code?: number): void;
+  /** Called once a message is kept, before the server answers 250 (e.g. to kill the sender first). */
+  beforeAnswer: ((message: SunkMessage) => Promise<void>) | null;
   /** Resolves once `count` messages have been accepted. */
   waitForMessages(count: number, ms?: number): Promise<void>;
   close(): Promise<void>;
@@ -42,6 +45,7 @@ export async function startSmtpSink(options: { user?: string; password?: string 
   const waiters: (() => void)[] = [];
   let failing = { count: 0, code: 451 };
   let refusedLogins = 0;
+  const hooks: { beforeAnswer: ((message: SunkMessage) => Promise<void>) | null } = { beforeAnswer: null };
   const server = new SMTPServer({
     secure: false,
     disabledCommands: ['STARTTLS'],
@@ -62,17 +66,21 @@ export async function startSmtpSink(options: { user?: string; password?: string 
           return callback(Object.assign(new Error('Try again later'), { responseCode: failing.code }));
         }
         const raw = Buffer.concat(chunks).toString('utf8');
-        void simpleParser(raw).then((parsed) => {
-          messages.push({
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw,
-            parsed,
-            user: typeof session.user === 'string' ? session.user : null,
-          });
-          for (const w of waiters) w();
-          callback(null, 'Ok: queued');
-        }, callback);
+        void simpleParser(raw)
+          .then(async (parsed) => {
+            const message: SunkMessage = {
+              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              to: session.envelope.rcptTo.map((r) => r.address),
+              raw,
+              parsed,
+              user: typeof session.user === 'string' ? session.user : null,
+            };
+            messages.push(message);
+            for (const w of waiters) w();
+            await hooks.beforeAnswer?.(message);
+            callback(null, 'Ok: queued');
+          })
+          .catch(callback);
       });
     },
   });
@@ -89,6 +97,12 @@ export async function startSmtpSink(options: { user?: string; password?: string 
     messages,
     get refusedLogins() {
       return refusedLogins;
+    },
+    get beforeAnswer() {
+      return hooks.beforeAnswer;
+    },
+    set beforeAnswer(hook) {
+      hooks.beforeAnswer = hook;
     },
     failNext(count, code = 451) {
       failing = { count, code };
