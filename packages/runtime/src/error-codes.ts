@@ -93,6 +93,13 @@ export const ERROR_CODES = {
   KORA_ERR_REASONING_REFUSED: { exit: FATAL, meaning: 'A hook refused a model call before it was sent (a cost rung’s hard stop); the refusal’s code and message are in the details.', fix: 'Nothing to fix in the engine: the budget (or whatever refused) decides; the channel answers with the refusal’s message.' },
   KORA_ERR_REASONING_MAX_CALLS: { exit: FATAL, meaning: 'A reply used every model call it may make and the model still gave no text.', fix: 'Raise plugins.config.reasoning.maxCalls, or offer fewer tools.' },
 
+  // The email channel (bundled plugin `email`).
+  KORA_ERR_EMAIL_SENDER_UNAVAILABLE: { exit: FATAL, meaning: 'No SMTP sender runs: the KORA_PUREMAIL_SMTP_* credentials are not set, or `purelymail_client` failed.', fix: 'Set KORA_PUREMAIL_SMTP_USERNAME and KORA_PUREMAIL_SMTP_APP_PASSWORD (and the host, port, TLS when not Purelymail’s) and restart; `kora status` shows purelymail_client’s note.' },
+  KORA_ERR_EMAIL_FROM_REFUSED: { exit: FATAL, meaning: 'An email was to be sent from an address outside the domains the agent may send from.', fix: 'Send from an address in KORA_EMAIL_KORA_ALLOWED_FROM_DOMAINS, or add its domain there (comma-separated) and restart.' },
+  KORA_ERR_EMAIL_SEND_FAILED: { exit: FATAL, meaning: 'The SMTP server refused or failed an email (authentication, a recipient, the connection).', fix: 'The server’s answer is quoted: check the credentials, the recipient and KORA_PUREMAIL_SMTP_HOST/PORT/TLS.' },
+  KORA_ERR_EMAIL_IMAP: { exit: FATAL, meaning: 'A cycle of the IMAP poller failed (connection, login, mailbox, a message it could not keep).', fix: 'The server’s answer is quoted: check KORA_PUREMAIL_IMAP_*; the messages not kept stay unseen and are fetched by the next cycle.' },
+  KORA_ERR_EMAIL_REPLY_FAILED: { exit: FATAL, meaning: 'An inbound email could not be answered (no engine, the engine failed, no sender); the inbox retries it, then dead-letters it.', fix: 'The cause is quoted; fix it, then `kora inbox replay <id>` for a dead letter.' },
+
   // The CLI over the admin API (`kora ask`, `kora usage`).
   KORA_ERR_GATEWAY_NOT_RUNNING: { exit: FATAL, meaning: 'A command that talks to the running gateway found none running for this home.', fix: 'Start it with `kora daemon` (`kora status` says why the last one stopped), or point KORA_HOME / --config at the home of the one that runs.' },
   KORA_ERR_ADMIN_API_UNAVAILABLE: { exit: CONFIG, meaning: 'The running gateway serves no admin API: its `web` daemon is not enabled, not running, or not reachable.', fix: 'Enable the `web` plugin (`kora plugins enable web`) and restart the gateway; `kora status` shows the web daemon and its admin UI endpoint.' },

@@ -23,6 +23,7 @@ export type { IdentityProvider, IdentityRequest, IdentitySource, IdentitySpec, R
 export type { ServiceMap, Services } from './services/registry.js';
 export type { Engine, EngineReply, EngineRequest, EngineUsage } from './services/engine.js';
 export { COST_RUNGS } from './services/agent.js';
+export { bareAddress, emailThreadId, INBOUND_EMAIL_TOPIC, inboundEmail, messageIds, type InboundEmail, type InboundEmailResult } from './services/inbound-email.js';
 export type {
   Alerts,
   ApprovedProposals,
@@ -30,12 +31,15 @@ export type {
   CostRungName,
   CostWindow,
   CostWindows,
+  EmailSender,
   McpConsumption,
   McpServerHealth,
   OpenAlert,
+  OutgoingEmail,
   ProbeResult,
   Probes,
   ProbeState,
+  SentEmail,
   Snapshot,
   SnapshotView,
 } from './services/agent.js';

@@ -32,10 +32,35 @@ describe('the email source', () => {
     expect(messageIdOf({ messageId: '', headers: {} })).toBeUndefined();
   });
 
-  it('keeps a message in email.inbound and refuses one without a Message-ID', () => {
+  it('keeps a message in email.inbound as the runtime’s InboundEmail and refuses one without a Message-ID', () => {
     const source = emailSource({});
-    const body = { messageId: '<m1@example.com>' };
-    expect(source.toOutcome(body, request({}))).toEqual({ item: { topic: 'email.inbound', key: '<m1@example.com>', payload: body } });
+    const body = {
+      messageId: '<m1@example.com>',
+      from: 'Alice Example <Alice@Example.com>',
+      to: ['kora@kora.example'],
+      subject: 'Uptime?',
+      text: 'Are you up?',
+      headers: { 'Message-ID': '<m1@example.com>', References: '<root@example.com> <m0@example.com>', 'In-Reply-To': '<m0@example.com>', 'Auto-Submitted': 'no' },
+    };
+    expect(source.toOutcome(body, request({}))).toEqual({
+      item: {
+        topic: 'email.inbound',
+        key: '<m1@example.com>',
+        payload: {
+          messageId: '<m1@example.com>',
+          from: 'alice@example.com',
+          fromName: 'Alice Example',
+          replyTo: null,
+          to: ['kora@kora.example'],
+          subject: 'Uptime?',
+          text: 'Are you up?',
+          inReplyTo: '<m0@example.com>',
+          references: ['<root@example.com>', '<m0@example.com>'],
+          date: null,
+          headers: { 'message-id': '<m1@example.com>', references: '<root@example.com> <m0@example.com>', 'in-reply-to': '<m0@example.com>', 'auto-submitted': 'no' },
+        },
+      },
+    });
     expect(source.toOutcome({ subject: 'x' }, request({}))).toEqual({ reason: 'email_message_id_missing', status: 400 });
   });
 });

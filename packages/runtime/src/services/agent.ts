@@ -117,5 +117,40 @@ declare module './registry.js' {
     'mcp.consumption': McpConsumption;
     snapshot: Snapshot;
     proposals: ApprovedProposals;
+    'email.sender': EmailSender;
   }
+}
+
+/**
+ * One email to send through `email.sender`. Threading: `inReplyTo` is the Message-ID answered,
+ * `references` the thread's Message-IDs oldest first (RFC 5322 §3.6.4).
+ */
+export interface OutgoingEmail {
+  /** One address or several (`a@x`, or `Name <a@x>`). */
+  readonly to: string | readonly string[];
+  readonly subject: string;
+  readonly text: string;
+  readonly inReplyTo?: string;
+  readonly references?: readonly string[];
+  /** Another From than the sender's own; refused (`KORA_ERR_EMAIL_FROM_REFUSED`) outside the allowed domains. */
+  readonly from?: string;
+  /** The Message-ID to give it (`<id@domain>`), so a resend is recognisably the same message; generated when absent. */
+  readonly messageId?: string;
+}
+
+export interface SentEmail {
+  /** The Message-ID the email went out with. */
+  readonly messageId: string;
+  readonly accepted: readonly string[];
+  readonly rejected: readonly string[];
+  /** The SMTP server's last answer, e.g. `250 2.0.0 Ok: queued`. */
+  readonly response: string;
+}
+
+/** Provided by `purelymail_client` (plugin `email`) when SMTP credentials are set. */
+export interface EmailSender {
+  /** The default From address. */
+  readonly from: string;
+  /** Rejects with `KORA_ERR_EMAIL_FROM_REFUSED` or `KORA_ERR_EMAIL_SEND_FAILED` (a KoraError). */
+  send(email: OutgoingEmail): Promise<SentEmail>;
 }
