@@ -28,7 +28,7 @@ export async function inspect(options: InspectOptions, io: Io, notices: { notEna
     ...(options.bundledDir !== undefined ? { bundledDir: options.bundledDir } : {}),
     inspect: true,
     logLevel: 'warn',
-    ...(readable ? { logDestination: readableLogLines(io) } : {}),
+    logDestination: readable ? readableLogLines(io) : { write: (line: string) => io.err(line.trimEnd()) },
   });
   try {
     await gateway.load();

@@ -755,6 +755,7 @@ export class Gateway {
       const tasks = this.#tasks.get(name) ?? [];
       if (tasks.length > 0) await this.#scheduler.add(name, tasks);
     }
+    this.#scheduler.summarizeDownMisses();
   }
 }
 
