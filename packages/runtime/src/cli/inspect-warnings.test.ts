@@ -54,7 +54,7 @@ describe('inspection warnings', () => {
     expect(r.code).toBe(0);
     expect(r.err).toContain('kora: warning: plugin "typo": its manifest (kora.hooks) names hook "gateway_start", which is not in the hook catalog and which its register() never registered; did you mean "gateway_started"?');
     expect(r.err).toContain('kora: warning: plugin "typo": its manifest (kora.hooks) names hook "post_llm_call", which its register() never registered');
-    expect(r.err).toMatch(/kora: warning: plugin "spare" is installed \(user, .*spare\) but is not in plugins\.enabled, so it does not load: `kora plugins enable spare` enables it/);
+    expect(r.err).toMatch(/kora: warning: plugin "spare" is installed at .*spare \(source user\) but is not in plugins\.enabled, so it does not load: `kora plugins enable spare` enables it/);
     expect(r.err).toContain('kora: warning: plugin "configured" has config under plugins.config.configured but is not in plugins.enabled, so it does not load: `kora plugins enable configured` enables it');
     expect(r.err).not.toContain('{"level"');
     // Bundled plugins are always there: not enabling one is not worth a warning.

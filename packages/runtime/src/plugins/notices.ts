@@ -44,7 +44,7 @@ export function notEnabledNotices(plugins: readonly PluginRecord[], config: Kora
     if (p.state !== 'not_enabled') continue;
     const configured = Object.hasOwn(config.plugins.config, p.id);
     if (!configured && p.source === 'bundled') continue;
-    const why = configured ? `has config under plugins.config.${p.id}` : `is installed (${p.source}, ${p.path})`;
+    const why = configured ? `has config under plugins.config.${p.id}` : `is installed at ${p.path} (source ${p.source})`;
     notices.push({ id: p.id, configured, message: `plugin "${p.id}" ${why} but is not in plugins.enabled, so it does not load: \`kora plugins enable ${p.id}\` enables it` });
   }
   return notices;
