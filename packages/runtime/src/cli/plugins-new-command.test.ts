@@ -6,7 +6,7 @@ import { readPluginPackage } from '../plugins/manifest.js';
 import { HOST_API_VERSION } from '../version.js';
 import { main } from './main.js';
 import type { Io } from './output.js';
-import { runtimeDependency } from './plugin-scaffold.js';
+import { runtimeDependency, scaffoldFiles } from './plugin-scaffold.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -78,5 +78,15 @@ describe('kora plugins new', () => {
     const io = capture();
     expect(await main(['plugins', 'new', 'My Plugin'], io, {}, tempDir())).toBe(2);
     expect(io.err_.join('\n')).toMatch(/"My Plugin" cannot be a plugin id: an id is lowercase letters/);
+  });
+});
+
+describe('the guide, docs/writing-a-plugin.md', () => {
+  it('shows the files `kora plugins new demo` writes, exactly', () => {
+    const guide = readFileSync(new URL('../../../../docs/writing-a-plugin.md', import.meta.url), 'utf8');
+    const shown = new Map([...guide.matchAll(/<!-- generated: (\S+) -->\n```\w*\n([\s\S]*?)```\n/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+    const files = scaffoldFiles({ id: 'demo', runtimeSpec: `^${runtimeVersion}`, runtimeVersion, hostApi: HOST_API_VERSION });
+    expect([...shown.keys()].sort()).toEqual(['package.json', 'src/index.test.ts', 'src/index.ts', 'tsconfig.json']);
+    for (const [path, text] of shown) expect(text, path).toBe(files[path]);
   });
 });
