@@ -15,6 +15,7 @@ let project: string;
 let kHome: string;
 let bin: string;
 let runtime: PackedPackage;
+let koraPlugin: PackedPackage;
 const pluginDir = () => join(root, 'kora-plugin-demo');
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
@@ -34,8 +35,9 @@ beforeAll(() => {
   mkdirSync(project);
   // --ignore-scripts: pack the dist this run was built with (see packaging.test.ts).
   [runtime] = pack(join(REPO, 'packages/runtime'), join(root, 'tarballs'), ['--ignore-scripts']) as [PackedPackage];
+  [koraPlugin] = pack(join(REPO, 'plugins/kora'), join(root, 'tarballs'), ['--ignore-scripts']) as [PackedPackage];
   writeJson(join(project, 'package.json'), { name: 'my-agent', private: true, type: 'module' });
-  installTarballs(project, [runtime.tarball]);
+  installTarballs(project, [runtime.tarball, koraPlugin.tarball]);
   bin = join(project, 'node_modules', '.bin', 'kora');
 }, 600_000);
 
@@ -75,9 +77,11 @@ describe('kora plugins new, outside the repository', () => {
 
   it('is loaded by a gateway once enabled in the kora.yaml `kora init` wrote, and runs its task', async () => {
     expect(demo, 'the pack step ran').toBeDefined();
-    installTarballs(project, [runtime.tarball, demo.tarball]);
+    installTarballs(project, [runtime.tarball, koraPlugin.tarball, demo.tarball]);
     const init = kora(['init']);
     expect(init.code, init.stderr).toBe(0);
+    // The bundled plugin installed beside the runtime (@kora/plugin-kora) is enabled; the third-party one is not.
+    expect(init.stdout).toContain('1 bundled plugin(s) enabled: kora.');
     // Not enabled yet: named, with the command that enables it.
     const list = kora(['plugins', 'list']);
     expect(list.code, list.stderr).toBe(0);
@@ -95,7 +99,8 @@ describe('kora plugins new, outside the repository', () => {
 
     const gw = startBin(bin, ['daemon'], { cwd: project, env: env({ KORA_DEPLOY_ENV: 'e2e', KORA_LOG_LEVEL: 'info' }) });
     running.push(gw);
-    await gw.waitFor(/daemons +1 running: demo;/, 20_000);
+    await gw.waitFor(/identity +Kora \(plugin kora\)/, 20_000);
+    expect(gw.stdout()).toMatch(/daemons +1 running: demo;/);
     await gw.waitForErr('Salut from demo (run #1)', 10_000);
   }, 300_000);
 });

@@ -108,7 +108,7 @@ export async function runIdentity(options: InspectOptions, io: Io): Promise<numb
   }
 }
 
-/** The gateway's problems that concern the identity: a provider's invalid answer, none resolved. */
+/** The gateway's problems with identity providers (an invalid answer); "none resolved" is the command's own error. */
 function identityProblems(gateway: Gateway): string[] {
-  return gateway.problems.filter((p) => p.startsWith('identity '));
+  return gateway.problems.filter((p) => p.startsWith('identity provider of plugin '));
 }

@@ -14,7 +14,7 @@ describe('declaredHookWarnings', () => {
 
   it('names a declared hook never registered; a defined custom hook is not called uncatalogued', () => {
     expect(declaredHookWarnings('p', ['p_custom'], [], kindOf({ p_custom: 'observe' }))).toEqual([
-      'plugin "p": its manifest (kora.hooks) names hook "p_custom", which its register() never registered; register it, or remove it from kora.hooks',
+      'plugin "p": its manifest (kora.hooks) names hook "p_custom", which its register() never registered (a stale manifest, or a hook registered only under some config)',
     ]);
   });
 

@@ -15,7 +15,7 @@ export function declaredHookWarnings(id: string, declared: readonly string[], re
   for (const hook of declared) {
     if (registered.includes(hook)) continue; // an unclassified one was warned about when registered
     if (kindOf(hook) !== undefined) {
-      warnings.push(`plugin "${id}": its manifest (kora.hooks) names hook "${hook}", which its register() never registered; register it, or remove it from kora.hooks`);
+      warnings.push(`plugin "${id}": its manifest (kora.hooks) names hook "${hook}", which its register() never registered (a stale manifest, or a hook registered only under some config)`);
       continue;
     }
     const nearest = nearestHook(hook);
