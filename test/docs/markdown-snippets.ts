@@ -12,7 +12,7 @@ export interface Snippet {
   code: string;
   /** Set when a no-compile marker precedes the block: its reason ('' when it gives none). */
   noCompile: string | undefined;
-  /** Set when an `<!-- example: path -->` marker precedes the block: the file of the guide's example it is. */
+  /** Set when an `<!-- example: path -->` (or `<!-- generated: path -->`, as `generated/path`) marker precedes the block: the file of the guide's example it is. */
   examplePath: string | undefined;
 }
 
@@ -20,7 +20,9 @@ export interface Snippet {
 const FENCE = /^(`{3,}|~{3,})\s*([^\s`]*)/;
 const TS_LANGUAGES = new Set(['ts', 'typescript']);
 const NO_COMPILE = /^<!--\s*snippet:\s*no-compile\b(.*?)-->\s*$/;
-const EXAMPLE = /^<!--\s*example:\s*(\S+)\s*-->\s*$/;
+// `example:` marks a file of docs/examples/hello-plugin; `generated:` one `kora plugins new` writes
+// (kept apart: both have a src/index.ts).
+const EXAMPLE = /^<!--\s*(example|generated):\s*(\S+)\s*-->\s*$/;
 
 /** The TypeScript snippets of one markdown text. */
 export function extractSnippets(file: string, text: string): Snippet[] {
@@ -35,7 +37,8 @@ export function extractSnippets(file: string, text: string): Snippet[] {
     const end = lines.findIndex((l, j) => j > i && closing.test(l));
     if (end < 0) throw new Error(`${file}:${i + 1}: a fenced block is never closed`);
     if (TS_LANGUAGES.has(language)) {
-      const example = EXAMPLE.exec((lines[i - 1] ?? '').trim())?.[1];
+      const marked = EXAMPLE.exec((lines[i - 1] ?? '').trim());
+      const example = marked ? (marked[1] === 'generated' ? `generated/${marked[2] ?? ''}` : marked[2]) : undefined;
       snippets.push({ file, line: i + 1, code: lines.slice(i + 1, end).join('\n'), noCompile: noCompileReason(lines, i), examplePath: example });
     }
     i = end; // a fence inside a block is its content, not a new block

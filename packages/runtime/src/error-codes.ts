@@ -21,7 +21,9 @@ const FATAL = EXIT.fatal;
 
 export const ERROR_CODES = {
   // Config and environment: the operator's files and variables. Exit 2.
-  KORA_ERR_CONFIG_NOT_FOUND: { exit: CONFIG, meaning: 'No kora.yaml was found where commands look for one.', fix: 'Pass --config PATH, set KORA_CONFIG, or create ./kora.yaml.' },
+  KORA_ERR_CONFIG_NOT_FOUND: { exit: CONFIG, meaning: 'No kora.yaml was found where commands look for one.', fix: 'Run `kora init` to write a commented ./kora.yaml, or pass --config PATH, or set KORA_CONFIG.' },
+  KORA_ERR_CONFIG_EXISTS: { exit: CONFIG, meaning: '`kora init` found a kora.yaml where it would write one; it never overwrites.', fix: 'Edit the file that is there (`kora plugins enable <id>`, `kora config check`), or run `kora init --dir <another folder>`.' },
+  KORA_ERR_SCAFFOLD_EXISTS: { exit: CONFIG, meaning: '`kora plugins new` would write into a folder that is not empty.', fix: 'Pick another folder with --dir, or remove the one named.' },
   KORA_ERR_CONFIG_PARSE: { exit: CONFIG, meaning: 'kora.yaml is not valid YAML (or expands past the alias limit).', fix: 'Fix the syntax at the line given.' },
   KORA_ERR_CONFIG_INVALID: { exit: CONFIG, meaning: 'A field of kora.yaml (or a plugin’s section) has a value that is not allowed.', fix: 'Change the field named, at the line given; `kora config schema` lists every field.' },
   KORA_ERR_CONFIG_TOO_LARGE: { exit: CONFIG, meaning: 'kora.yaml is larger than the 1 MiB cap.', fix: 'Keep data out of the config: point to files instead.' },

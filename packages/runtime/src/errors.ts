@@ -40,7 +40,7 @@ export interface ConfigSource {
   lineOf(path: string | readonly (string | number)[]): number | undefined;
 }
 
-type ConfigErrorCode = 'KORA_ERR_CONFIG_NOT_FOUND' | 'KORA_ERR_CONFIG_PARSE' | 'KORA_ERR_CONFIG_INVALID' | 'KORA_ERR_CONFIG_TOO_LARGE' | 'KORA_ERR_SCHEDULE_INVALID';
+type ConfigErrorCode = 'KORA_ERR_CONFIG_NOT_FOUND' | 'KORA_ERR_CONFIG_EXISTS' | 'KORA_ERR_CONFIG_PARSE' | 'KORA_ERR_CONFIG_INVALID' | 'KORA_ERR_CONFIG_TOO_LARGE' | 'KORA_ERR_SCHEDULE_INVALID';
 
 /** A headline, or a template given the file (or "the config" while it is not known). */
 export type ConfigHeadline = string | ((where: string) => string);

@@ -4,6 +4,8 @@ export * from './errors.js';
 export { definePlugin } from './plugins/types.js';
 /** The zod the host validates plugin config with: a bundled plugin's schemas use this copy rather than load their own. */
 export { z } from 'zod';
+/** Durations in a plugin's config schema, with the runtime's grammar and message (`every: duration.default('1m')`). */
+export { duration, durationMs } from './config/duration-schema.js';
 export type { Actor, GatewayOperations, GatewayView, ManualRun, PluginContext, PluginDefinition, PluginHooks, PluginPaths, ToolSpec } from './plugins/types.js';
 export type { HttpMethod, HttpRoute, HttpRouteRequest, HttpRouteResponse } from './plugins/http-routes.js';
 export { formatAddress, listenAddress, listenError, listenOn, type Listenable, type ListenAddress, type ListenSettings } from './plugins/listen.js';

@@ -17,7 +17,7 @@ export interface ConfigCheckOptions {
 
 export async function runConfigCheck(options: ConfigCheckOptions, io: Io): Promise<number> {
   readKoraEnv(options.env);
-  const gateway = await inspect(options);
+  const gateway = await inspect(options, io, { notEnabled: 'installed' });
   try {
     const { config, configSource } = gateway;
     try {

@@ -120,7 +120,26 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
       exitCode = await runIdentity({ configPath: o.config, json: o.json === true, env, cwd }, io);
     });
 
+  program
+    .command('init')
+    .description('write a commented kora.yaml (the bundled plugins of this install, in load order; home: beside it); never overwrites one')
+    .option('--dir <path>', 'the project folder (default: the current one; created when missing)')
+    .action(async (o: { dir?: string }) => {
+      const { runInit } = await import('./init-command.js');
+      exitCode = runInit({ dir: o.dir, env, cwd }, io);
+    });
+
   const plugins = program.command('plugins').description('inspect plugins, and choose which load and in what order');
+  plugins
+    .command('new')
+    .description('write a TypeScript plugin package kora-plugin-<id>: manifest, a daemon with a periodic task, a config schema, a test, build/test/prepack scripts')
+    .argument('<id>', 'plugin id (lowercase letters, digits, "_" or "-")')
+    .option('--dir <path>', 'where to write it (default: ./kora-plugin-<id>); must be new or empty')
+    .option('--runtime <spec>', 'the @kora/runtime dependency: a version range, a path or a packed tarball (default: ^ this runtime\'s version)')
+    .action(async (id: string, o: { dir?: string; runtime?: string }) => {
+      const { runPluginsNew } = await import('./plugins-new-command.js');
+      exitCode = runPluginsNew({ id, dir: o.dir, runtime: o.runtime, cwd }, io);
+    });
   plugins
     .command('list')
     .description('every plugin found: id, version, source, path, enabled, state, error')

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { KoraError } from '../errors.js';
 import { createSecretScrubber } from '../log/scrubber.js';
-import { escapeControl, escaped, reportError } from './output.js';
+import { pino } from 'pino';
+import { escapeControl, escaped, readableLogLines, reportError } from './output.js';
 
 describe('human output escaping', () => {
   it('writes newlines, tabs and carriage returns as escapes, on one line', () => {
@@ -31,5 +32,16 @@ describe('reportError', () => {
     reportError(io, err);
     expect(lines[0]).toBe('kora: KoraError: db refused [redacted] at postgres://u:[redacted]@db/k\n  (KORA_ERR_DAEMON_START)');
     expect(lines[1]).toContain('postgres://u:[redacted]@db/k');
+  });
+});
+
+describe('readable log lines (inspection commands on a terminal)', () => {
+  it('writes each log line as `kora: <level>: <message>`, one line each, control characters escaped', () => {
+    const err: string[] = [];
+    const logger = pino({ level: 'warn' }, readableLogLines({ out: () => {}, err: (t) => void err.push(t) }));
+    logger.warn({ plugin: 'x' }, 'plugin "x" registered hook "gateway_start"; did you mean "gateway_started"?');
+    logger.error('line one\nkora: warning: forged');
+    logger.info('not shown at warn');
+    expect(err).toEqual(['kora: warning: plugin "x" registered hook "gateway_start"; did you mean "gateway_started"?', 'kora: error: line one\\nkora: warning: forged']);
   });
 });

@@ -6,12 +6,42 @@ import { createSecretScrubber, type SecretScrubber } from '../log/scrubber.js';
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** stderr is a terminal: inspection commands write their warnings there as readable lines, not JSON. */
+  readonly errIsTTY?: boolean;
 }
 
 export const processIo: Io = {
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  get errIsTTY() {
+    return process.stderr.isTTY === true;
+  },
 };
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warning', 50: 'error', 60: 'fatal' };
+
+/**
+ * A log destination that writes each JSON line the logger produces as `kora: warning: <msg>`
+ * on stderr: what a person at a terminal reads. The line was scrubbed before it got here.
+ */
+export function readableLogLines(io: Io): { write(line: string): void } {
+  return {
+    write(chunk: string) {
+      for (const line of chunk.split('\n')) {
+        if (!line.trim()) continue;
+        let entry: { level?: unknown; msg?: unknown };
+        try {
+          entry = JSON.parse(line) as { level?: unknown; msg?: unknown };
+        } catch {
+          io.err(`kora: ${escapeControl(line)}`);
+          continue;
+        }
+        const level = typeof entry.level === 'number' ? (LEVEL_NAMES[entry.level] ?? 'log') : 'log';
+        io.err(`kora: ${level}: ${escapeControl(typeof entry.msg === 'string' ? entry.msg : JSON.stringify(entry.msg ?? ''))}`);
+      }
+    },
+  };
+}
 
 // C0 and C1 controls (newlines and ESC among them), DEL, Unicode line and paragraph separators,
 // and bidi overrides: each could start a forged line or repaint one on a terminal.

@@ -25,7 +25,7 @@ const FLEET = `export default {
   id: 'fleet',
   register(ctx) {
     ctx.on('gateway_started', () => {});
-    ctx.registerDaemon({ name: 'fleet_sync', start() {}, tasks: [{ name: 'fleet.sync', every: '5m', run() {} }] });
+    ctx.registerDaemon({ name: 'fleet_sync', start() {}, tasks: [{ name: 'fleet.sync', every: '5m', run() {} }], consumers: [{ topic: 'fleet.events', handle() {} }] });
   },
 };
 `;
@@ -208,6 +208,8 @@ describe('kora plugins info', () => {
     expect(r.out).toMatch(/host API +\^1\.0\.0 \(this runtime provides 1\.1\.0: satisfied\)/);
     expect(r.out).toMatch(/state +loaded, position 2 of 2 in plugins\.enabled/);
     expect(r.out).toMatch(/registered +hooks: gateway_started; daemons: fleet_sync; tools: none; identity provider: no/);
+    expect(r.out).toMatch(/tasks +fleet\.sync \(every 5m, daemon fleet_sync\)\n/);
+    expect(r.out).toMatch(/consumers +fleet\.events \(daemon fleet_sync\)\n/);
     const json = JSON.parse((await f.run('plugins', 'info', 'fleet', '--json')).out) as Record<string, unknown>;
     expect(json).toMatchObject({
       id: 'fleet',
@@ -217,7 +219,14 @@ describe('kora plugins info', () => {
       loadPosition: 2,
       hostApiProvided: '1.1.0',
       manifest: { id: 'fleet', entry: './index.js', hooks: ['gateway_started'], daemons: ['fleet_sync'] },
-      registered: { hooks: ['gateway_started'], daemons: ['fleet_sync'], tools: [], identityProvider: false },
+      registered: {
+        hooks: ['gateway_started'],
+        daemons: ['fleet_sync'],
+        tools: [],
+        identityProvider: false,
+        tasks: [{ name: 'fleet.sync', daemon: 'fleet_sync', schedule: 'every 5m' }],
+        consumers: [{ topic: 'fleet.events', daemon: 'fleet_sync' }],
+      },
     });
   });
 
@@ -225,7 +234,7 @@ describe('kora plugins info', () => {
     const f = fixture();
     const r = await f.run('plugins', 'info', 'extra');
     expect(r.out).toMatch(/state +not_enabled\n/);
-    expect(r.out).toMatch(/registered +nothing \(not in plugins\.enabled\)/);
+    expect(r.out).toMatch(/registered +nothing \(not in plugins\.enabled: `kora plugins enable extra` loads it\)/);
   });
 
   it('refuses an unknown id with exit 2', async () => {

@@ -6,14 +6,13 @@ import semver from 'semver';
 import { loadConfigFile, parseConfigText } from '../config/load.js';
 import { requireConfig, resolveHome, type Env } from '../config/locate.js';
 import type { KoraConfig } from '../config/schema.js';
-import { PluginError, UsageError } from '../errors.js';
-import { Gateway } from '../gateway/gateway.js';
+import { ConfigError, PluginError, UsageError } from '../errors.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
 import { discoverPlugins, type Discovery } from '../plugins/discovery.js';
 import type { PluginRecord } from '../plugins/loader.js';
 import { HOST_API_VERSION } from '../version.js';
 import { setPluginList } from './config-edit.js';
-import { pluginRow } from './inspect-commands.js';
+import { inspect, pluginRow } from './inspect-commands.js';
 import { printJson, type Io } from './output.js';
 
 /** Where `enable` puts the plugin in `plugins.enabled`. `end` leaves an already-enabled plugin where it is. */
@@ -48,7 +47,7 @@ export function placeInOrder(enabled: readonly string[], id: string, placement: 
 
 export async function runPluginsEnable(options: PluginsCommandOptions & { id: string; placement: Placement }, io: Io): Promise<number> {
   const { id, placement } = options;
-  const project = await openProject(options);
+  const project = await openProject(options, 'enable');
   const found = project.discovery.plugins.get(id);
   if (!found) {
     const invalid = project.discovery.invalid.find((p) => p.id === id);
@@ -78,7 +77,7 @@ export async function runPluginsEnable(options: PluginsCommandOptions & { id: st
 
 export async function runPluginsDisable(options: PluginsCommandOptions & { id: string }, io: Io): Promise<number> {
   const { id } = options;
-  const project = await openProject(options);
+  const project = await openProject(options, 'disable');
   const { enabled, disabled } = project.config.plugins;
   // An enabled id that is no longer installed can still be disabled: that is how to boot again without it.
   const known = project.discovery.plugins.has(id) || project.discovery.invalid.some((p) => p.id === id) || enabled.includes(id);
@@ -96,10 +95,8 @@ export async function runPluginsDisable(options: PluginsCommandOptions & { id: s
 
 export async function runPluginsInfo(options: PluginsCommandOptions & { id: string; json?: boolean }, io: Io): Promise<number> {
   const { id } = options;
-  const logger = await createLogger({ level: (options.env.KORA_LOG_LEVEL as LogLevel | undefined) ?? 'warn' });
-  const gateway = await Gateway.create({ configPath: options.configPath, env: options.env, cwd: options.cwd, bundledDir: options.bundledDir, inspect: true, logger });
+  const gateway = await inspect(options, io);
   try {
-    await gateway.load();
     const record = gateway.plugins.find((p) => p.id === id);
     if (!record) {
       throw new PluginError('KORA_ERR_PLUGIN_NOT_FOUND', `No plugin "${id}" was found. Found: ${foundText(gateway.plugins.map((p) => ({ id: p.id, source: p.source })))}.`, { pluginId: id });
@@ -142,8 +139,10 @@ function infoText(p: PluginRecord, enabled: readonly string[]): string {
   if (p.state === 'loaded') {
     const r = p.registered;
     row('registered', `hooks: ${names(r.hooks)}; daemons: ${names(r.daemons)}; tools: ${names(r.tools)}; identity provider: ${r.identityProvider ? 'yes' : 'no'}`);
+    row('tasks', names(r.tasks.map((t) => `${t.name} (${t.schedule}, daemon ${t.daemon})`)));
+    row('consumers', names(r.consumers.map((c) => `${c.topic} (daemon ${c.daemon})`)));
   } else {
-    row('registered', `nothing (${p.state === 'not_enabled' ? 'not in plugins.enabled' : p.state})`);
+    row('registered', `nothing (${p.state === 'not_enabled' ? `not in plugins.enabled: \`kora plugins enable ${p.id}\` loads it` : p.state})`);
   }
   for (const s of p.shadows) row('shadows', `${s.source} ${s.dir}`);
   if (p.error) row('error', p.error);
@@ -158,8 +157,20 @@ interface OpenProject {
 }
 
 /** The config file (found the way every command finds it), its text, and the plugins its project can see. */
-async function openProject(options: PluginsCommandOptions): Promise<OpenProject> {
-  const configPath = requireConfig({ flag: options.configPath, env: options.env, cwd: options.cwd });
+async function openProject(options: PluginsCommandOptions, verb: 'enable' | 'disable'): Promise<OpenProject> {
+  let configPath: string;
+  try {
+    configPath = requireConfig({ flag: options.configPath, env: options.env, cwd: options.cwd });
+  } catch (err) {
+    if (!(err instanceof ConfigError) || err.code !== 'KORA_ERR_CONFIG_NOT_FOUND' || options.configPath) throw err;
+    // Not written for the operator: enabling is the first thing a newcomer tries in an empty folder.
+    throw new ConfigError(
+      'KORA_ERR_CONFIG_NOT_FOUND',
+      undefined,
+      err.issues,
+      `No kora.yaml here (${options.cwd}) to ${verb} a plugin in. Run \`kora init\` to write one (the bundled plugins, a home beside it), then \`kora plugins ${verb} <id>\` again.`,
+    );
+  }
   // Edit only a config the gateway would accept, so the edit cannot hide an earlier mistake.
   const { config, file } = loadConfigFile(configPath);
   const text = readFileSync(file, 'utf8');

@@ -164,3 +164,37 @@ describe('kora status and secrets', () => {
     expect(json.out).not.toContain('tok-old-file-123');
   });
 });
+
+describe('kora status, a failing task', () => {
+  const task = (lastRun: NonNullable<GatewayStatus['daemons'][number]['tasks'][number]['lastRun']>) => ({
+    name: 'snapshot.compute',
+    daemon: 'snapshot',
+    pluginId: 'kora',
+    schedule: 'every 1m',
+    enabled: true as const,
+    nextRun: '2026-01-01T00:01:00.000Z',
+    lastRun,
+    runs: 3,
+    failures: 3,
+    skips: 0,
+    misses: 0,
+    running: false,
+  });
+  const withTask = (lastRun: Parameters<typeof task>[0]) => {
+    const s = sampleStatus();
+    return sampleStatus({ daemons: [{ ...s.daemons[0]!, tasks: [task(lastRun)] }] });
+  };
+
+  it('shows the last error in the human output', () => {
+    const p = project();
+    p.write(withTask({ slot: '2026-01-01T00:00:00.000Z', startedAt: '2026-01-01T00:00:00.002Z', status: 'failed', durationMs: 4, error: 'ECONNREFUSED 127.0.0.1:5432' }));
+    const r = run({ cwd: p.dir, env: { KORA_HOME: p.home } });
+    expect(r.out).toMatch(/task snapshot\.compute: every 1m; last failed in 4ms at .*; runs 3, failures 3\n {8}last error: ECONNREFUSED 127\.0\.0\.1:5432/);
+  });
+
+  it('does not call the slot count of a missed row an error', () => {
+    const p = project();
+    p.write(withTask({ slot: '2026-01-01T00:00:00.000Z', startedAt: null, status: 'missed', durationMs: null, error: '3 slots missed while the gateway was down' }));
+    expect(run({ cwd: p.dir, env: { KORA_HOME: p.home } }).out).not.toContain('last error');
+  });
+});

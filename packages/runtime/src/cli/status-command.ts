@@ -166,6 +166,9 @@ export function formatStatus(s: StoredStatus, now: number): string {
   return lines.join('\n');
 }
 
+/** Run statuses whose error is a failure of the task (a `missed` row's error only counts slots). */
+const FAILED_RUN: ReadonlySet<string> = new Set(['failed', 'timeout', 'interrupted']);
+
 /** The daemons and their tasks as the status recorded them; `as` is the gateway state to judge `pending` by. */
 function daemonLines(s: StoredStatus, as: StoredStatus['state']): string[] {
   if (s.daemons.length === 0) return [];
@@ -178,6 +181,8 @@ function daemonLines(s: StoredStatus, as: StoredStatus['state']): string[] {
     for (const t of d.tasks) {
       const last = t.lastRun ? `last ${t.lastRun.status}${t.lastRun.durationMs !== null ? ` in ${t.lastRun.durationMs}ms` : ''} at ${t.lastRun.startedAt ?? t.lastRun.slot}` : 'not run yet';
       lines.push(escaped`      task ${t.name}: ${t.schedule}; ${last}; next ${t.nextRun ?? '-'}; runs ${t.runs}, failures ${t.failures}`);
+      // A failing task says why, here: the reader should not need the logs or --json for it.
+      if (t.lastRun?.error && FAILED_RUN.has(t.lastRun.status)) lines.push(escaped`        last error: ${t.lastRun.error}`);
     }
   }
   return lines;

@@ -29,7 +29,7 @@ export function requireConfig(options: { flag?: string | undefined; env: Env; cw
     'KORA_ERR_CONFIG_NOT_FOUND',
     undefined,
     [{ path: '', message: 'looked for --config, $KORA_CONFIG, ./kora.yaml and $KORA_HOME/kora.yaml' }],
-    'No kora.yaml found: pass --config PATH, set KORA_CONFIG, or create ./kora.yaml.',
+    'No kora.yaml found: run `kora init` to write a commented ./kora.yaml here, or pass --config PATH, or set KORA_CONFIG.',
   );
 }
 

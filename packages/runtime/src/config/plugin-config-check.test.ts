@@ -30,7 +30,7 @@ describe('checkPluginConfig', () => {
     expect(checkPluginConfig({ config, source, plugins })).toEqual([
       { path: 'plugins.config.slack', line: 6, message: 'plugin "slack" declares no configSchema, so nothing checks this config: a misspelt key is silently ignored' },
       { path: 'plugins.config.email', line: 7, message: 'plugin "email" is in plugins.disabled, so this config is not used' },
-      { path: 'plugins.config.probes', line: 8, message: 'plugin "probes" is not in plugins.enabled, so this config is not used' },
+      { path: 'plugins.config.probes', line: 8, message: 'plugin "probes" is not in plugins.enabled, so this config is not used: `kora plugins enable probes` enables it' },
       { path: 'plugins.config.marvni', line: 9, message: 'no plugin "marvni" was found in any source, so this config is not used (found: kora, slack, email, probes, marvin)' },
     ]);
   });

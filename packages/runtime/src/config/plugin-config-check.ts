@@ -43,7 +43,7 @@ export function checkPluginConfig(options: {
     } else if (config.plugins.disabled.includes(id)) {
       warn(path, `plugin "${id}" is in plugins.disabled, so this config is not used`);
     } else if (!plugin.enabled) {
-      warn(path, `plugin "${id}" is not in plugins.enabled, so this config is not used`);
+      warn(path, `plugin "${id}" is not in plugins.enabled, so this config is not used: \`kora plugins enable ${id}\` enables it`);
     } else if (!plugin.hasSchema) {
       warn(path, `plugin "${id}" declares no configSchema, so nothing checks this config: a misspelt key is silently ignored`);
     }

@@ -6,14 +6,14 @@
 import * as z from 'zod';
 import type { LogLevel } from '../log/logger.js';
 import { storeUrlProblem } from '../store/url.js';
-import { DURATION_GRAMMAR, formatDuration, MAX_TIMER_MS, tryParseDuration } from '../time/duration.js';
+import { formatDuration, MAX_TIMER_MS, tryParseDuration } from '../time/duration.js';
+import { NOT_A_DURATION } from './duration-schema.js';
 import { cronProblem, offsetProblem, periodProblem, timezoneProblem } from './schedule-rules.js';
 
 export const PLUGIN_ID_RE = /^[a-z][a-z0-9_-]*$/;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const satisfies readonly LogLevel[];
 
-const NOT_A_DURATION = `expected a duration: ${DURATION_GRAMMAR}`;
 
 /** Any duration, zero included. */
 const duration = z.string().refine((s) => tryParseDuration(s) !== undefined, { message: NOT_A_DURATION });

@@ -26,8 +26,12 @@ export class DaemonRegistry {
         { pluginId, name: typeof name === 'string' ? name : null },
       );
     }
-    if (typeof spec.start !== 'function') {
-      throw new DaemonError('KORA_ERR_DAEMON_START', `Daemon "${name}" of plugin "${pluginId}" has no start function`, { daemon: name, pluginId });
+    if (spec.start !== undefined && typeof spec.start !== 'function') {
+      throw new DaemonError('KORA_ERR_DAEMON_START', `Daemon "${name}" of plugin "${pluginId}" has a start that is not a function`, { daemon: name, pluginId });
+    }
+    // A daemon with nothing to start, run or consume is a mistake (a misspelt `tasks`), not a daemon.
+    if (spec.start === undefined && !spec.tasks?.length && !spec.consumers?.length) {
+      throw new DaemonError('KORA_ERR_DAEMON_START', `Daemon "${name}" of plugin "${pluginId}" has no start function, no tasks and no consumers: give it at least one`, { daemon: name, pluginId });
     }
     const scope: unknown = spec.scope;
     if (scope !== undefined && scope !== 'everywhere' && scope !== 'leader') {

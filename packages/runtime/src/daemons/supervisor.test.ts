@@ -65,7 +65,7 @@ describe('Supervisor', () => {
     const log: string[] = [];
     let signal: AbortSignal | undefined;
     const hung = daemon('slow', log, { start: 'hang' });
-    const start = hung.spec.start;
+    const start = hung.spec.start!;
     hung.spec.start = (ctx) => {
       signal = ctx.signal;
       return start(ctx);

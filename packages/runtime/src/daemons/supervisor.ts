@@ -263,7 +263,7 @@ export class Supervisor {
     let error: KoraError | null = null;
     try {
       const owner = { pluginId: daemon.pluginId, daemon: daemon.name };
-      const start = () => daemon.spec.start(context);
+      const start = () => daemon.spec.start?.(context);
       const outcome = await raceTimeout(
         Promise.race([
           attempt(() => (this.#attribution ? this.#attribution.run(owner, start) : start())),

@@ -114,7 +114,11 @@ export interface ConsumerSpec {
 export interface DaemonSpec {
   /** Unique across all plugins. */
   name: string;
-  start(context: DaemonContext): void | Promise<void>;
+  /**
+   * Open what the daemon holds (a client, a server). Optional since host API 1.1: a daemon that
+   * only carries tasks or consumers has nothing to open, and is running once registered.
+   */
+  start?(context: DaemonContext): void | Promise<void>;
   stop?(): void | Promise<void>;
   tasks?: TaskSpec[];
   /** Inbox consumers (DESIGN §7). Host API 1.1. */

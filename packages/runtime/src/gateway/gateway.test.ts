@@ -128,6 +128,21 @@ describe('Gateway', () => {
     await gw.stop('done');
   });
 
+  it('shows an identity provider returning an invalid spec as a problem in status, and the next provider wins', async () => {
+    const s = setup();
+    writePlugin(s.bundled, { id: 'liar', hooks: ['pre_agent_identity_set'], register: "ctx.registerIdentityProvider(() => ({ systemPrompt: 'You are Liar.', soul: 42, metadata: {} }));" });
+    writeFileSync(s.config, 'plugins:\n  enabled: [liar, work]\n');
+    const home = join(s.dir, 'home');
+    const { gw } = await gateway(s, home);
+    expect(await gw.start()).toMatchObject({ ok: true, state: 'degraded' });
+    expect(gw.identity.agentName).toBe('Testa');
+    const problem = "identity provider of plugin liar returned an invalid identity (soul is not a string (use '' for none)); treated as no claim";
+    expect(gw.status().problems).toContain(problem);
+    await settle();
+    expect(readStatus(home).problems).toContain(problem);
+    await gw.stop('done');
+  });
+
   it('reads identity files named in kora.yaml relative to that file, not the working directory', async () => {
     const s = setup();
     writePlugin(s.bundled, { id: 'mute', register: '' });

@@ -14,6 +14,7 @@ import { HookBus } from '../hooks/hook-bus.js';
 import { identityFiles } from '../identity/env.js';
 import { resolveIdentity } from '../identity/resolve.js';
 import type { ResolvedIdentity } from '../identity/types.js';
+import type { DestinationStream } from 'pino';
 import { createLogger, type Logger, type LogLevel } from '../log/logger.js';
 import { createSecretScrubber, type SecretScrubber } from '../log/scrubber.js';
 import { Attribution, describeOwner, type CodeOwner } from '../plugins/attribution.js';
@@ -37,6 +38,7 @@ const INBOX_STATS_EVERY_MS = 1000;
 import { parseDuration } from '../time/duration.js';
 import { acquireHomeLock } from './home-lock.js';
 import { Problems } from './problems.js';
+import { notEnabledNotices, type NotEnabledNotice } from '../plugins/notices.js';
 import { RETENTION_DAEMON, RUNTIME_PLUGIN_ID, retentionDaemon } from './runtime-daemon.js';
 import { watchStore } from './store-watch.js';
 import { planBoot } from './plan.js';
@@ -59,6 +61,8 @@ export interface GatewayOptions {
   skip?: string[];
   clock?: Clock;
   logger?: Logger;
+  /** Where the gateway's own logger writes (default stderr); inspection commands on a terminal pass readable lines. */
+  logDestination?: DestinationStream;
   /** Log level when `KORA_LOG_LEVEL` does not set one; above the config's (inspection commands say `warn`). */
   logLevel?: LogLevel;
   /** Override the bundled plugins folder (tests). */
@@ -179,7 +183,14 @@ export class Gateway {
     // Built before the logger, so no line ever carries a secret of the environment or the config.
     const scrubber = createSecretScrubber({ env, config });
     const level = koraEnv.logLevel ?? options.logLevel ?? config.log.level ?? 'info';
-    const logger = options.logger ?? (await createLogger({ level, scrubber, pretty: (config.log.format ?? (deployEnv === 'dev' ? 'pretty' : 'json')) === 'pretty' }));
+    const logger =
+      options.logger ??
+      (await createLogger({
+        level,
+        scrubber,
+        pretty: (config.log.format ?? (deployEnv === 'dev' ? 'pretty' : 'json')) === 'pretty',
+        ...(options.logDestination ? { destination: options.logDestination } : {}),
+      }));
     return new Gateway(options, { config, file, source, home, deployEnv, logger, env, koraEnv, scrubber });
   }
 
@@ -189,6 +200,16 @@ export class Gateway {
 
   get plugins(): readonly PluginRecord[] {
     return this.#plugins;
+  }
+
+  /** Why the gateway is (or would run) degraded, as status shows it; inspection commands print them too. */
+  get problems(): string[] {
+    return this.#problems.list();
+  }
+
+  /** Plugins configured or installed but not in plugins.enabled, each with the command that enables it (after load). */
+  get notEnabled(): NotEnabledNotice[] {
+    return notEnabledNotices(this.#plugins, this.config);
   }
 
   get identity(): ResolvedIdentity {
@@ -626,6 +647,8 @@ export class Gateway {
       registerTimeoutMs: parseDuration(this.config.hooks.timeout),
     });
     for (const p of this.#plugins) if (p.state === 'failed') this.#problems.add(`plugin ${p.id} failed: ${p.error}`);
+    // Inspection commands print these themselves, readably.
+    if (!this.#options.inspect) for (const notice of this.notEnabled) this.logger.warn({ plugin: notice.id }, notice.message);
   }
 
   /** Which daemons start, with what flags, timeouts and tasks (gateway/plan.ts). */
@@ -657,7 +680,14 @@ export class Gateway {
   async #resolveIdentity(): Promise<void> {
     const files = identityFiles(this.env, this.config.identity, this.#projectRoot);
     try {
-      this.#identity = await resolveIdentity({ hooks: this.hooks, request: { deployEnv: this.deployEnv, home: this.home }, files, logger: this.logger.child({ part: 'identity' }) });
+      this.#identity = await resolveIdentity({
+        hooks: this.hooks,
+        request: { deployEnv: this.deployEnv, home: this.home },
+        files,
+        logger: this.logger.child({ part: 'identity' }),
+        // A provider's broken answer is the plugin's bug: shown in status and `kora identity`, not only logged.
+        onInvalidClaim: (pluginId, problem) => this.#problems.add(`identity provider of plugin ${pluginId} returned an invalid identity (${problem}); treated as no claim`),
+      });
     } catch (err) {
       // Fail closed: no agent speaks without an identity; the engine asking for it fails. The gateway still hosts its daemons.
       this.#identityError = err instanceof KoraError ? err : new KoraError('KORA_ERR_IDENTITY_UNRESOLVED', describeError(err));
@@ -725,6 +755,7 @@ export class Gateway {
       const tasks = this.#tasks.get(name) ?? [];
       if (tasks.length > 0) await this.#scheduler.add(name, tasks);
     }
+    this.#scheduler.summarizeDownMisses();
   }
 }
 

@@ -116,6 +116,11 @@ export class HookBus {
     this.#registry.removePlugin(pluginId);
   }
 
+  /** The kind `hook` dispatches as: catalogued, or defined (defineHook); undefined for any other name. */
+  kindOf(hook: string): HookKind | undefined {
+    return this.#registry.kindOf(hook);
+  }
+
   registrations(): ReadonlyArray<{ pluginId: string; hook: string }> {
     return this.#registry.list();
   }

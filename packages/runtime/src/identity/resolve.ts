@@ -21,6 +21,8 @@ export interface ResolveIdentityOptions {
   request: IdentityRequest;
   files?: IdentityFiles;
   logger: Logger;
+  /** A provider answered with a spec that is not one (it is skipped, as a pass): who, and what is wrong with it. */
+  onInvalidClaim?: (pluginId: string, problem: string) => void;
 }
 
 export async function resolveIdentity(options: ResolveIdentityOptions): Promise<ResolvedIdentity> {
@@ -30,6 +32,7 @@ export async function resolveIdentity(options: ResolveIdentityOptions): Promise<
       const problem = specProblem(value);
       if (problem === undefined) return true;
       logger.warn({ pluginId, hook: 'pre_agent_identity_set' }, `identity provider of plugin "${pluginId}" returned an invalid identity (${problem}); treated as no claim`);
+      options.onInvalidClaim?.(pluginId, problem);
       return false;
     },
   });

@@ -52,10 +52,21 @@ export interface Registrations {
   tools: string[];
   contributions: string[];
   identityProvider: boolean;
+  /** The periodic tasks of its daemons, with the schedule their spec gives (kora.yaml may override it). */
+  tasks: { name: string; daemon: string; schedule: string }[];
+  /** The inbox topics its daemons consume. */
+  consumers: { topic: string; daemon: string }[];
 }
 
 export function emptyRegistrations(): Registrations {
-  return { hooks: [], daemons: [], tools: [], contributions: [], identityProvider: false };
+  return { hooks: [], daemons: [], tools: [], contributions: [], identityProvider: false, tasks: [], consumers: [] };
+}
+
+/** A task spec's own schedule in words: `every 5m`, `cron 0 3 * * * (Europe/Paris)`. */
+function specSchedule(task: { every?: unknown; cron?: unknown; timezone?: unknown }): string {
+  if (task.every !== undefined) return `every ${typeof task.every === 'number' ? `${task.every}ms` : String(task.every)}`;
+  if (task.cron !== undefined) return `cron ${String(task.cron)}${task.timezone ? ` (${String(task.timezone)})` : ''}`;
+  return 'no schedule';
 }
 
 export interface PluginScope {
@@ -145,6 +156,8 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
       host.daemons.register(id, spec);
       undeclared('daemons', spec.name);
       registered.daemons.push(spec.name);
+      for (const task of spec.tasks ?? []) registered.tasks.push({ name: task.name, daemon: spec.name, schedule: specSchedule(task) });
+      for (const consumer of spec.consumers ?? []) registered.consumers.push({ topic: consumer.topic, daemon: spec.name });
     },
     registerTool(tool) {
       guard('registerTool()');

@@ -5,12 +5,12 @@ import { pathToFileURL } from 'node:url';
 import semver from 'semver';
 import type { KoraConfig } from '../config/schema.js';
 import { ConfigError, describeError, KoraError, PluginError } from '../errors.js';
-import { redactSecrets } from '../log/redact.js';
 import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
 import { HOST_API_VERSION } from '../version.js';
 import { provideHostRuntime } from './host-runtime.js';
 import type { Discovery, DiscoveredPlugin, PluginSource } from './discovery.js';
 import { createPluginScope, emptyRegistrations, type ContextHost, type Registrations } from './context.js';
+import { declaredHookWarnings } from './notices.js';
 import type { PluginDefinition } from './types.js';
 
 export type PluginState = 'loaded' | 'failed' | 'disabled' | 'not_enabled' | 'invalid';
@@ -106,12 +106,15 @@ export async function loadPlugins(discovery: Discovery, config: KoraConfig, host
       record.hasConfigSchema = loaded.hasConfigSchema;
       record.state = 'loaded';
       host.logger.debug({ plugin: id, source: plugin.source }, `plugin ${id} loaded`);
+      for (const warning of declaredHookWarnings(id, plugin.manifest.hooks, loaded.registered.hooks, (hook) => host.hooks.kindOf(hook))) host.logger.warn({ plugin: id }, warning);
     } catch (err) {
       if (err instanceof ConfigError) throw err; // invalid plugin config is an invalid config: exit 2
       record.state = 'failed';
       record.error = describeError(err);
       record.errorCode = err instanceof KoraError ? err.code : 'KORA_ERR_PLUGIN_REGISTER';
-      host.logger.error({ plugin: id, code: record.errorCode, err: redactSecrets({ message: record.error }) }, `plugin ${id} failed to load: ${record.error}`);
+      // The error itself, not only its message: its stack says where in the plugin it was thrown,
+      // and its cause chain what was underneath (the logger's scrubber keeps secrets out of both).
+      host.logger.error({ plugin: id, code: record.errorCode, err }, `plugin ${id} failed to load: ${record.error}`);
       if (record.critical) {
         throw new PluginError('KORA_ERR_PLUGIN_CRITICAL', `Critical plugin "${id}" failed to load: ${record.error}`, { pluginId: id, cause: record.errorCode });
       }

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import * as z from 'zod';
 import { describeError, PluginError } from '../errors.js';
 
+/** The parts of an agent, in the load order `kora init` writes: whoever claims the identity first, operations last. */
+export const PLUGIN_ROLES = ['identity', 'engine', 'channel', 'surface', 'operations'] as const;
+export type PluginRole = (typeof PLUGIN_ROLES)[number];
+
 const manifestSchema = z.object({
   id: z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: 'expected lowercase letters, digits, "_" or "-", starting with a letter' }),
   entry: z.string().min(1, { message: 'expected the path of the entry module, e.g. "./dist/index.js"' }),
@@ -12,6 +16,8 @@ const manifestSchema = z.object({
   hooks: z.array(z.string()).default([]),
   daemons: z.array(z.string()).default([]),
   critical: z.boolean().default(false),
+  /** What part of an agent it is; `kora init` orders plugins.enabled by it (identity first). */
+  role: z.enum(PLUGIN_ROLES, { message: `expected one of ${PLUGIN_ROLES.join(', ')}` }).optional(),
 });
 
 export type PluginManifest = z.output<typeof manifestSchema>;

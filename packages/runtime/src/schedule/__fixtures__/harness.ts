@@ -27,7 +27,7 @@ export interface Harness {
   clock: ManualClock;
   store: Store;
   scheduler: Scheduler;
-  /** What the scheduler logged, warn and above. */
+  /** What the scheduler logged, warn and above (or from `logLevel`). */
   logs: LogLine[];
   /** Task names passed to onChange, in order. */
   changes: string[];
@@ -46,6 +46,8 @@ export async function harness(
     /** The clock the scheduler sees, made from the manual one the test drives; default that one. */
     clock?: (manual: ManualClock) => Clock;
     scheduler?: Partial<Pick<SchedulerOptions, 'onLedgerTrouble' | 'onLedgerRecovered' | 'ledgerRetry'>>;
+    /** What `logs` keeps: warn and above unless told. */
+    logLevel?: 'info' | 'warn';
   } = {},
 ): Promise<Harness> {
   const clock = new ManualClock(at(options.start ?? '2026-01-01T10:00:00Z'));
@@ -53,7 +55,7 @@ export async function harness(
   const ledger = options.wrapLedger ? options.wrapLedger(store.ledger) : store.ledger;
   const changes: string[] = [];
   const logs: LogLine[] = [];
-  const logger = pino({ level: 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
+  const logger = pino({ level: options.logLevel ?? 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const scheduler = new Scheduler({ clock: options.clock?.(clock) ?? clock, ledger, logger, owner: 'gw-test', onChange: (task) => changes.push(task), ...options.scheduler });
   const peers: Scheduler[] = [];
   return {

@@ -1,0 +1,32 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import * as z from 'zod';
+import { duration, durationMs } from '../index.js';
+import { validatePluginConfig } from '../plugins/loader.js';
+import type { Duration } from '../time/duration.js';
+
+describe('the duration schema for plugin configs', () => {
+  it('keeps a duration as written, typed Duration, so TaskSpec.every takes it as it is', () => {
+    expect(duration.parse(' 5m ')).toBe('5m');
+    expectTypeOf(duration.parse('5m')).toEqualTypeOf<Duration>();
+    expect(z.object({ every: duration.default('1m') }).parse({})).toEqual({ every: '1m' });
+  });
+
+  it('parses to milliseconds with durationMs', () => {
+    expect(durationMs.parse('2s')).toBe(2000);
+    expect(durationMs.parse('1d')).toBe(86_400_000);
+  });
+
+  it("refuses what the runtime's grammar refuses, with kora.yaml's own message", () => {
+    for (const schema of [duration, durationMs]) {
+      const r = schema.safeParse('5 minutes');
+      expect(r.success).toBe(false);
+      expect(r.error?.issues[0]?.message).toBe('expected a duration: an integer and a unit, e.g. 500ms, 30s, 5m, 2h, 1d (got "5 minutes")');
+    }
+    expect(duration.safeParse('5').success).toBe(false);
+  });
+
+  it('names the plugin config field in the config error', () => {
+    const definition = { id: 'demo', configSchema: z.strictObject({ every: duration.default('1m') }), register() {} };
+    expect(() => validatePluginConfig(definition, { every: 'soon' }, '/p/kora.yaml', 'demo')).toThrow(/plugins\.config\.demo\.every: expected a duration: .*\(got "soon"\)/);
+  });
+});
