@@ -4,7 +4,7 @@ export * from './errors.js';
 export { definePlugin } from './plugins/types.js';
 /** The zod the host validates plugin config with: a bundled plugin's schemas use this copy rather than load their own. */
 export { z } from 'zod';
-export type { Actor, GatewayOperations, GatewayView, ManualRun, PluginContext, PluginDefinition, PluginHooks, PluginPaths, ToolSpec } from './plugins/types.js';
+export type { Actor, GatewayOperations, GatewayView, ManualRun, PluginContext, PluginDefinition, PluginHooks, PluginPaths, ToolSource, ToolSpec } from './plugins/types.js';
 export type { HttpMethod, HttpRoute, HttpRouteRequest, HttpRouteResponse } from './plugins/http-routes.js';
 export { formatAddress, listenAddress, listenError, listenOn, type Listenable, type ListenAddress, type ListenSettings } from './plugins/listen.js';
 export type { Contribution, ContributionMap, ContributionPoint, ContributionValue, Contributions } from './plugins/contributions.js';
@@ -26,6 +26,7 @@ export { COST_RUNGS } from './services/agent.js';
 export type {
   Alerts,
   ApprovedProposals,
+  CostBreakdown,
   CostRung,
   CostRungName,
   CostWindow,
@@ -38,6 +39,8 @@ export type {
   ProbeState,
   Snapshot,
   SnapshotView,
+  UsageLedger,
+  UsageTotals,
 } from './services/agent.js';
 export type {
   AuditCursor,
