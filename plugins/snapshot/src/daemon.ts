@@ -1,0 +1,38 @@
+// The `snapshot` daemon (non-fatal, DESIGN §8): serves the newest stored snapshot from its start
+// (marked stale when old) as the `snapshot` service, and computes one at start and every 5 min.
+import type { DaemonSpec } from '@kora/runtime';
+import type { SnapshotKeeper } from './snapshot.js';
+
+export const DAEMON_NAME = 'snapshot';
+export const COMPUTE_TASK = 'snapshot.compute';
+
+export interface KeeperHolder {
+  current: SnapshotKeeper | null;
+}
+
+export function snapshotDaemon(make: () => SnapshotKeeper, holder: KeeperHolder): DaemonSpec {
+  return {
+    name: DAEMON_NAME,
+    fatalOnStartupFailure: false,
+    async start(d) {
+      const keeper = make();
+      await keeper.load();
+      holder.current = keeper;
+      d.services.provide('snapshot', keeper);
+    },
+    stop() {
+      holder.current = null;
+    },
+    tasks: [
+      {
+        name: COMPUTE_TASK,
+        every: '5m',
+        // At start too: the other daemons started before this one (load order), so there is something to see.
+        runOnStart: true,
+        async run({ signal }) {
+          await holder.current?.compute(signal);
+        },
+      },
+    ],
+  };
+}
