@@ -14,6 +14,8 @@ export function snapshotDaemon(make: () => SnapshotKeeper, holder: KeeperHolder)
   return {
     name: DAEMON_NAME,
     fatalOnStartupFailure: false,
+    // Everywhere: each gateway's engine reads its own snapshot (its own daemons and services).
+    scope: 'everywhere',
     async start(d) {
       const keeper = make();
       await keeper.load();

@@ -22,6 +22,8 @@ export function costTelemetryDaemon(make: () => CostTelemetry, holder: Telemetry
   return {
     name: DAEMON_NAME,
     fatalOnStartupFailure: false,
+    // Everywhere: each gateway's cost ladder reads the rung; the resets are once per period by their key.
+    scope: 'everywhere',
     async start(d) {
       const t = make();
       await t.load();

@@ -24,17 +24,18 @@ export const migrations: PluginMigrations = {
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('telemetry_daily_pk', ['day', 'model', 'route'])
         .execute();
-      // One row per reset: window `rolling_24h` per UTC day, `month` per calendar month.
+      // One row per reset: window `rolling_24h` per UTC day, `month` per calendar month (not named
+      // `window`, a reserved word in PostgreSQL).
       await db.schema
         .createTable(RESETS_TABLE)
-        .addColumn('window', 'varchar(32)', (c) => c.notNull())
+        .addColumn('window_name', 'varchar(32)', (c) => c.notNull())
         .addColumn('period', 'varchar(10)', (c) => c.notNull())
         .addColumn('at', 'bigint', (c) => c.notNull())
         // The period that closed: its calls and cost, and the rung it ended on.
         .addColumn('closed_calls', 'integer', (c) => c.notNull())
         .addColumn('closed_cost_usd', 'double precision', (c) => c.notNull())
         .addColumn('closed_rung', 'varchar(16)', (c) => c.notNull())
-        .addPrimaryKeyConstraint('telemetry_resets_pk', ['window', 'period'])
+        .addPrimaryKeyConstraint('telemetry_resets_pk', ['window_name', 'period'])
         .execute();
       // The peak rung of each window since its last reset, and the rung last announced.
       await db.schema

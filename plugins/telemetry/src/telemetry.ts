@@ -86,8 +86,8 @@ export class CostTelemetry implements CostRung, CostWindows {
   /** Read what the last run left: each window's last reset and peak, and the rung last announced. */
   async load(): Promise<void> {
     const { db } = this.#d;
-    const resets = await db.selectFrom(RESETS_TABLE).select((eb) => ['window', eb.fn.max('period').as('period')]).groupBy('window').execute();
-    for (const r of resets) if (isWindow(String(r.window))) this.#lastReset.set(String(r.window) as WindowName, String(r.period));
+    const resets = await db.selectFrom(RESETS_TABLE).select((eb) => ['window_name', eb.fn.max('period').as('period')]).groupBy('window_name').execute();
+    for (const r of resets) if (isWindow(String(r.window_name))) this.#lastReset.set(String(r.window_name) as WindowName, String(r.period));
     const state = await db.selectFrom(STATE_TABLE).selectAll().execute();
     for (const row of state) {
       const key = String(row.key);
@@ -204,11 +204,11 @@ export class CostTelemetry implements CostRung, CostWindows {
     const usage = this.#d.usage();
     const totals = usage ? await usage.totals(closed) : [];
     const closedRung = this.#currentPeak(window)?.rung ?? 'normal';
-    const record = { window, period, at: now, closed_calls: sum(totals, 'calls'), closed_cost_usd: sum(totals, 'costUsd'), closed_rung: closedRung };
+    const record = { window_name: window, period, at: now, closed_calls: sum(totals, 'calls'), closed_cost_usd: sum(totals, 'costUsd'), closed_rung: closedRung };
     const inserted = await this.#d.db
       .insertInto(RESETS_TABLE)
       .values(record)
-      .onConflict((oc) => oc.columns(['window', 'period']).doNothing())
+      .onConflict((oc) => oc.columns(['window_name', 'period']).doNothing())
       .executeTakeFirst();
     this.#lastReset.set(window, period);
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
@@ -237,7 +237,7 @@ export class CostTelemetry implements CostRung, CostWindows {
   async resets(limit = 10): Promise<ResetRecord[]> {
     const rows = await this.#d.db.selectFrom(RESETS_TABLE).selectAll().orderBy('at', 'desc').limit(limit).execute();
     return rows.map((r) => ({
-      window: String(r.window),
+      window: String(r.window_name),
       period: String(r.period),
       at: Number(r.at),
       closedCalls: Number(r.closed_calls),

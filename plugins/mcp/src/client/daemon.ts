@@ -29,6 +29,8 @@ export function consumptionDaemon(deps: ConsumptionDeps): DaemonSpec {
   return {
     name: CONSUMPTION_DAEMON,
     fatalOnStartupFailure: false,
+    // Everywhere: each gateway's engine calls the servers' tools through its own sessions.
+    scope: 'everywhere',
     start(d) {
       log = d.log;
       note = (text) => d.setNote(text);
