@@ -95,6 +95,12 @@ describe('cost_telemetry: windows and rungs', () => {
     await call(0.5, { at: T0 - HOUR, route: 'cli' });
     await harness.startDaemons();
     expect(await harness.runTask(TASKS.persist)).toMatchObject({ status: 'ok' });
+    const persisted = await harness.store.pluginDb('telemetry').selectFrom('telemetry_daily').select(['day', 'model', 'route', 'calls', 'cost_usd']).orderBy('day').orderBy('model').orderBy('route').execute();
+    expect(persisted.map((r) => [r.day, r.model, r.route, Number(r.calls), Number(r.cost_usd)])).toEqual([
+      ['2026-12-14', 'claude-haiku-4-5', 'slack_dm', 1, 1],
+      ['2026-12-15', 'claude-haiku-4-5', 'cli', 1, 0.5],
+      ['2026-12-15', 'claude-sonnet-4-6', 'slack_dm', 1, 2],
+    ]);
     const route = harness.contributions.list('http.admin').find((c) => c.value.path === '/api/costs')!.value;
     const answer = (await route.handle({ method: 'GET', path: '/api/costs', params: {}, query: { days: '3' }, headers: {}, body: undefined, principal: 'admin', raw: undefined as never })) as { status: number; body: Record<string, unknown> };
     expect(answer.status).toBe(200);

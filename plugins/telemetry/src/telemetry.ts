@@ -218,19 +218,36 @@ export class CostTelemetry implements CostRung, CostWindows {
     return true;
   }
 
-  /** Spend per UTC day and model over the last `days` days (today included), oldest first, as persisted. */
+  /**
+   * Spend per UTC day and model over the last `days` days (today included), oldest first: the
+   * persisted sums, with yesterday and today read live (persist runs every 5 min; the chart and
+   * `kora costs` should not lag the windows).
+   */
   async days(days: number): Promise<DayCost[]> {
     const now = this.#d.clock.now();
-    const first = new Date((Math.floor(now / DAY_MS) - (days - 1)) * DAY_MS).toISOString().slice(0, 10);
+    const today = Math.floor(now / DAY_MS) * DAY_MS;
+    const firstDay = today - (days - 1) * DAY_MS;
+    const usage = this.#d.usage();
+    const liveFrom = Math.max(firstDay, today - DAY_MS);
+    const liveDays = new Set<string>();
+    const byKey = new Map<string, { day: string; model: string; calls: number; costUsd: number }>();
+    const add = (day: string, model: string, calls: number, costUsd: number) => {
+      const key = `${day}\u0000${model}`;
+      const row = byKey.get(key) ?? { day, model, calls: 0, costUsd: 0 };
+      byKey.set(key, { day, model, calls: row.calls + calls, costUsd: row.costUsd + costUsd });
+    };
+    if (usage) {
+      for (let d = liveFrom; d <= today; d += DAY_MS) liveDays.add(new Date(d).toISOString().slice(0, 10));
+      for (const r of await usage.totals({ since: liveFrom, until: now + 1, byDay: true })) add(r.day ?? '', r.model, r.calls, r.costUsd);
+    }
     const rows = await this.#d.db
       .selectFrom(DAILY_TABLE)
       .select((eb) => ['day', 'model', eb.fn.sum('calls').as('calls'), eb.fn.sum('cost_usd').as('cost_usd')])
-      .where('day', '>=', first)
+      .where('day', '>=', new Date(firstDay).toISOString().slice(0, 10))
       .groupBy(['day', 'model'])
-      .orderBy('day')
-      .orderBy('model')
       .execute();
-    return rows.map((r) => ({ day: String(r.day), model: String(r.model), calls: Number(r.calls), costUsd: Number(r.cost_usd) }));
+    for (const r of rows) if (!liveDays.has(String(r.day))) add(String(r.day), String(r.model), Number(r.calls), Number(r.cost_usd));
+    return [...byKey.values()].sort((a, b) => a.day.localeCompare(b.day) || a.model.localeCompare(b.model));
   }
 
   /** The most recent resets, newest first. */
