@@ -1,7 +1,10 @@
 // mcp_consumption against a real MCP server built with the official SDK: as a child process over
 // stdio, and over Streamable HTTP on 127.0.0.1, through the runtime's tool pipeline.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { createPluginHarness, ManualClock, type PluginHarness } from '@kora/runtime/testing';
@@ -98,6 +101,20 @@ describe('mcp_consumption: a stdio server (child process)', () => {
     expect(await h.runTask(HEALTH_TASK)).toMatchObject({ status: 'ok' });
     expect(h.services.get('mcp.consumption').health()[0]).toMatchObject({ name: 'broken', connected: false, tools: 0, lastCheck: h.clock.now(), lastError: expect.stringMatching(/ENOENT|spawn/) });
     expect(h.daemons().find((d) => d.name === CONSUMPTION_DAEMON)).toMatchObject({ state: 'running', note: expect.stringContaining('1 of 1 MCP server(s) not connected: broken (') });
+  });
+  it('ends a child that never finishes the handshake, and records the timeout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kora-mcp-'));
+    const pidFile = join(dir, 'pid');
+    try {
+      const silent = `require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000);`;
+      const h = await harness({ servers: [{ name: 'silent', command: process.execPath, args: ['-e', silent], timeoutMs: 200 }] });
+      await h.runTask(HEALTH_TASK);
+      expect(h.services.get('mcp.consumption').health()[0]).toMatchObject({ connected: false, lastError: expect.stringMatching(/timed out|timeout/i) });
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

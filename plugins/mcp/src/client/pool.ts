@@ -149,6 +149,7 @@ export class McpClientPool {
         // Its stderr is its own log: kept out of the gateway's output.
         stderr: 'ignore',
       });
+      // A failed handshake is closed by the SDK (a child that never answered is ended).
       await client.connect(transport, { timeout: config.timeoutMs ?? DEFAULT_TIMEOUT_MS });
     } else {
       const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
