@@ -76,6 +76,7 @@ describe('snapshot: the roll-up', () => {
     const bare = await harness([]);
     expect(await bare.runTask(COMPUTE_TASK)).toMatchObject({ status: 'ok' });
     expect(bare.services.get('snapshot').latest()!.data).toMatchObject({ probes: 'unavailable', costs: 'unavailable', mcp: 'unavailable', alerts: 'unavailable', proposals: 'unavailable' });
+    expect(bare.daemons().find((d) => d.name === 'snapshot')?.note).toBe('not measured (no plugin provides them): probes, costs, mcp, alerts, proposals');
     const throwing = await harness([operations({ throwingAlerts: true })]);
     expect(await throwing.runTask(COMPUTE_TASK)).toMatchObject({ status: 'ok' });
     expect(throwing.services.get('snapshot').latest()!.data.alerts).toEqual({ error: 'alerts table away' });
