@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   KORA_ERR_IDENTITY_UNRESOLVED: { exit: FATAL, meaning: 'No plugin claimed an identity and no identity files are set; the agent does not speak.', fix: 'Enable a plugin that provides one (e.g. kora), or set KORA_SYSTEM_PROMPT_PATH.' },
   KORA_ERR_SERVICE_MISSING: { exit: FATAL, meaning: 'A service was asked for that no running daemon provides.', fix: 'Enable and start the daemon that provides it (the message lists what is provided).' },
   KORA_ERR_SERVICE_DUPLICATE: { exit: FATAL, meaning: 'Two providers provide the same service name.', fix: 'Disable one of the two plugins named.' },
+  KORA_ERR_MCP_SERVER: { exit: FATAL, meaning: 'An MCP server Kora consumes (plugins.config.mcp.servers) could not be reached or failed a call.', fix: 'See the server in `kora status` (mcp_consumption) and its last error; check its command or URL and credentials.' },
   KORA_ERR_TOOL_DUPLICATE: { exit: FATAL, meaning: 'Two plugins register a tool of the same name.', fix: 'Disable one of the two plugins named, or rename the tool.' },
   KORA_ERR_TOOL_UNKNOWN: { exit: FATAL, meaning: 'A tool was called that no plugin registers or answers for.', fix: 'Check the tool name; `ctx.tools.list()` shows the registered ones.' },
   KORA_ERR_TOOL_BLOCKED: { exit: FATAL, meaning: 'A pre_tool_call guard blocked the tool call.', fix: 'The blocking plugins and their reasons are given.' },

@@ -6,7 +6,7 @@ export { definePlugin } from './plugins/types.js';
 export { z } from 'zod';
 /** Durations in a plugin's config schema, with the runtime's grammar and message (`every: duration.default('1m')`). */
 export { duration, durationMs } from './config/duration-schema.js';
-export type { Actor, GatewayOperations, GatewayView, ManualRun, PluginContext, PluginDefinition, PluginHooks, PluginPaths, ToolSpec } from './plugins/types.js';
+export type { Actor, GatewayOperations, GatewayView, ManualRun, PluginContext, PluginDefinition, PluginHooks, PluginPaths, ToolSource, ToolSpec } from './plugins/types.js';
 export type { HttpMethod, HttpRoute, HttpRouteRequest, HttpRouteResponse } from './plugins/http-routes.js';
 export { formatAddress, listenAddress, listenError, listenOn, type Listenable, type ListenAddress, type ListenSettings } from './plugins/listen.js';
 export type { Contribution, ContributionMap, ContributionPoint, ContributionValue, Contributions } from './plugins/contributions.js';
@@ -29,6 +29,7 @@ export { bareAddress, emailThreadId, INBOUND_EMAIL_TOPIC, inboundEmail, messageI
 export type {
   Alerts,
   ApprovedProposals,
+  CostBreakdown,
   CostRung,
   CostRungName,
   CostWindow,
@@ -44,6 +45,8 @@ export type {
   SentEmail,
   Snapshot,
   SnapshotView,
+  UsageLedger,
+  UsageTotals,
 } from './services/agent.js';
 export type {
   AuditCursor,

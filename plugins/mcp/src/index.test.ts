@@ -105,7 +105,7 @@ describe('mcp plugin: tools over the SDK client', () => {
     const { connect, harness } = await setup();
     const result = await call(await connect(TOKEN_A), 'kora__daemon_status');
     expect(result.isError).toBeFalsy();
-    expect(result.structuredContent).toMatchObject({ sessionId: 'harness', state: 'running', daemons: [{ name: 'mcp', state: 'running' }, { name: 'fixture', state: 'running' }] });
+    expect(result.structuredContent).toMatchObject({ sessionId: 'harness', state: 'running', daemons: [{ name: 'mcp', state: 'running' }, { name: 'mcp_consumption', state: 'running' }, { name: 'fixture', state: 'running' }] });
     expect(JSON.parse(textOf(result))).toEqual(JSON.parse(JSON.stringify(result.structuredContent)));
     expect(result.structuredContent).toHaveProperty('daemons.0.endpoints', harness.daemons()[0]?.endpoints);
   });
@@ -359,7 +359,7 @@ describe('mcp plugin: the daemon start', () => {
 
   it('registers the mcp daemon, fatal on a failed start, and the /mcp admin route', async () => {
     const { harness } = await setup({ start: false });
-    expect(harness.registered.get('mcp')).toMatchObject({ daemons: ['mcp'], contributions: ['http.admin'] });
+    expect(harness.registered.get('mcp')).toMatchObject({ daemons: ['mcp', 'mcp_consumption'], contributions: ['http.admin'] });
     expect(harness.contributions.list('http.admin').map((c) => c.value.path)).toEqual(['/mcp']);
   });
 });

@@ -18,7 +18,7 @@ function run(body: string): string {
 describe('the Anthropic SDK', () => {
   it('is not imported by the plugin entry, nor by registering it', () => {
     const out = run(`const { default: plugin } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'index.js')).href)});
-plugin.register({ config: undefined, registerDaemon: () => {}, contribute: () => {} });
+plugin.register({ config: undefined, registerDaemon: () => {}, contribute: () => {}, services: { provide: () => {} } });
 process.stdout.write('REGISTERED\\n');`);
     expect(out).toBe('REGISTERED\n');
   });

@@ -1,7 +1,7 @@
 // One usage row per model call, answered or failed (DESIGN §7: `reasoning_usage`), with its
 // cost from the price table. A model missing from the table costs 0 and is warned about once.
 import { randomBytes } from 'node:crypto';
-import type { Logger, LlmUsage, PluginContext } from '@kora/runtime';
+import type { Logger, LlmUsage, PluginContext, UsageLedger } from '@kora/runtime';
 import type { ModelPrice } from './config.js';
 import { USAGE_TABLE } from './migrations.js';
 
@@ -115,4 +115,48 @@ export async function readUsage(db: PluginDb, query: { since?: number; limit?: n
     outcome: String(r.outcome) as CallOutcome,
     error_code: r.error_code === null ? null : String(r.error_code),
   }));
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The `usage` service (read by `cost_telemetry`): rows with since ≤ at < until summed by model
+ * and route, and by UTC day with `byDay`, in SQL so a month of rows is one short answer.
+ */
+export function usageLedger(db: PluginDb): UsageLedger {
+  return {
+    async totals({ since, until, byDay = false }) {
+      const rows = await db
+        .selectFrom(USAGE_TABLE)
+        .select((eb) => [
+          // Integer division by a literal is the day number in SQLite and PostgreSQL alike (see routes.ts).
+          (byDay ? eb('at', '/', eb.lit(DAY_MS)) : eb.lit(-1)).as('day'),
+          'model',
+          'route',
+          eb.fn.countAll().as('calls'),
+          eb.fn.sum(eb.case().when('outcome', '=', 'ok').then(eb.lit(0)).else(eb.lit(1)).end()).as('failed'),
+          eb.fn.sum('input_tokens').as('input_tokens'),
+          eb.fn.sum('output_tokens').as('output_tokens'),
+          eb.fn.sum('cache_read_tokens').as('cache_read_tokens'),
+          eb.fn.sum('cache_write_tokens').as('cache_write_tokens'),
+          eb.fn.sum('cost_usd').as('cost_usd'),
+        ])
+        .where('at', '>=', since)
+        .where('at', '<', until)
+        .groupBy((eb) => (byDay ? [eb('at', '/', eb.lit(DAY_MS)), 'model', 'route'] : ['model', 'route']))
+        .execute();
+      return rows.map((r) => ({
+        model: String(r.model),
+        route: String(r.route),
+        day: byDay ? new Date(Number(r.day) * DAY_MS).toISOString().slice(0, 10) : null,
+        calls: Number(r.calls),
+        failed: Number(r.failed),
+        inputTokens: Number(r.input_tokens),
+        outputTokens: Number(r.output_tokens),
+        cacheReadTokens: Number(r.cache_read_tokens),
+        cacheWriteTokens: Number(r.cache_write_tokens),
+        costUsd: Number(r.cost_usd),
+      }));
+    },
+  };
 }

@@ -111,6 +111,22 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     });
 
   program
+    .command('costs')
+    .description('the cost rung, the spend windows (rolling 24 h, month) against their budgets, and the cost per day and model, from the running gateway (admin API, plugin telemetry)')
+    .addOption(configOption())
+    .option('--days <n>', 'how many UTC days back, today included (1-366)', '7')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config?: string; days: string; json?: boolean }) => {
+      const days = Number(o.days);
+      if (!Number.isSafeInteger(days) || days < 1 || days > 366) {
+        const { UsageError } = await import('../errors.js');
+        throw new UsageError(`--days must be a whole number from 1 to 366 (got "${o.days}")`, { days: o.days });
+      }
+      const { runCosts } = await import('./costs-command.js');
+      exitCode = await runCosts({ configPath: o.config, days, json: o.json === true, env, cwd }, io);
+    });
+
+  program
     .command('identity')
     .description('print the identity the gateway would resolve')
     .addOption(configOption())

@@ -164,6 +164,11 @@ export function createPluginScope(plugin: PluginIdentity, config: unknown, host:
       host.tools.register(id, tool);
       registered.tools.push(tool.name);
     },
+    registerToolSource(source) {
+      guard('registerToolSource()');
+      host.tools.registerSource(id, source);
+      registered.tools.push(`${source.prefix}*`);
+    },
     contribute(point, value) {
       guard('contribute()');
       host.contributions.add(id, point, value);

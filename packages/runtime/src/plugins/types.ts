@@ -28,6 +28,18 @@ export interface ToolSpec {
   mcp?: boolean;
 }
 
+/**
+ * Tools known only once a daemon runs (an MCP server's, listed when its session opens), under a
+ * name prefix claimed at register time: no registered tool and no other source may use it.
+ * `tools()` is asked on every listing and call, so what it answers changes without a restart. Host API 1.1.
+ */
+export interface ToolSource {
+  /** Every tool of the source is named `<prefix>…`, e.g. `mcp__github__`. */
+  readonly prefix: string;
+  /** The tools now; empty while the daemon behind them is not running. A throw counts as none. */
+  tools(): readonly ToolSpec[];
+}
+
 /** Read-only views of the gateway a plugin runs in (host API 1.1). */
 export interface GatewayView {
   readonly sessionId: string;
@@ -152,6 +164,8 @@ export interface PluginContext<Config = unknown> {
   registerIdentityProvider(provider: IdentityProvider): void;
   registerDaemon(spec: DaemonSpec): void;
   registerTool(tool: ToolSpec): void;
+  /** Offer tools discovered at run time under a prefix claimed now (host API 1.1): see `ToolSource`. */
+  registerToolSource(source: ToolSource): void;
   /** Add to an extension point another plugin's daemon owns (`http.admin`, webhook sources…). Host API 1.1. */
   contribute<P extends ContributionPoint>(point: P, value: ContributionValue<P>): void;
   /** Append to the audit log (secrets in `details` are redacted). */

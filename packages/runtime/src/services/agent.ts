@@ -43,6 +43,17 @@ export interface CostWindow {
   readonly costUsd: number;
   /** Null when no budget is configured for the window. */
   readonly budgetUsd: number | null;
+  /** The window's own rung (the service's `cost.rung` is the highest of them). Added by the telemetry plugin. */
+  readonly rung?: CostRungName;
+  /** The window's calls and cost by model and route, the costliest first. Added by the telemetry plugin. */
+  readonly breakdown?: readonly CostBreakdown[];
+}
+
+export interface CostBreakdown {
+  readonly model: string;
+  readonly route: string;
+  readonly calls: number;
+  readonly costUsd: number;
 }
 
 /** Provided by `cost_telemetry` next to `cost.rung`. */
@@ -108,6 +119,29 @@ export interface ApprovedProposals {
   pendingCount(): number;
 }
 
+/** The engine's usage rows summed by model and route (`usage.totals`). */
+export interface UsageTotals {
+  readonly model: string;
+  readonly route: string;
+  /** `YYYY-MM-DD` (UTC) when asked `byDay`, else null. */
+  readonly day: string | null;
+  readonly calls: number;
+  /** Calls whose outcome was not `ok`. */
+  readonly failed: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cacheReadTokens: number;
+  readonly cacheWriteTokens: number;
+  /** As priced by the engine's price table (`plugins.config.reasoning.prices`) when the call was made. */
+  readonly costUsd: number;
+}
+
+/** Provided by the `reasoning` plugin at register (its table `reasoning_usage`), read by `cost_telemetry`. */
+export interface UsageLedger {
+  /** Usage rows with `since` ≤ at < `until` (epoch ms), summed by model and route, and by UTC day with `byDay`. */
+  totals(query: { readonly since: number; readonly until: number; readonly byDay?: boolean }): Promise<readonly UsageTotals[]>;
+}
+
 declare module './registry.js' {
   interface ServiceMap {
     probes: Probes;
@@ -118,6 +152,7 @@ declare module './registry.js' {
     snapshot: Snapshot;
     proposals: ApprovedProposals;
     'email.sender': EmailSender;
+    usage: UsageLedger;
   }
 }
 

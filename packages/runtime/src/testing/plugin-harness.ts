@@ -48,6 +48,11 @@ export interface PluginHarnessOptions {
   hookTimeoutMs?: number;
   /** The plugin package folder (`ctx.paths.root`), where it reads its package data. Default: the home. */
   root?: string;
+  /**
+   * The store, as `store.url` (default `sqlite::memory:`). A file (`sqlite:kora.db`, relative to
+   * `home`) outlives `close()`, so a second harness on the same home and URL is a restart.
+   */
+  storeUrl?: string;
 }
 
 /** Any plugin definition, whatever its config type (a PluginDefinition<C> is invariant in C). */
@@ -104,7 +109,7 @@ export async function createPluginHarness(plugins: HarnessedPlugin | readonly Ha
   const logger = options.logger ?? capturingLogger(logs);
   const ownHome = options.home === undefined;
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'kora-harness-'));
-  const store = await openStore({ url: 'sqlite::memory:', home, logger, clock });
+  const store = await openStore({ url: options.storeUrl ?? 'sqlite::memory:', home, logger, clock });
   const hooks = new HookBus({ logger, clock, ...(options.hookTimeoutMs !== undefined ? { timeoutMs: options.hookTimeoutMs } : {}) });
   const services = new ServiceRegistry();
   const daemons = new DaemonRegistry();
