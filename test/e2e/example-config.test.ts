@@ -23,7 +23,7 @@ describe('the example kora.yaml', () => {
     running.push(gw);
     await gw.waitFor('Kora gateway DEGRADED', 30_000);
     const summary = gw.stdout();
-    expect(summary).toMatch(/daemons\s+5 running: slack_client, slack_dm, web, mcp, webhooks; 1 failed/);
+    expect(summary).toMatch(/daemons\s+10 running: slack_client, slack_dm, web, mcp, webhooks, promote_phrasebook, promote_snapshot_expand, promote_router_tuning, promote_tool_trimming, promote_probe_fix_envelopes; 1 failed/);
     expect(summary).toMatch(/FAILED reasoning_engine \(reasoning\): ReasoningEngineNotConfigured: .*CLAUDE_CODE_OAUTH_TOKEN/);
     // Slack runs without a client, and says so where the operator looks.
     expect(summary).toMatch(/note slack_client: KORA_SLACK_BOT_TOKEN is not set: no Slack client/);
@@ -38,7 +38,7 @@ describe('the example kora.yaml', () => {
     const status = (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { state: string; identity: { agentName: string }; daemons: { name: string; state: string }[] };
     expect(status.state).toBe('degraded');
     expect(status.identity.agentName).toBe('Kora');
-    expect(status.daemons.filter((d) => d.state === 'running').map((d) => d.name)).toEqual(expect.arrayContaining(['web', 'mcp', 'webhooks', 'slack_client', 'slack_dm']));
+    expect(status.daemons.filter((d) => d.state === 'running').map((d) => d.name)).toEqual(expect.arrayContaining(['web', 'mcp', 'webhooks', 'slack_client', 'slack_dm', 'promote_phrasebook']));
     expect(status.daemons.find((d) => d.name === 'reasoning_engine')?.state).toBe('failed');
     // The token is printed once, in the summary: never in the status or a log line.
     expect(JSON.stringify(status)).not.toContain(token);
@@ -57,7 +57,7 @@ describe('the example kora.yaml', () => {
     const gw = startKora(['daemon', '--dev', '--config', config], project, { KORA_WEB_PORT: '0', KORA_WEBHOOK_PORT: '0', ANTHROPIC_API_KEY: 'sk-ant-test-not-a-real-key-0123' });
     running.push(gw);
     await gw.waitFor('Kora gateway running', 30_000);
-    expect(gw.stdout()).toMatch(/daemons\s+6 running: reasoning_engine, slack_client, slack_dm, web, mcp, webhooks; 0 failed/);
+    expect(gw.stdout()).toMatch(/daemons\s+11 running: reasoning_engine, slack_client, slack_dm, web, mcp, webhooks, promote_phrasebook, promote_snapshot_expand, promote_router_tuning, promote_tool_trimming, promote_probe_fix_envelopes; 0 failed/);
     expect(gw.stdout() + gw.stderr()).not.toContain('sk-ant-test-not-a-real-key-0123');
     gw.child.kill('SIGTERM');
     expect((await gw.exited).code).toBe(0);
