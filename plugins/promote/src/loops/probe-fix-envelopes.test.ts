@@ -14,6 +14,7 @@ describe('promote_probe_fix_envelopes: audit rows → envelopes', () => {
     ['a probe that is ok does not count', [probeWake('fly', 'ok', '', T0), probeWake('fly', 'ok', '', T0 + HOUR), probeWake('fly', 'ok', '', T0 + 2 * HOUR)], []],
     ['one failure under two seams in the same second counts once', [probeWake('fly', 'down', 'HTTP 503', T0), entry('probe.failed', { probe: 'fly', state: 'down', detail: 'HTTP 503', at: T0 + 200 }, T0 + 200, 'probes'), probeWake('fly', 'down', 'HTTP 503', T0 + HOUR)], []],
     ['the name and the reason under their other keys', [0, 1, 2].map((i) => entry('probe.result', { name: 'doppler', to: 'degraded', reason: 'slow', at: T0 + i * HOUR }, T0 + i * HOUR, 'probes')), ['doppler|degraded: slow']],
+    ['the probes plugin\'s own rows (heartbeat_probes: previous, latencyMs, a null detail)', [0, 1, 2].map((i) => entry('probe.wake_requested', { probe: 'fly', state: 'error', previous: 'ok', detail: null, latencyMs: null, at: T0 + i * HOUR }, T0 + i * HOUR, 'probes')), ['fly|error']],
     ['other seams are not read', [0, 1, 2].map((i) => entry('probe_wake.failed', { probe: 'x', state: 'down', detail: 'y' }, T0 + i * HOUR, 'probes')), []],
   ])('%s', (_name, rows, keys) => {
     expect(analyzeProbeFixEnvelopes(rows, settings).candidates.map((c) => c.key)).toEqual(keys);

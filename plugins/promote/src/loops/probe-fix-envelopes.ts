@@ -29,7 +29,7 @@ export function errorSignature(state: string, detail: string): string {
     .replace(/\d{4,}/g, '<n>')
     .replace(/\s+/g, ' ')
     .trim();
-  return `${state}: ${cleaned}`.slice(0, 200);
+  return (cleaned === '' ? state : `${state}: ${cleaned}`).slice(0, 200);
 }
 
 interface Failure {
