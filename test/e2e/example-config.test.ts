@@ -23,7 +23,7 @@ describe('the example kora.yaml', () => {
     running.push(gw);
     await gw.waitFor('Kora gateway DEGRADED', 30_000);
     const summary = gw.stdout();
-    expect(summary).toMatch(/daemons\s+14 running: slack_client, slack_dm, purelymail_client, email_inbound_imap, email_reply, web, mcp, mcp_consumption, webhooks, cost_telemetry, heartbeat_probes, probe_wake, alert_notifier, snapshot; 1 failed/);
+    expect(summary).toMatch(/daemons\s+19 running: slack_client, slack_dm, purelymail_client, email_inbound_imap, email_reply, web, mcp, mcp_consumption, webhooks, cost_telemetry, heartbeat_probes, probe_wake, alert_notifier, promote_phrasebook, promote_snapshot_expand, promote_router_tuning, promote_tool_trimming, promote_probe_fix_envelopes, snapshot; 1 failed/);
     expect(summary).toMatch(/FAILED reasoning_engine \(reasoning\): ReasoningEngineNotConfigured: .*CLAUDE_CODE_OAUTH_TOKEN/);
     // Slack runs without a client, and says so where the operator looks.
     expect(summary).toMatch(/note slack_client: KORA_SLACK_BOT_TOKEN is not set: no Slack client/);
@@ -43,7 +43,7 @@ describe('the example kora.yaml', () => {
     const status = (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { state: string; identity: { agentName: string }; daemons: { name: string; state: string }[] };
     expect(status.state).toBe('degraded');
     expect(status.identity.agentName).toBe('Kora');
-    expect(status.daemons.filter((d) => d.state === 'running').map((d) => d.name)).toEqual(expect.arrayContaining(['web', 'mcp', 'webhooks', 'slack_client', 'slack_dm', 'purelymail_client', 'email_inbound_imap', 'email_reply', 'mcp_consumption', 'cost_telemetry', 'heartbeat_probes', 'probe_wake', 'alert_notifier', 'snapshot']));
+    expect(status.daemons.filter((d) => d.state === 'running').map((d) => d.name)).toEqual(expect.arrayContaining(['web', 'mcp', 'webhooks', 'slack_client', 'slack_dm', 'purelymail_client', 'email_inbound_imap', 'email_reply', 'mcp_consumption', 'cost_telemetry', 'heartbeat_probes', 'probe_wake', 'alert_notifier', 'promote_phrasebook', 'snapshot']));
     expect(status.daemons.find((d) => d.name === 'reasoning_engine')?.state).toBe('failed');
     // The token is printed once, in the summary: never in the status or a log line.
     expect(JSON.stringify(status)).not.toContain(token);
@@ -62,7 +62,7 @@ describe('the example kora.yaml', () => {
     const gw = startKora(['daemon', '--dev', '--config', config], project, { KORA_WEB_PORT: '0', KORA_WEBHOOK_PORT: '0', ANTHROPIC_API_KEY: 'sk-ant-test-not-a-real-key-0123' });
     running.push(gw);
     await gw.waitFor('Kora gateway running', 30_000);
-    expect(gw.stdout()).toMatch(/daemons\s+15 running: reasoning_engine, slack_client, slack_dm, purelymail_client, email_inbound_imap, email_reply, web, mcp, mcp_consumption, webhooks, cost_telemetry, heartbeat_probes, probe_wake, alert_notifier, snapshot; 0 failed/);
+    expect(gw.stdout()).toMatch(/daemons\s+20 running: reasoning_engine, slack_client, slack_dm, purelymail_client, email_inbound_imap, email_reply, web, mcp, mcp_consumption, webhooks, cost_telemetry, heartbeat_probes, probe_wake, alert_notifier, promote_phrasebook, promote_snapshot_expand, promote_router_tuning, promote_tool_trimming, promote_probe_fix_envelopes, snapshot; 0 failed/);
     expect(gw.stdout() + gw.stderr()).not.toContain('sk-ant-test-not-a-real-key-0123');
     gw.child.kill('SIGTERM');
     expect((await gw.exited).code).toBe(0);

@@ -110,6 +110,11 @@ export const ERROR_CODES = {
   KORA_ERR_ENGINE_UNAVAILABLE: { exit: FATAL, meaning: 'The gateway runs, but its reasoning engine does not: no `engine` service answers.', fix: 'The message names the variable to set (an Anthropic credential, usually); set it in the gateway’s environment and restart the gateway.' },
   KORA_ERR_ADMIN_API: { exit: FATAL, meaning: 'The admin API answered a request with an error the CLI has no code of its own for.', fix: 'The API’s status, code and message are quoted; the gateway’s log has the details.' },
 
+  // The learning loops' proposals (plugin `promote`).
+  KORA_ERR_PROPOSAL_UNKNOWN: { exit: CONFIG, meaning: 'No proposal has the id given.', fix: 'Copy the id from `kora proposals list` (or the admin UI’s Proposals page).' },
+  KORA_ERR_PROPOSAL_NOT_PENDING: { exit: FATAL, meaning: 'A proposal was decided already, or expired, and cannot be approved or rejected.', fix: 'Nothing to do for this one: the message says who decided it; an expired finding is proposed again by its loop’s next cycle if it still holds.' },
+  KORA_ERR_PROPOSAL_NEEDS_A_PERSON: { exit: FATAL, meaning: 'A proposal was to be approved or rejected by a caller no surface vouches for (the model itself, through a tool).', fix: 'Decide it as a person: the admin UI, `kora proposals approve|reject`, or MCP `kora__proposals` with a caller token.' },
+
   // Gateway and store.
   KORA_ERR_GATEWAY_FAULT: { exit: FATAL, meaning: 'The gateway met an error it could not pin on a plugin, and stopped cleanly.', fix: 'Report it with the log line; restart the gateway.' },
   KORA_ERR_GATEWAY_NOT_STARTED: { exit: FATAL, meaning: 'Something asked for a part of the gateway before it started.', fix: 'Call start() (or load()) first.' },

@@ -1,6 +1,7 @@
 import type { ApiResponse, LlmCallEvent, ToolResultEvent } from '@kora/runtime';
 import { describe, expect, it } from 'vitest';
-import { llmAuditDetails, toolAuditDetails } from './audit.js';
+import { llmAuditDetails, matchedPattern, toolAuditDetails } from './audit.js';
+import { textDigest, valueDigest } from './digest.js';
 
 const response: ApiResponse = {
   id: 'msg_1',
@@ -31,6 +32,11 @@ const row = {
   stopReason: 'end_turn',
   tokens: { input: 1200, output: 40, cacheRead: 900, cacheWrite: 0 },
   toolUses: 1,
+  questionDigest: textDigest('When did the snapshot run? my password is hunter2'),
+  answerDigest: textDigest('The snapshot ran at 02:00.'),
+  questionOpening: 'when did the',
+  decisionPattern: null,
+  tools: [],
 };
 
 describe('audit: llm.call rows', () => {
@@ -47,6 +53,21 @@ describe('audit: llm.call rows', () => {
     expect(llmAuditDetails(input, settings)).toEqual(expected);
   });
 
+  it('keeps the words of slack_dm turns only with includeDmText, and of no other route', () => {
+    const dm = llmAuditDetails(event, { includePrompts: false, includeDmText: true, maxChars: 500 });
+    expect(dm).toMatchObject({ prompt: 'When did the snapshot run? my password is hunter2', answer: 'The snapshot ran at 02:00.' });
+    expect(llmAuditDetails({ ...event, route: 'cli' }, { includePrompts: false, includeDmText: true, maxChars: 500 })).not.toHaveProperty('prompt');
+  });
+
+  it('names the decision pattern the question matched, and the tools offered', () => {
+    const asked: LlmCallEvent = {
+      ...event,
+      request: { ...event.request, messages: [{ role: 'user', content: '  Should we ship on Friday?' }], tools: [{ name: 'kora__list_tasks', input_schema: { type: 'object' } }, { name: 'weather', input_schema: { type: 'object' } }] },
+    };
+    expect(llmAuditDetails(asked, quiet, { decisionPatterns: [/\bdeploy\b/iu, /\bshould (we|i)\b/iu] })).toMatchObject({ decisionPattern: String.raw`\bshould (we|i)\b`, tools: ['kora__list_tasks', 'weather'], questionOpening: 'should we ship' });
+    expect(matchedPattern('what is on today', [/\bshould\b/iu])).toBeNull();
+  });
+
   it('never holds the system prompt, even with includePrompts', () => {
     expect(JSON.stringify(llmAuditDetails(event, { includePrompts: true, maxChars: 10_000 }))).not.toContain('SECRET SYSTEM PROMPT');
     expect(JSON.stringify(llmAuditDetails(event, quiet))).not.toContain('hunter2');
@@ -57,19 +78,19 @@ const call: ToolResultEvent = { tool: 'kora__send_slack', input: { channel: 'C1'
 
 describe('audit: tool.call rows', () => {
   it.each<[string, ToolResultEvent, typeof quiet, Record<string, unknown>]>([
-    ['tool, route, outcome, duration and the input keys only', call, quiet, { tool: 'kora__send_slack', route: 'slack_dm', toolUseId: 'tu_9', outcome: 'ok', durationMs: 35, inputKeys: ['channel', 'text'] }],
+    ['tool, route, outcome, duration, the input keys and digests only', call, quiet, { tool: 'kora__send_slack', route: 'slack_dm', toolUseId: 'tu_9', outcome: 'ok', durationMs: 35, inputKeys: ['channel', 'text'], inputDigest: valueDigest(call.input), resultDigest: valueDigest({ ts: '1.2' }) }],
     [
       'a failure with its error, truncated',
       { ...call, ok: false, result: undefined, error: 'x'.repeat(400) },
       quiet,
-      { tool: 'kora__send_slack', route: 'slack_dm', toolUseId: 'tu_9', outcome: 'error', durationMs: 35, error: `${'x'.repeat(300)}… [100 more characters]`, inputKeys: ['channel', 'text'] },
+      { tool: 'kora__send_slack', route: 'slack_dm', toolUseId: 'tu_9', outcome: 'error', durationMs: 35, error: `${'x'.repeat(300)}… [100 more characters]`, inputKeys: ['channel', 'text'], inputDigest: valueDigest(call.input) },
     ],
-    ['a call from outside the model', { tool: 't', input: {}, ok: true, durationMs: 1 }, quiet, { tool: 't', outcome: 'ok', durationMs: 1, inputKeys: [] }],
+    ['a call from outside the model', { tool: 't', input: {}, ok: true, durationMs: 1 }, quiet, { tool: 't', outcome: 'ok', durationMs: 1, inputKeys: [], inputDigest: valueDigest({}), resultDigest: valueDigest(undefined) }],
     [
       'the input, clipped, when includePrompts (an object, so secret keys are still redacted by ctx.audit)',
       call,
       verbose,
-      { tool: 'kora__send_slack', route: 'slack_dm', toolUseId: 'tu_9', outcome: 'ok', durationMs: 35, inputKeys: ['channel', 'text'], input: { channel: 'C1', text: 'deploy don… [17 more characters]' } },
+      { tool: 'kora__send_slack', route: 'slack_dm', toolUseId: 'tu_9', outcome: 'ok', durationMs: 35, inputKeys: ['channel', 'text'], inputDigest: valueDigest(call.input), resultDigest: valueDigest({ ts: '1.2' }), input: { channel: 'C1', text: 'deploy don… [17 more characters]' } },
     ],
   ])('%s', (_name, input, settings, expected) => {
     expect(toolAuditDetails(input, settings)).toEqual(expected);

@@ -4,10 +4,15 @@
 // The rows go through ctx.audit, which also redacts secret-keyed values at any depth.
 import type { LlmCallEvent, StopReason, ToolResultEvent } from '@kora/runtime';
 import type { KoraSettings } from './config.js';
+import { openingWords, textDigest, valueDigest } from './digest.js';
 import { answerText, latestQuestion, truncate } from './turn.js';
 
 export const LLM_CALL_SEAM = 'llm.call';
 export const TOOL_CALL_SEAM = 'tool.call';
+/** The haiku router asked for a cheap answer to be re-asked of the strong model. */
+export const ESCALATED_SEAM = 'llm.escalated';
+/** The route whose words `audit.includeDmText` keeps. */
+export const DM_ROUTE = 'slack_dm';
 
 type AuditSettings = KoraSettings['audit'];
 
@@ -30,9 +35,38 @@ export function llmOutcome(stopReason: StopReason | null): LlmOutcome {
   return 'ok';
 }
 
-export function llmAuditDetails(event: LlmCallEvent, settings: AuditSettings): Record<string, unknown> {
+/** What the cost ladder decides on, at the time of the row: the decision patterns in effect (config and approved proposals). */
+export interface LadderView {
+  readonly decisionPatterns: readonly RegExp[];
+}
+
+const NO_LADDER: LadderView = { decisionPatterns: [] };
+
+/** The source of the first decision pattern the question matches, or null. */
+export function matchedPattern(question: string, patterns: readonly RegExp[]): string | null {
+  return patterns.find((re) => re.test(question.trimStart()))?.source ?? null;
+}
+
+/**
+ * The measures the learning loops read (docs/promote.md): digests of the question and the answer,
+ * the question's first words, the decision pattern it matched, and the names of the tools offered.
+ */
+function learningDetails(question: string, answer: string, event: LlmCallEvent, ladder: LadderView): Record<string, unknown> {
+  return {
+    questionDigest: textDigest(question),
+    answerDigest: textDigest(answer),
+    questionOpening: openingWords(question),
+    decisionPattern: matchedPattern(question, ladder.decisionPatterns),
+    tools: (event.request.tools ?? []).map((tool) => tool.name),
+  };
+}
+
+export function llmAuditDetails(event: LlmCallEvent, settings: AuditSettings, ladder: LadderView = NO_LADDER): Record<string, unknown> {
   const { request, response } = event;
   const usage = response.usage;
+  const question = latestQuestion(request.messages);
+  const answer = answerText(response);
+  const words = settings.includePrompts || (settings.includeDmText === true && event.route === DM_ROUTE);
   return {
     route: event.route,
     ...(event.conversationId !== undefined ? { conversationId: event.conversationId } : {}),
@@ -48,9 +82,8 @@ export function llmAuditDetails(event: LlmCallEvent, settings: AuditSettings): R
     },
     toolUses: response.content.filter((block) => block.type === 'tool_use').length,
     ...measured(event),
-    ...(settings.includePrompts
-      ? { prompt: truncate(latestQuestion(request.messages), settings.maxChars), answer: truncate(answerText(response), settings.maxChars) }
-      : {}),
+    ...learningDetails(question, answer, event, ladder),
+    ...(words ? { prompt: truncate(question, settings.maxChars), answer: truncate(answer, settings.maxChars) } : {}),
   };
 }
 
@@ -72,6 +105,9 @@ export function toolAuditDetails(event: ToolResultEvent, settings: AuditSettings
     durationMs: event.durationMs,
     ...(event.ok || event.error === undefined ? {} : { error: truncate(event.error, 300) }),
     inputKeys: Object.keys(event.input),
+    // Digests, never the values: the snapshot loop looks for the same call answered the same way.
+    inputDigest: valueDigest(event.input),
+    ...(event.ok ? { resultDigest: valueDigest(event.result) } : {}),
     ...(settings.includePrompts ? { input: clip(event.input, settings.maxChars) } : {}),
   };
 }

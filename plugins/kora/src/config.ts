@@ -77,6 +77,8 @@ export const koraConfigSchema = z
       .object({
         /** Put the user's message, the answer and tool inputs in the audit rows, truncated. Default false. */
         includePrompts: z.boolean().optional(),
+        /** Only on the `slack_dm` route: the person's message and the answer, truncated (what the phrasebook needs to draft a canned reply). Default false. */
+        includeDmText: z.boolean().optional(),
         /** Truncate each of them to this many characters (default 500). */
         maxChars: z.number().int().positive().max(20_000).optional(),
       })
@@ -92,7 +94,7 @@ export interface KoraSettings {
   readonly models: { readonly cheap: string; readonly strong: string };
   readonly decisionPatterns: readonly RegExp[];
   readonly router: { readonly lowConfidencePhrases: readonly string[]; readonly longQuestionChars: number; readonly shortAnswerChars: number };
-  readonly audit: { readonly includePrompts: boolean; readonly maxChars: number };
+  readonly audit: { readonly includePrompts: boolean; readonly includeDmText?: boolean; readonly maxChars: number };
 }
 
 export function koraSettings(config: KoraConfig | undefined): KoraSettings {
@@ -104,6 +106,6 @@ export function koraSettings(config: KoraConfig | undefined): KoraSettings {
       longQuestionChars: config?.router?.longQuestionChars ?? DEFAULT_ROUTER_THRESHOLDS.longQuestionChars,
       shortAnswerChars: config?.router?.shortAnswerChars ?? DEFAULT_ROUTER_THRESHOLDS.shortAnswerChars,
     },
-    audit: { includePrompts: config?.audit?.includePrompts ?? false, maxChars: config?.audit?.maxChars ?? DEFAULT_AUDIT_MAX_CHARS },
+    audit: { includePrompts: config?.audit?.includePrompts ?? false, includeDmText: config?.audit?.includeDmText ?? false, maxChars: config?.audit?.maxChars ?? DEFAULT_AUDIT_MAX_CHARS },
   };
 }

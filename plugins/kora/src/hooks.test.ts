@@ -96,6 +96,21 @@ describe('cost_ladder through the waterfall', () => {
     expect((await harness.dispatch('pre_api_request_mutable', ladderTurn(request('should we?')))).request.model).toBe('claude-haiku-4-5');
   });
 
+  it('applies the decision patterns a person approved (the proposals service), read at every call', async () => {
+    const harness = await boot();
+    let tuned = { add: [] as string[], remove: [] as string[] };
+    const proposals = { routerPatterns: () => tuned, phrasebook: () => null, snapshotTools: () => [], trimmedTools: () => [], pendingCount: () => 0 };
+    harness.services.provide('proposals', proposals, 'plugin:promote');
+    const model = async (text: string) => (await harness.dispatch('pre_api_request_mutable', ladderTurn(request(text)))).request.model;
+    expect(await model('is it worth migrating?')).toBe('claude-haiku-4-5');
+    expect(await model('should we renew?')).toBe('claude-sonnet-4-5');
+    tuned = { add: [String.raw`^is\s+it\s+worth\b`], remove: [String.raw`\bshould (we|i)\b`] };
+    expect(await model('Is it worth migrating?')).toBe('claude-sonnet-4-5');
+    expect(await model('should we renew?')).toBe('claude-haiku-4-5');
+    await harness.dispatch('post_llm_call', turn('Is it worth migrating?', answer('Yes.', 'claude-sonnet-4-5')));
+    expect((await harness.audit({ seam: 'llm.call' }))[0]?.details).toMatchObject({ decisionPattern: String.raw`^is\s+it\s+worth\b`, questionOpening: 'is it worth' });
+  });
+
   it('reads a failing or nonsense rung service as normal, with a warning', async () => {
     const harness = await boot();
     harness.services.provide('cost.rung', { current: () => 'maybe' as CostRungName }, 'plugin:budget');
@@ -158,6 +173,14 @@ describe('haiku_router through post_llm_call_can_reissue', () => {
   ])('%s', async (_name, event, options, expected) => {
     const harness = await boot(options);
     expect(await harness.dispatch('post_llm_call_can_reissue', event)).toEqual(expected);
+  });
+
+  it('leaves an llm.escalated row with the question as a digest and its first words, not the cheap answer', async () => {
+    const harness = await boot();
+    await harness.dispatch('post_llm_call_can_reissue', turn('Is it worth migrating the db?', answer("I'm not sure, it is secret-ish.")));
+    const [row] = await harness.audit({ seam: 'llm.escalated' });
+    expect(row?.details).toMatchObject({ from: 'claude-haiku-4-5', to: 'claude-sonnet-4-5', reason: 'low_confidence', questionOpening: 'is it worth', decisionPattern: null, questionDigest: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(JSON.stringify(row)).not.toContain('secret-ish');
   });
 
   it('combines: a plugin before kora that answers first wins, and kora is not asked', async () => {

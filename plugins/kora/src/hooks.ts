@@ -1,10 +1,11 @@
 // Kora's four hooks, registered on the catalogued names: the adapters between a hook's payload and
 // the pure decisions in cost-ladder.ts, haiku-router.ts, audit.ts and tool-bridge.ts.
 import { readEnvFlag, type PluginContext } from '@kora/runtime';
-import { llmAuditDetails, LLM_CALL_SEAM, toolAuditDetails, TOOL_CALL_SEAM } from './audit.js';
+import { ESCALATED_SEAM, llmAuditDetails, matchedPattern, LLM_CALL_SEAM, toolAuditDetails, TOOL_CALL_SEAM } from './audit.js';
 import type { KoraSettings } from './config.js';
 import { decideModel, ladderChange, modelFor } from './cost-ladder.js';
 import { isCostRung, type CostRungName } from './cost-rung.js';
+import { openingWords, textDigest } from './digest.js';
 import { decideReissue } from './haiku-router.js';
 import { answerKoraTool, bridgedToolSpecs } from './tool-bridge.js';
 import { answerText, latestQuestion, loopIteration } from './turn.js';
@@ -28,10 +29,48 @@ function currentRung(ctx: PluginContext<unknown>): CostRungName {
   return 'normal';
 }
 
+/**
+ * The decision patterns in effect now: the configured ones, less those a person removed and plus
+ * those a person added through the learning loop `promote_router_tuning` (the `proposals`
+ * service, read at every call so an approval takes effect at once). Compiled once per change.
+ */
+function decisionPatterns(ctx: PluginContext<unknown>, settings: KoraSettings): () => readonly RegExp[] {
+  let cached: { key: string; patterns: readonly RegExp[] } | undefined;
+  return function patternsNow() {
+    const service = ctx.services.tryGet('proposals');
+    let tuned: { readonly add: readonly string[]; readonly remove: readonly string[] } = { add: [], remove: [] };
+    if (service !== undefined) {
+      try {
+        tuned = service.routerPatterns();
+      } catch (err) {
+        ctx.log.warn({ err }, 'the proposals service failed; the cost ladder uses the configured decision patterns');
+      }
+    }
+    if (tuned.add.length === 0 && tuned.remove.length === 0) return settings.decisionPatterns;
+    const key = JSON.stringify(tuned);
+    if (cached?.key === key) return cached.patterns;
+    const removed = new Set(tuned.remove.map((source) => compile(source)?.source));
+    const added = tuned.add.map(compile).filter((re): re is RegExp => re !== null);
+    const patterns = [...settings.decisionPatterns.filter((re) => !removed.has(re.source)), ...added.filter((re) => !settings.decisionPatterns.some((own) => own.source === re.source))];
+    cached = { key, patterns };
+    return patterns;
+  };
+}
+
+/** A pattern from the proposals service; one that does not compile is left out (the loop only proposes valid ones). */
+function compile(source: string): RegExp | null {
+  try {
+    return new RegExp(source, 'iu');
+  } catch {
+    return null;
+  }
+}
+
 export function registerKoraHooks(ctx: PluginContext<unknown>, settings: KoraSettings): void {
   // Read once, at register: a value that is neither on nor off fails the plugin, naming the variable.
   const forceStrong = readEnvFlag(ctx.env, FORCE_STRONG_ENV);
   const escalationDisabled = readEnvFlag(ctx.env, DISABLE_ESCALATION_ENV);
+  const patternsNow = decisionPatterns(ctx, settings);
 
   ctx.on('pre_api_request_mutable', function costLadder(turn) {
     const { request } = turn;
@@ -41,7 +80,7 @@ export function registerKoraHooks(ctx: PluginContext<unknown>, settings: KoraSet
       question: latestQuestion(request.messages),
       rung: currentRung(ctx),
       forceStrong,
-      decisionPatterns: settings.decisionPatterns,
+      decisionPatterns: patternsNow(),
     });
     if (decision.action === 'skip') return null;
     if (decision.action === 'refuse') {
@@ -53,14 +92,15 @@ export function registerKoraHooks(ctx: PluginContext<unknown>, settings: KoraSet
     return change ? { request: { ...request, ...change } } : null;
   });
 
-  ctx.on('post_llm_call_can_reissue', function haikuRouter(event) {
+  ctx.on('post_llm_call_can_reissue', async function haikuRouter(event) {
+    const question = latestQuestion(event.request.messages);
     const decision = decideReissue(
       {
         route: event.route,
         iteration: loopIteration(event.request.messages),
         model: event.request.model,
         stopReason: event.response.stop_reason,
-        question: latestQuestion(event.request.messages),
+        question,
         answer: answerText(event.response),
         disabled: escalationDisabled,
       },
@@ -68,11 +108,23 @@ export function registerKoraHooks(ctx: PluginContext<unknown>, settings: KoraSet
     );
     if (!decision.reissue) return null;
     ctx.log.debug({ reason: decision.reason }, `haiku router: re-asking ${decision.model}`);
+    // For promote_router_tuning: which question was too hard for the cheap model. The reason's
+    // kind only (its text quotes the cheap answer), the question as a digest and its first words.
+    await ctx.audit(ESCALATED_SEAM, {
+      route: event.route,
+      ...(event.conversationId !== undefined ? { conversationId: event.conversationId } : {}),
+      from: event.request.model,
+      to: decision.model,
+      reason: decision.reason.split(':', 1)[0],
+      questionDigest: textDigest(question),
+      questionOpening: openingWords(question),
+      decisionPattern: matchedPattern(question, patternsNow()),
+    });
     return { model: decision.model, reason: decision.reason };
   });
 
   ctx.on('post_llm_call', async function auditLlmCall(event) {
-    await ctx.audit(LLM_CALL_SEAM, llmAuditDetails(event, settings.audit));
+    await ctx.audit(LLM_CALL_SEAM, llmAuditDetails(event, settings.audit, { decisionPatterns: patternsNow() }));
   });
 
   ctx.on('post_tool_call', async function auditToolCall(event) {

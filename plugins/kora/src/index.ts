@@ -12,6 +12,8 @@ import { registerKoraHooks } from './hooks.js';
 export type { KoraConfig } from './config.js';
 export type { CostRung, CostRungName } from './cost-rung.js';
 export type { CostRefusal } from './cost-ladder.js';
+export { normalizeText, openingWords, textDigest, valueDigest, OPENING_WORDS } from './digest.js';
+export { ESCALATED_SEAM, LLM_CALL_SEAM, TOOL_CALL_SEAM } from './audit.js';
 
 // Relative to this module (src/ in tests, dist/ when installed), never to the working directory.
 const PACKAGE_JSON = new URL('../package.json', import.meta.url);

@@ -7,6 +7,10 @@
 // A reply is kept (plugin key-value store, under the event id) from the moment the engine gave
 // it until Slack took it: a retry after a failed post sends the same text instead of asking the
 // engine again, which would add the question to the conversation twice.
+//
+// A DM that matches an approved phrasebook entry (the optional `proposals` service of the
+// promote plugin) is answered with its canned reply and no model call, audited as
+// `slack.dm_short_circuit`; without the service, or when it fails, the engine answers.
 import type { ConsumerContext, DaemonSpec, Duration, InboxItem, KeyValueStore, Services } from '@kora/runtime';
 import { CLIENT_SERVICE } from './client-daemon.js';
 import { classifyEvent, conversationOf } from './dm-event.js';
@@ -16,8 +20,11 @@ export const DM_DAEMON = 'slack_dm';
 export const DM_TOPIC = 'slack.events';
 export const DM_ROUTE = 'slack_dm';
 
+export const SHORT_CIRCUIT_SEAM = 'slack.dm_short_circuit';
+
 export interface DmDaemonDeps {
   readonly store: KeyValueStore;
+  audit(seam: string, details: Record<string, unknown>): Promise<void>;
   readonly attempts: number;
   readonly backoff: Duration | number;
 }
@@ -46,6 +53,8 @@ export function slackDmDaemon(deps: DmDaemonDeps): DaemonSpec {
     let kept = await deps.store.get<KeptReply>(keptKey);
     if (kept) {
       log.info({ key: item.key, conversation, attempt: item.attempt }, `slack: posting the reply the engine already gave for ${item.key}`);
+    } else if ((kept = (await shortCircuit(services, dm.text, conversation, item.key, log)) ?? undefined)) {
+      await deps.store.set(keptKey, kept);
     } else {
       const engine = services.tryGet('engine');
       if (!engine) {
@@ -71,6 +80,23 @@ export function slackDmDaemon(deps: DmDaemonDeps): DaemonSpec {
     const posted = await client.postMessage({ channel: dm.channel, text: kept.text, thread_ts: threadTs });
     await deps.store.delete(keptKey);
     log.info({ key: item.key, conversation, channel: posted.channel, ts: posted.ts }, `slack: answered DM ${item.key} in thread ${threadTs}`);
+  }
+
+  /** The phrasebook's canned reply for this DM, audited, or null (no service, no match, or the service failed). */
+  async function shortCircuit(from: Services, text: string, conversation: string, key: string, log: ConsumerContext['log']): Promise<KeptReply | null> {
+    const proposals = from.tryGet('proposals');
+    if (!proposals) return null;
+    let hit: { readonly answer: string; readonly proposalId: string } | null;
+    try {
+      hit = proposals.phrasebook(text);
+    } catch (err) {
+      log.warn({ err, key }, 'slack: the proposals service failed; the engine answers this DM');
+      return null;
+    }
+    if (!hit || hit.answer.trim() === '') return null;
+    await deps.audit(SHORT_CIRCUIT_SEAM, { route: DM_ROUTE, conversationId: conversation, event: key, proposalId: hit.proposalId, llmCall: false });
+    log.info({ key, proposalId: hit.proposalId }, `slack: DM ${key} answered from the phrasebook (proposal ${hit.proposalId}), without a model call`);
+    return { text: hit.answer, conversation };
   }
 
   return {

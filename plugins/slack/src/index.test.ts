@@ -147,6 +147,39 @@ describe('the slack plugin with a bot token', () => {
     expect(await h.store.kv('slack').keys()).toEqual([]);
   });
 
+  it('answers a DM the phrasebook knows with its canned reply and no engine call, audited as a short circuit', async () => {
+    const slack = await fakeSlack();
+    const engine = new ScriptedEngine(['From the model.']);
+    const h = await boot(slack, { engine });
+    const asked: string[] = [];
+    const proposals = {
+      phrasebook: (q: string) => (asked.push(q), q === 'What is the uptime?' ? { answer: 'Up, as always: see the status page.', proposalId: 'a1b2c3d4e5' } : null),
+      routerPatterns: () => ({ add: [], remove: [] }),
+      snapshotTools: () => [],
+      trimmedTools: () => [],
+      pendingCount: () => 0,
+    };
+    h.services.provide('proposals', proposals, 'plugin:promote');
+    expect(await h.deliver('slack.events', { key: 'Ev0001', payload: dm() })).toMatchObject({ status: 'ok' });
+    expect(engine.requests).toEqual([]);
+    expect(slack.posts()).toEqual([{ channel: 'D0ALICE', text: 'Up, as always: see the status page.', thread_ts: '1767225000.000100' }]);
+    expect(await h.audit({ seam: 'slack.dm_short_circuit' })).toMatchObject([{ details: { route: 'slack_dm', proposalId: 'a1b2c3d4e5', llmCall: false, conversationId: 'slack:D0ALICE:1767225000.000100' } }]);
+    // Another question goes to the engine as before.
+    expect(await h.deliver('slack.events', { key: 'Ev0002', payload: dm({ text: 'Who is on call?', ts: '1767225001.000100' }) })).toMatchObject({ status: 'ok' });
+    expect(engine.requests).toHaveLength(1);
+    expect(asked).toEqual(['What is the uptime?', 'Who is on call?']);
+  });
+
+  it('lets the engine answer when the proposals service fails', async () => {
+    const slack = await fakeSlack();
+    const engine = new ScriptedEngine(['From the model.']);
+    const h = await boot(slack, { engine });
+    const broken = { phrasebook: () => { throw new Error('boom'); }, routerPatterns: () => ({ add: [], remove: [] }), snapshotTools: () => [], trimmedTools: () => [], pendingCount: () => 0 };
+    h.services.provide('proposals', broken, 'plugin:promote');
+    expect(await h.deliver('slack.events', { key: 'Ev0001', payload: dm() })).toMatchObject({ status: 'ok' });
+    expect(slack.posts()).toEqual([{ channel: 'D0ALICE', text: 'From the model.', thread_ts: '1767225000.000100' }]);
+  });
+
   it('answers a DM written in a thread in that thread, continuing its conversation', async () => {
     const slack = await fakeSlack();
     const engine = new ScriptedEngine(['Still up.']);

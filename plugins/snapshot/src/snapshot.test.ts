@@ -21,6 +21,7 @@ function operations(options: { snapshotTools?: string[]; throwingAlerts?: boolea
     phrasebook: () => null,
     routerPatterns: () => ({ add: [], remove: [] }),
     snapshotTools: () => options.snapshotTools ?? [],
+    trimmedTools: () => [],
     pendingCount: () => 2,
   };
   return definePlugin({

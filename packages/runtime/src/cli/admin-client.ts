@@ -127,7 +127,8 @@ export async function callAdminApi<T>(api: AdminApi, path: string, init: AdminCa
     throw new AdminApiError('KORA_ERR_ADMIN_UNAUTHORIZED', `The admin API refused the token from ${api.tokenFrom}: set ${ADMIN_TOKEN_ENV} to the gateway's admin token`, { status: 401 });
   }
   if (error.code === 'engine_unavailable') throw new AdminApiError('KORA_ERR_ENGINE_UNAVAILABLE', message, { status: response.status });
-  if (response.status === 404) {
+  // A 404 that carries a catalogued code is the route's own answer (an unknown proposal), not a missing route.
+  if (response.status === 404 && !(typeof error.kora === 'string' && error.kora in ERROR_CODES)) {
     throw new AdminApiError('KORA_ERR_ADMIN_API', `The admin API has no ${init.method} ${path}: enable the \`${init.servedBy}\` plugin in the gateway (it serves it: \`kora plugins enable ${init.servedBy}\`) and restart the gateway`, { status: 404 });
   }
   // The engine's own codes (KORA_ERR_REASONING_API, _TIMEOUT, _REFUSED…) keep their catalogue entry.

@@ -230,6 +230,32 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
       });
   }
 
+  const proposals = program.command('proposals').description("the learning loops' proposals (plugin promote, admin API): list, approve, reject");
+  proposals
+    .command('list', { isDefault: true })
+    .description('proposals, newest first, with their state (the default)')
+    .addOption(configOption())
+    .option('--status <status>', 'pending, approved, rejected, expired or all', 'all')
+    .option('--loop <loop>', 'phrasebook, snapshot_expand, router_tuning, tool_trimming or probe_fix_envelopes')
+    .option('--json', 'machine-readable output (payloads and evidence included)')
+    .action(async (o: { config?: string; status?: string; loop?: string; json?: boolean }) => {
+      const { runProposalsList } = await import('./proposals-command.js');
+      exitCode = await runProposalsList({ configPath: o.config, status: o.status, loop: o.loop, json: o.json === true, env, cwd }, io);
+    });
+  for (const [decision, what] of [['approve', 'approve a pending proposal: it applies at once'], ['reject', 'reject a pending proposal: its loop will not propose it again']] as const) {
+    proposals
+      .command(decision)
+      .description(what)
+      .argument('<id>', 'the proposal id `kora proposals list` shows')
+      .addOption(configOption())
+      .option('--reason <text>', 'why, kept with the decision')
+      .option('--json', 'machine-readable output')
+      .action(async (id: string, o: { config?: string; reason?: string; json?: boolean }) => {
+        const { runProposalDecide } = await import('./proposals-command.js');
+        exitCode = await runProposalDecide({ id, decision, reason: o.reason, configPath: o.config, json: o.json === true, env, cwd }, io);
+      });
+  }
+
   const config = program.command('config').description('check and describe kora.yaml');
   config
     .command('check')

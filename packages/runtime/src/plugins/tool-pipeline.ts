@@ -23,6 +23,11 @@ export interface ToolCallOptions {
   toolUseId?: string;
   /** The conversation the call belongs to, passed to the hooks. Host API 1.1. */
   conversationId?: string;
+  /**
+   * Who asks, when a surface vouches for it (the MCP server passes `mcp:<caller id>`): given to the
+   * tool's `run`, so a tool that changes something audits its actor. Never set for the model's calls.
+   */
+  actor?: string;
 }
 
 type Outcome =
@@ -120,7 +125,7 @@ export class ToolPipeline implements Tools {
     const onAbort = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const running = attempt(() => attribution.run({ pluginId }, () => tool.run(input, { signal: controller.signal })));
+      const running = attempt(() => attribution.run({ pluginId }, () => tool.run(input, { signal: controller.signal, ...(options.actor !== undefined ? { actor: options.actor } : {}) })));
       const value = await raceTimeout(options.signal ? Promise.race([running, rejectWhenAborted(options.signal)]) : running, timeoutMs, clock);
       if (value === TIMED_OUT) {
         controller.abort(new KoraError('KORA_ERR_TOOL_TIMEOUT', `tool "${name}" timed out after ${timeoutMs} ms`));

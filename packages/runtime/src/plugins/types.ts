@@ -21,7 +21,8 @@ export interface ToolSpec {
   description: string;
   /** JSON Schema of the input. */
   inputSchema?: Record<string, unknown>;
-  run(input: Record<string, unknown>, context: { signal: AbortSignal }): unknown;
+  /** `actor` is set when a surface vouches for the caller (`mcp:<caller id>`); the model's calls have none. */
+  run(input: Record<string, unknown>, context: { signal: AbortSignal; actor?: string }): unknown;
   /** Default 60s. */
   timeout?: Duration | number;
   /** Also offered to MCP callers by the `mcp` server (host API 1.1). Default false: the engine's tools only. */

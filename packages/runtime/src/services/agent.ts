@@ -115,6 +115,8 @@ export interface ApprovedProposals {
   routerPatterns(): { readonly add: readonly string[]; readonly remove: readonly string[] };
   /** Tool names to include in the snapshot (`promote_snapshot_expand`). */
   snapshotTools(): readonly string[];
+  /** Tool names a person dropped from this route's tool list (`promote_tool_trimming`); empty when none. */
+  trimmedTools(route: string): readonly string[];
   /** Proposals waiting for a person (for the snapshot and the UI). */
   pendingCount(): number;
 }

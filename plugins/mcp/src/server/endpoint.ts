@@ -63,7 +63,7 @@ export function createEndpoint(deps: EndpointDeps): Endpoint {
     for (const t of pluginTools) {
       server.registerTool(t.name, { description: t.description, inputSchema: t.schema as z.ZodObject }, (input, extra) =>
         call(caller, t.name, pluginToolCapability(t.name), async () =>
-          fromToolCall(await deps.tools.call(t.name, input as Record<string, unknown>, { route: 'mcp', signal: extra.signal })),
+          fromToolCall(await deps.tools.call(t.name, input as Record<string, unknown>, { route: 'mcp', signal: extra.signal, actor: `mcp:${caller.id}` })),
         ),
       );
     }
