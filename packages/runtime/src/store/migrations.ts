@@ -15,6 +15,8 @@ export interface MigrationDialect {
   readonly idType: 'integer' | 'bigint';
   /** An auto-incrementing primary key whose values are never reused (audit tailing relies on it). */
   autoIncrementId(column: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+  /** The schema the store's tables live in, where the database has several (PostgreSQL); SQLite has none. */
+  currentSchema?(db: Kysely<StoreSchema>): Promise<string | undefined>;
 }
 
 export interface Migration {
