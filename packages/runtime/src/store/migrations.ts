@@ -139,6 +139,33 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.alterTable('kora_runs').addColumn('trigger', 'text').execute();
     },
   },
+  {
+    version: 5,
+    name: 'fleet',
+    async up(db) {
+      // One row per gateway that ever ran on this database, rewritten by its heartbeat. A row
+      // whose heartbeat is older than the lease is a gateway that is gone (DESIGN §6a).
+      await db.schema
+        .createTable('kora_fleet')
+        .addColumn('session_id', 'text', (c) => c.primaryKey())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('pid', 'integer', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('heartbeat_at', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('stopped_at', 'bigint')
+        .execute();
+      // The leadership lease: one row, held by `owner` until `lease_until` unless renewed.
+      await db.schema
+        .createTable('kora_fleet_leader')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('since', 'bigint', (c) => c.notNull())
+        .addColumn('lease_until', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 ];
 
 /** Bring the database up to the newest migration. Cheap when it already is: one read. */
