@@ -67,6 +67,15 @@ export interface RunLedger {
   interruptStale(owner: { not: string; previous?: readonly string[]; now?: number }): Promise<number>;
   /** Keep at most `maxRowsPerTask` rows per task and none older than `maxAgeMs`. Returns rows deleted. */
   prune(policy: { maxRowsPerTask: number; maxAgeMs?: number; now: number }): Promise<number>;
+  /** Rows still `running` whose lease ended before `now`: runs of gateways that are gone (oldest first, at most `limit`, default 100). */
+  expired(now: number, limit?: number): Promise<RunRecord[]>;
+  /**
+   * Take over the expired claim of `(task, slot)` for `owner`, to run the slot again (its task's
+   * `missed: run-once`). False when it is not expired any more (renewed, taken, finished): do not run it.
+   */
+  takeOver(run: { task: string; slot: number; owner: string; startedAt: number }): Promise<boolean>;
+  /** Mark the expired claim of `(task, slot)` interrupted, with `error`. False when it is not expired any more. */
+  interrupt(task: string, slot: number, now: number, error: string): Promise<boolean>;
 }
 
 export interface AuditEntry {

@@ -323,6 +323,7 @@ function harnessStatus(sessionId: string, home: string, clock: Clock, daemons: D
     plugins: [],
     daemons: daemons.map((d) => ({ ...d, skipped: null, tasks: [] })),
     inbox: [],
+    fleet: null,
   };
 }
 
