@@ -26,6 +26,7 @@ import type { GatewayOperations, GatewayView, PluginInbox } from '../plugins/typ
 import { createOperations } from './operations.js';
 import { ConsumerRunner } from '../inbox/consumer-runner.js';
 import { FleetMembership } from '../fleet/membership.js';
+import { readFleet } from '../fleet/view.js';
 import type { ResolvedTask } from '../schedule/resolve.js';
 import { Scheduler } from '../schedule/scheduler.js';
 import { ServiceRegistry } from '../services/registry.js';
@@ -530,6 +531,7 @@ export class Gateway {
       recentRuns: (query) => this.store.ledger.recent(query),
       readAudit: (query) => this.store.audit.list(query),
       tailAudit: (cursor, options) => this.store.audit.tail(cursor, options),
+      fleet: () => readFleet(this.store, { now: this.clock.now(), leaseMs: parseDuration(this.config.fleet.lease) }),
       auditPage: (query) => this.store.audit.page(query),
     };
   }
