@@ -129,13 +129,18 @@ export class FleetMembership {
     }
   }
 
+  // A follower also wakes the moment the leader's lease would end: if the leader is gone, the
+  // lead is taken within the lease of its last renewal, not a heartbeat later.
   #arm(): void {
+    const l = this.#leadership;
+    const untilExpiry = !this.#leading && l !== null && l.owner !== this.#o.sessionId ? l.until + 1 - this.#o.clock.now() : Infinity;
+    const wait = Math.max(1, Math.min(this.#o.heartbeatEveryMs, untilExpiry));
     this.#timer = this.#o.clock.setTimeout(() => {
       this.#timer = undefined;
       void this.beat().finally(() => {
         if (!this.#stopped) this.#arm();
       });
-    }, this.#o.heartbeatEveryMs);
+    }, wait);
   }
 
   async #beat(): Promise<void> {

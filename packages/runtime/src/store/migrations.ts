@@ -156,6 +156,8 @@ export const MIGRATIONS: readonly Migration[] = [
         .addColumn('state', 'text', (c) => c.notNull())
         .addColumn('stopped_at', 'bigint')
         .execute();
+      // The fleet leader's sweep reads the runs still held whose lease ended (gateways gone).
+      await db.schema.createIndex('kora_runs_held').on('kora_runs').columns(['status', 'lease_until']).execute();
       // The leadership lease: one row, held by `owner` until `lease_until` unless renewed.
       await db.schema
         .createTable('kora_fleet_leader')

@@ -97,6 +97,9 @@ class WatchedDriver implements Driver {
       raw = await this.#inner.acquireConnection();
     } catch (err) {
       this.#lock?.release();
+      // A database server that refuses or drops the connection (down, restarting, not accepting
+      // connections): the store cannot be reached, whatever the server's code for it says.
+      if (this.#watch.unreachable) throw fault(this.#watch, 'unreachable', err, 1, 0);
       throw err;
     }
     let watched = this.#connections.get(raw);
