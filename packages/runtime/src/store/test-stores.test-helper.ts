@@ -49,6 +49,11 @@ export async function openTestStore(options: OpenStoreOptions, kind: StoreKind =
 
 const urls = new WeakMap<Store, string>();
 
+/** The URL a PostgreSQL store of openTestStore was opened with (with its schema), for a raw client of the same database. */
+export function testStoreUrl(store: Store): string | undefined {
+  return urls.get(store);
+}
+
 /** Open the database of `store` (opened by openTestStore) again: SQLite as `options` say, PostgreSQL in the same schema. */
 export function reopenTestStore(store: Store, options: OpenStoreOptions): Promise<Store> {
   const url = urls.get(store);
