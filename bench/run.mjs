@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const only = process.argv.slice(2);
-const benches = ['boot', 'webhooks', 'engine', 'hooks', 'scheduler', 'soak'].filter((b) => only.length === 0 || only.includes(b));
+const benches = ['boot', 'webhooks', 'engine', 'hooks', 'scheduler', 'fleet', 'soak'].filter((b) => only.length === 0 || only.includes(b));
 let failed = false;
 for (const name of benches) {
   console.log(`\n## bench/${name}\n`);

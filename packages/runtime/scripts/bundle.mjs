@@ -31,7 +31,7 @@ await build({
   // The native addon stays a package. pino-pretty is bundled too: the logger imports it only in
   // dev, so it becomes a chunk of its own, one file read instead of its ~20 packages resolved
   // and compiled one by one (≈ 20 ms of a dev boot).
-  external: ['better-sqlite3'],
+  external: ['better-sqlite3', 'pg-native'],
   // Some bundled CommonJS libraries call require() for Node built-ins.
   banner: { js: "import { createRequire as __koraCreateRequire } from 'node:module'; const require = __koraCreateRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -125,6 +125,7 @@ export const ERROR_CODES = {
   KORA_ERR_STORE_FULL: { exit: FATAL, meaning: 'The database could not grow: the disk (or a size limit) is full.', fix: 'Free disk space; the gateway is degraded until writes succeed.' },
   KORA_ERR_STORE_IO: { exit: FATAL, meaning: 'The database could not be read or written (I/O error, read-only file).', fix: 'Check the disk and the file’s permissions.' },
   KORA_ERR_STORE_FILE_GONE: { exit: FATAL, meaning: 'The database file was deleted or replaced under the running gateway.', fix: 'Restart the gateway (it recreates the file) and find what removed it.' },
+  KORA_ERR_STORE_UNREACHABLE: { exit: FATAL, meaning: 'The PostgreSQL server of store.url cannot be reached (refused, timed out, connection cut, authentication failed).', fix: 'The message names host, port and database: check the server runs, the network and the credentials. A running gateway is degraded meanwhile and reconnects by itself.' },
   KORA_ERR_INBOX_INVALID: { exit: FATAL, meaning: 'An inbox topic or key is not allowed (empty, too long, or a topic not of the form area.what).', fix: 'Name topics like slack.events (lower-case words joined by dots) and give every item a non-empty key of at most 1024 characters.' },
   KORA_ERR_INBOX_PAYLOAD: { exit: FATAL, meaning: 'An inbox item’s payload has no JSON form (a function, a bigint, a cycle).', fix: 'Enqueue plain JSON data: convert bigints and dates to strings, drop functions and cycles.' },
 } as const satisfies Record<`KORA_ERR_${string}`, ErrorCodeSpec>;

@@ -12,6 +12,8 @@ export { formatAddress, listenAddress, listenError, listenOn, type Listenable, t
 export type { Contribution, ContributionMap, ContributionPoint, ContributionValue, Contributions } from './plugins/contributions.js';
 export type { ToolCallOptions, ToolCallResult, Tools } from './plugins/tool-pipeline.js';
 export type { ExitRecord, GatewayState, GatewayStatus } from './gateway/status.js';
+export type { FleetGatewayView, FleetView } from './fleet/view.js';
+export type { FleetStatus } from './fleet/membership.js';
 export { tasksWithRecentRuns, type TaskView } from './gateway/task-views.js';
 export type { ConsumerContext, ConsumerSpec, DaemonContext, DaemonEndpoint, DaemonSpec, DaemonState, InboxItem, MissedPolicy, RunTrigger, TaskRunContext, TaskSpec } from './daemons/types.js';
 export type * from './hooks/catalog.js';
@@ -57,6 +59,9 @@ export type {
   AuditTailOptions,
   ClaimedInboxItem,
   DeadLetter,
+  Fleet,
+  FleetLeadership,
+  FleetMember,
   Inbox,
   InboxFailure,
   InboxMessage,

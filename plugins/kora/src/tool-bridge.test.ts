@@ -8,7 +8,7 @@ function failingGateway(error: Error): GatewayView {
   const fail = () => {
     throw error;
   };
-  return { sessionId: 's', identity: () => null, status: fail, recentRuns: fail, readAudit: fail, auditPage: fail, tailAudit: fail };
+  return { sessionId: 's', identity: () => null, status: fail, recentRuns: fail, readAudit: fail, auditPage: fail, tailAudit: fail, fleet: fail };
 }
 
 describe('tool bridge: answerKoraTool', () => {

@@ -102,6 +102,9 @@ export function slackDmDaemon(deps: DmDaemonDeps): DaemonSpec {
   return {
     name: DM_DAEMON,
     fatalOnStartupFailure: false,
+    // A conversation consumer (DESIGN §6a): on one gateway of a fleet at a time, so a DM's turns
+    // are answered in order by one engine, not raced by several.
+    scope: 'leader',
     start(context) {
       services = context.services;
       if (!context.services.has(CLIENT_SERVICE)) context.log.warn(`no Slack client: DMs in ${DM_TOPIC} are retried, then dead-lettered, until one runs (see slack_client)`);

@@ -90,7 +90,9 @@ describe('the slack plugin without a bot token', () => {
     const slack = await fakeSlack();
     const h = await boot(slack, { token: null });
     expect(state(h, 'slack_client')).toMatchObject({ state: 'running', error: null, note: expect.stringContaining('KORA_SLACK_BOT_TOKEN is not set: no Slack client') });
-    expect(state(h, 'slack_dm')).toMatchObject({ state: 'running' });
+    // The DM consumer runs on the fleet's leader only; the client everywhere (each gateway posts replies).
+    expect(state(h, 'slack_dm')).toMatchObject({ state: 'running', scope: 'leader' });
+    expect(state(h, 'slack_client')).toMatchObject({ scope: 'everywhere' });
     expect(h.services.has('slack.client')).toBe(false);
     expect(h.logs.find((l) => l.level === 'warn' && l.msg.includes('KORA_SLACK_BOT_TOKEN is not set'))).toBeDefined();
     const [row] = await h.audit({ seam: 'slack.client' });
@@ -269,7 +271,9 @@ describe('the slack plugin with a bot token', () => {
     const h = await boot(slack, { token: 'xoxb-revoked-token' });
     expect(state(h, 'slack_client')).toMatchObject({ state: 'failed', fatal: false, errorCode: 'KORA_ERR_DAEMON_START', error: expect.stringContaining('invalid_auth') });
     expect(state(h, 'slack_client')?.error).not.toContain('xoxb-revoked-token');
-    expect(state(h, 'slack_dm')).toMatchObject({ state: 'running' });
+    // The DM consumer runs on the fleet's leader only; the client everywhere (each gateway posts replies).
+    expect(state(h, 'slack_dm')).toMatchObject({ state: 'running', scope: 'leader' });
+    expect(state(h, 'slack_client')).toMatchObject({ scope: 'everywhere' });
     expect(h.services.has('slack.client')).toBe(false);
     expect(await h.callTool('kora__send_slack', { channel: 'C1', text: 'hi' })).toMatchObject({ ok: true, result: { ok: false, error: { code: 'slack_client_unavailable' } } });
   });

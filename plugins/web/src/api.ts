@@ -40,6 +40,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/api/audit', { config: json }, async (request) => auditPage(gateway, auditQuery(request.query as Record<string, unknown>)));
 
   app.get('/api/inbox', { config: json }, async () => ({ topics: await inboxTopics(gateway, operations) }));
+  // The fleet from the store: every gateway sharing it, its heartbeat, and the leader.
+  app.get('/api/fleet', { config: json }, () => gateway.fleet());
   app.get<{ Querystring: Record<string, unknown> }>('/api/inbox/dead', { config: json }, async (request) => {
     const topic = single(request.query.topic)?.trim();
     const limitText = single(request.query.limit);

@@ -1,7 +1,7 @@
 // The UI's own pages, server-rendered from the same views the API answers with: overview,
 // daemons, tasks (timeline and Run now), audit log, dead letters, rejected webhook requests.
 import type { AuditEntry, GatewayOperations, GatewayView } from '@kora/runtime';
-import { chartLegend, describe, timelineChart } from './chart.js';
+import { chartLegend, describe, heartbeatChart, timelineChart } from './chart.js';
 import { html, type SafeHtml } from './html.js';
 import { auditPage, auditQuery, inboxTopics, single, tasksWithRuns } from './views.js';
 
@@ -64,6 +64,25 @@ export function daemonsPage(deps: PageDeps): SafeHtml {
   );
   return html`<table id="daemons"><caption>${s.daemons.length} daemons</caption>
 <thead><tr><th scope="col">Daemon</th><th scope="col">Plugin</th><th scope="col">State</th><th scope="col">Fatal</th><th scope="col">Started</th><th scope="col">Start took</th><th scope="col">Tasks</th><th scope="col">Error</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
+}
+
+/** The fleet: every gateway sharing the store, its heartbeat against the lease, and the leader. */
+export async function fleetPage(deps: PageDeps): Promise<SafeHtml> {
+  const f = await deps.gateway.fleet();
+  const me = deps.gateway.sessionId;
+  const leader = f.leader
+    ? html`<p id="leader">Leader: <strong>${f.leader.sessionId}</strong> on ${f.leader.host ?? '?'}, since ${f.leader.since}${f.leader.sessionId === me ? ' (this gateway)' : ''}.</p>`
+    : html`<p id="leader" class="bad">No gateway leads right now: one takes the lead within the lease (${f.leaseMs / 1000} s).</p>`;
+  if (f.gateways.length === 0) return html`${leader}<p>No gateway has registered in the store yet.</p>`;
+  const rows = f.gateways.map(
+    (g) =>
+      html`<tr data-session="${g.sessionId}" data-presence="${g.presence}"><th scope="row"><code>${g.sessionId}</code>${g.sessionId === me ? ' (this one)' : ''}</th><td>${g.host}</td><td>${g.pid}</td><td>${g.version}</td><td>${state(g.presence === 'alive' ? g.state : g.presence)}</td><td>${g.heartbeatAt} <span class="muted">(${Math.round(g.heartbeatAgeMs / 1000)} s ago)</span></td><td>${g.leader ? 'leader' : ''}</td></tr>`,
+  );
+  return html`${leader}<p class="muted">Store ${f.store.kind} ${f.store.location}. A gateway silent for longer than the lease (${f.leaseMs / 1000} s) is gone: its runs and its lead are taken over.</p>
+<figure>${heartbeatChart(f.gateways, f.leaseMs, 'heartbeats')}<figcaption class="vh">Heartbeat age of each gateway against the lease</figcaption></figure>
+<table id="fleet"><caption>${f.gateways.length} gateways</caption>
+<thead><tr><th scope="col">Session</th><th scope="col">Host</th><th scope="col">Pid</th><th scope="col">Version</th><th scope="col">State</th><th scope="col">Heartbeat</th><th scope="col">Leader</th></tr></thead>
 <tbody>${rows}</tbody></table>`;
 }
 

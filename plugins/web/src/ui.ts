@@ -8,7 +8,7 @@ import { ACTOR, deadLetterId } from './api.js';
 import { BadRequest } from './errors.js';
 import { routeKey, RouteMountError } from './contributed-routes.js';
 import { layout, type LayoutInput, type NavItem } from './layout.js';
-import { auditLogPage, daemonsPage, inboxPage, overviewPage, rejectedPage, tasksPage, type PageInput } from './pages.js';
+import { auditLogPage, daemonsPage, fleetPage, inboxPage, overviewPage, rejectedPage, tasksPage, type PageInput } from './pages.js';
 import type { WebPage, WebPageRequest } from './page.js';
 import type { SafeHtml } from './html.js';
 import { single } from './views.js';
@@ -34,6 +34,7 @@ export function registerUi(app: FastifyInstance, deps: UiDeps, taken: Map<string
     { path: '/tasks', title: 'Tasks', render: (input) => tasksPage(deps, input) },
     { path: '/audit', title: 'Audit log', render: (input) => auditLogPage(deps, input) },
     { path: '/inbox', title: 'Dead letters', render: (input) => inboxPage(deps, input) },
+    { path: '/fleet', title: 'Fleet', render: () => fleetPage(deps) },
     { path: '/webhooks/rejected', title: 'Rejected webhooks', render: () => rejectedPage(deps) },
   ];
   const contributed = planPages(deps.pages, taken, own);

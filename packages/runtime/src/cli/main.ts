@@ -75,6 +75,16 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     });
 
   program
+    .command('fleet')
+    .description('the gateways sharing this store (several machines on PostgreSQL): heartbeats and the leader')
+    .addOption(configOption())
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config?: string; json?: boolean }) => {
+      const { runFleet } = await import('./fleet-command.js');
+      exitCode = await runFleet({ configPath: o.config, json: o.json === true, env, cwd }, io);
+    });
+
+  program
     .command('usage')
     .description('model calls, tokens and cost per day and model, from the running gateway (admin API)')
     .addOption(configOption())

@@ -38,6 +38,18 @@ describe('kora status', () => {
     expect(r.out).toMatch(/^Gateway RUNNING — pid 4242/);
   });
 
+  it('says who leads the fleet and which daemons wait for the lead', () => {
+    const p = project();
+    const base = sampleStatus({ home: p.home });
+    const standby = { ...base.daemons[0]!, name: 'imap_poller', scope: 'leader' as const, state: 'pending' as const };
+    p.write(sampleStatus({ home: p.home, daemons: [...base.daemons, standby], fleet: { leader: 'sess-other', leading: false, leaderSince: '2026-01-01T00:00:01.000Z', leaseMs: 15_000, heartbeatAt: '2026-01-01T00:00:09.000Z' } }));
+    const r = run({ cwd: p.dir, env: { KORA_HOME: p.home } });
+    expect(r.out).toContain('  fleet     gateway sess-other leads (since 2026-01-01T00:00:01.000Z); leader-scoped daemons wait here');
+    expect(r.out).toMatch(/imap_poller +standby \(runs on the leader\) .* leader-scoped/);
+    p.write(sampleStatus({ home: p.home, fleet: { leader: 'sess-1', leading: true, leaderSince: '2026-01-01T00:00:01.000Z', leaseMs: 15_000, heartbeatAt: null } }));
+    expect(run({ cwd: p.dir, env: { KORA_HOME: p.home } }).out).toContain('  fleet     this gateway leads (since 2026-01-01T00:00:01.000Z; lease 15 s)');
+  });
+
   it('says a gateway whose heartbeat is older than three periods is not responding, exit 4', () => {
     const p = project();
     p.write(sampleStatus({ heartbeatAt: '2026-01-01T00:00:00.000Z' }));

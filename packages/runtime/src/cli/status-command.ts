@@ -11,7 +11,7 @@ import type { StoredStatus } from '../gateway/status-schema.js';
 import { createSecretScrubber } from '../log/scrubber.js';
 import { formatDuration } from '../time/duration.js';
 import { escaped, printJson, type Io } from './output.js';
-import { daemonStateLabel, identityLine } from './summary.js';
+import { daemonStateLabel, fleetLine, identityLine } from './summary.js';
 
 /** Exit 0 when a gateway is running and answering (even degraded), 3 when none is (like `systemctl status`). */
 export const EXIT_NOT_RUNNING = 3;
@@ -155,6 +155,7 @@ export function formatStatus(s: StoredStatus, now: number): string {
     escaped`  home      ${s.home}`,
     escaped`  identity  ${identityLine(s)}`,
   ];
+  if (s.fleet) lines.push(fleetLine(s.fleet, s.sessionId));
   for (const p of s.problems) lines.push(escaped`  problem   ${p}`);
   lines.push(...daemonLines(s, s.state));
   if (s.inbox.length > 0) {
@@ -174,7 +175,7 @@ function daemonLines(s: StoredStatus, as: StoredStatus['state']): string[] {
   if (s.daemons.length === 0) return [];
   const lines = ['  daemons'];
   for (const d of s.daemons) {
-    const flag = d.fatal ? ' fatal' : '';
+    const flag = (d.fatal ? ' fatal' : '') + (d.scope === 'leader' ? ' leader-scoped' : '');
     lines.push(escaped`    ${d.name.padEnd(24)} ${daemonStateLabel(d, as).padEnd(10)} ${d.plugin}${flag}${d.error ? `  error: ${d.error}` : ''}`);
     if (d.note) lines.push(escaped`      note: ${d.note}`);
     for (const e of d.endpoints) lines.push(escaped`      ${e.name}: ${e.url}${e.note ? ` (${e.note})` : ''}`);

@@ -16,6 +16,7 @@ export function bootSummary(s: GatewayStatus, logins: readonly { daemon: string;
   lines.push(escaped`  config    ${s.config ?? '(none)'}`);
   lines.push(escaped`  home      ${s.home}`);
   if (s.store) lines.push(escaped`  store     ${s.store.kind} ${s.store.location}`);
+  if (s.fleet) lines.push(fleetLine(s.fleet, s.sessionId));
   lines.push(escaped`  identity  ${identityLine(s)}`);
   const loaded = s.plugins.filter((p) => p.state === 'loaded');
   // A plugin nobody enabled is not a failure of this gateway, whatever its manifest says.
@@ -52,6 +53,13 @@ export function bootSummary(s: GatewayStatus, logins: readonly { daemon: string;
   return lines.join('\n');
 }
 
+/** Who leads the fleet, from this gateway's point of view (DESIGN §6a). */
+export function fleetLine(fleet: NonNullable<Shown['fleet']>, sessionId: string): string {
+  if (fleet.leading) return escaped`  fleet     this gateway leads (since ${fleet.leaderSince ?? '?'}; lease ${fleet.leaseMs / 1000} s)`;
+  if (fleet.leader && fleet.leader !== sessionId) return escaped`  fleet     gateway ${fleet.leader} leads (since ${fleet.leaderSince ?? '?'}); leader-scoped daemons wait here`;
+  return escaped`  fleet     no leader right now: one takes the lead within the lease (${fleet.leaseMs / 1000} s)`;
+}
+
 export function identityLine(s: Pick<Shown, 'identity'>): string {
   const id = s.identity;
   if (!id) return '(not resolved)';
@@ -63,8 +71,9 @@ export function identityLine(s: Pick<Shown, 'identity'>): string {
  * A daemon's state in words. `pending` means "about to start" only while the gateway boots; in
  * a gateway that stopped or is stopping, a daemon still pending never started and never will.
  */
-export function daemonStateLabel(d: Pick<ShownDaemon, 'state' | 'skipped'>, gateway: GatewayState): string {
+export function daemonStateLabel(d: Pick<ShownDaemon, 'state' | 'skipped'> & { scope?: string }, gateway: GatewayState): string {
   if (d.skipped) return `not started (${d.skipped})`;
+  if ((d.state === 'pending' || d.state === 'stopped') && 'scope' in d && d.scope === 'leader' && (gateway === 'running' || gateway === 'degraded')) return 'standby (runs on the leader)';
   if (d.state === 'pending' && gateway !== 'booting') return 'not started';
   return d.state;
 }

@@ -131,6 +131,7 @@ export const configSchema = z.strictObject({
           maxAge: positiveDuration.default('90d').describe('Audit entries older than this are deleted (checked at boot and hourly).'),
         })
         .default({ maxAge: '90d' }),
+      pool: z.number().int().min(2).max(200).optional().describe('PostgreSQL only: connections this gateway keeps open (default 10).'),
     })
     .default({ ledger: { maxRowsPerTask: 1000, maxAge: '30d' }, audit: { maxAge: '90d' } }),
   log: z
@@ -148,6 +149,14 @@ export const configSchema = z.strictObject({
         .describe('How often the gateway rewrites its status file from the event loop; `kora status` reports a gateway silent for three of these as not responding.'),
     })
     .default({ drainBudget: '10s', heartbeatEvery: '5s' }),
+  fleet: z
+    .strictObject({
+      lease: timerDuration(true)
+        .default('15s')
+        .describe('Several gateways on one PostgreSQL: a gateway whose heartbeat is older than this is gone, its runs and its lead taken over. Also the leadership lease.'),
+      heartbeatEvery: timerDuration(true).optional().describe('How often a gateway rewrites its fleet row and renews its lease. Default: a third of the lease.'),
+    })
+    .default({ lease: '15s' }),
   identity: z
     .strictObject({
       systemPromptPath: z.string().min(1).optional().describe('Fallback system prompt file when no plugin claims the identity (KORA_SYSTEM_PROMPT_PATH overrides).'),

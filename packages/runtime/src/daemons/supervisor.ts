@@ -52,6 +52,11 @@ export interface SupervisorOptions {
   attribution?: Attribution;
   /** What daemons read of the contributions made at register time. */
   contributions?: Contributions;
+  /**
+   * Whether this gateway leads its fleet (DESIGN §6a): `scope: 'leader'` daemons start only then,
+   * and wait `pending` otherwise, until `startLeaderScoped()`. Default: always (one gateway).
+   */
+  isLeader?: () => boolean;
 }
 
 const NO_CONTRIBUTIONS: Contributions = { list: () => [] };
@@ -86,6 +91,7 @@ export class Supervisor {
   #current: Entry | undefined;
   #attribution: Attribution | undefined;
   #contributions: Contributions;
+  #isLeader: () => boolean;
 
   constructor(options: SupervisorOptions) {
     this.#services = options.services;
@@ -94,6 +100,7 @@ export class Supervisor {
     this.#onFailure = options.onFailure ?? (() => {});
     this.#attribution = options.attribution;
     this.#contributions = options.contributions ?? NO_CONTRIBUTIONS;
+    this.#isLeader = options.isLeader ?? (() => true);
     this.#entries = options.daemons.map((daemon) => ({
       daemon,
       state: 'pending',
@@ -123,6 +130,10 @@ export class Supervisor {
     const failed: string[] = [];
     for (const entry of this.#entries) {
       if (this.#halted) break;
+      if (entry.daemon.scope === 'leader' && !this.#isLeader()) {
+        entry.log.info(`daemon ${entry.daemon.name} waits: it runs on the fleet's leader only, and another gateway leads`);
+        continue;
+      }
       this.#current = entry;
       const error = await this.#startOne(entry);
       this.#current = undefined;
@@ -196,6 +207,49 @@ export class Supervisor {
     if (at >= 0) this.#started.splice(at, 1);
     await this.#stopOne(entry, 'failed');
     return true;
+  }
+
+  /**
+   * This gateway became the leader: start the leader-scoped daemons still waiting (never started,
+   * or stopped when the lead was lost), in registration order. A failure is fenced like at boot
+   * (a leader daemon is never fatal once the gateway runs). Returns the names now running.
+   */
+  async startLeaderScoped(): Promise<string[]> {
+    await this.#starting;
+    const started: string[] = [];
+    for (const entry of this.#entries) {
+      if (this.#halted) break;
+      if (entry.daemon.scope !== 'leader' || (entry.state !== 'pending' && entry.state !== 'stopped')) continue;
+      entry.abort = new AbortController();
+      entry.error = null;
+      this.#current = entry;
+      const error = await this.#startOne(entry);
+      this.#current = undefined;
+      if (error) {
+        this.#onFailure(entry.daemon, error);
+        entry.log.error({ code: error.code }, `leader-scoped daemon ${entry.daemon.name} failed to start and is fenced: ${error.message}`);
+        continue;
+      }
+      started.push(entry.daemon.name);
+    }
+    return started;
+  }
+
+  /**
+   * The lead is lost: stop the running leader-scoped daemons, in reverse start order, each under
+   * its stop timeout. They go back to waiting (`stopped`), to start again if the lead comes back.
+   */
+  async stopLeaderScoped(names: readonly string[]): Promise<void> {
+    for (const entry of [...this.#started].reverse()) {
+      if (entry.daemon.scope !== 'leader' || !names.includes(entry.daemon.name)) continue;
+      this.#started.splice(this.#started.indexOf(entry), 1);
+      await this.#stopOne(entry);
+    }
+  }
+
+  /** Leader-scoped daemons running now, in start order. */
+  runningLeaderScoped(): string[] {
+    return this.#started.filter((e) => e.daemon.scope === 'leader' && e.state === 'running').map((e) => e.daemon.name);
   }
 
   /** Names of daemons currently running, in start order. */

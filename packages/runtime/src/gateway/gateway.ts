@@ -26,6 +26,8 @@ import { ToolRegistry } from '../plugins/tool-registry.js';
 import type { GatewayOperations, GatewayView, PluginInbox } from '../plugins/types.js';
 import { createOperations } from './operations.js';
 import { ConsumerRunner } from '../inbox/consumer-runner.js';
+import { FleetMembership } from '../fleet/membership.js';
+import { readFleet } from '../fleet/view.js';
 import type { ResolvedTask } from '../schedule/resolve.js';
 import { Scheduler } from '../schedule/scheduler.js';
 import { ServiceRegistry } from '../services/registry.js';
@@ -123,6 +125,7 @@ export class Gateway {
   #releaseLock: (() => void) | undefined;
   #unwatchStore: (() => void) | undefined;
   #consumers: ConsumerRunner | undefined;
+  #fleet: FleetMembership | undefined;
   /** The inbox per topic, as last read (status() is synchronous; the store is not). */
   #inboxStats: GatewayStatus['inbox'] = [];
   #inboxStatsTimer: TimerHandle | undefined;
@@ -286,6 +289,8 @@ export class Gateway {
     try {
       await this.#openStore();
       if (stopAsked()) return { kind: 'interrupted' };
+      await this.#joinFleet();
+      if (stopAsked()) return { kind: 'interrupted' };
       this.#registerRuntimeDaemon();
       await this.#loadPlugins();
       const supervised = this.#plan();
@@ -296,6 +301,7 @@ export class Gateway {
       if (stopAsked()) return { kind: 'interrupted' };
       await this.#scheduleTasks();
       this.#startConsumers();
+      this.#fleet?.start();
       return { kind: 'booted' };
     } catch (caught) {
       const err = this.located(caught);
@@ -339,6 +345,8 @@ export class Gateway {
       this.logger.error({ err }, 'error while draining inbox deliveries');
     }
     await this.#supervisor?.stop();
+    // The leader-scoped daemons are stopped: the lead is given up for another gateway to take at once.
+    await this.#fleet?.leave();
     if (this.#inboxStatsTimer) this.clock.clearTimeout(this.#inboxStatsTimer);
     try {
       await this.#store?.close();
@@ -544,6 +552,7 @@ export class Gateway {
       recentRuns: (query) => this.store.ledger.recent(query),
       readAudit: (query) => this.store.audit.list(query),
       tailAudit: (cursor, options) => this.store.audit.tail(cursor, options),
+      fleet: () => readFleet(this.store, { now: this.clock.now(), leaseMs: parseDuration(this.config.fleet.lease) }),
       auditPage: (query) => this.store.audit.page(query),
     };
   }
@@ -580,6 +589,7 @@ export class Gateway {
       heartbeat: this.#statusWriter ? this.#statusWriter.heartbeat : null,
       inbox: this.#inboxStats,
       exit: this.#exit,
+      fleet: this.#fleet?.status() ?? null,
     });
   }
 
@@ -592,7 +602,18 @@ export class Gateway {
 
   async #openStore(): Promise<void> {
     const url = this.#options.inspect ? 'sqlite::memory:' : this.koraEnv.storeUrl || this.config.store.url;
-    this.#store = scrubbedStore(await openStore({ url, home: this.home, logger: this.logger.child({ part: 'store' }), clock: this.clock }), this.scrubber);
+    this.#store = scrubbedStore(
+      await openStore({
+        url,
+        home: this.home,
+        logger: this.logger.child({ part: 'store' }),
+        clock: this.clock,
+        // A run's claim lasts as long as its gateway's place in the fleet: both say "gone" alike.
+        leaseMs: parseDuration(this.config.fleet.lease),
+        poolSize: this.config.store.pool,
+      }),
+      this.scrubber,
+    );
     if (!this.#options.inspect) this.#watchStore(this.#store);
     const stale = await this.#store.ledger.interruptStale({ not: this.sessionId });
     if (stale > 0) this.logger.warn({ runs: stale }, `${stale} task run(s) left running by an earlier gateway were marked interrupted`);
@@ -610,6 +631,67 @@ export class Gateway {
       if (health.ok) this.#resolved('store', `the store at ${store.location} is writable again`);
       else this.#problem('store', `store: ${health.reason} (${health.code})`);
     });
+  }
+
+  /**
+   * Register in the store's fleet and try for the lead before any daemon starts: leader-scoped
+   * daemons start only on the leader (on SQLite, the one gateway always leads).
+   */
+  async #joinFleet(): Promise<void> {
+    if (this.#options.inspect) return;
+    const leaseMs = parseDuration(this.config.fleet.lease);
+    const every = this.config.fleet.heartbeatEvery;
+    this.#fleet = new FleetMembership({
+      store: this.store,
+      clock: this.clock,
+      logger: this.logger.child({ part: 'fleet' }),
+      sessionId: this.sessionId,
+      startedAt: this.#startedAt,
+      leaseMs,
+      heartbeatEveryMs: every === undefined ? Math.max(1, Math.floor(leaseMs / 3)) : parseDuration(every),
+      state: () => this.#state,
+      onLeadership: (leading) => (leading ? this.#startLeaderScoped() : this.#stopLeaderScoped()),
+      onBeat: (leading) => this.#sweep(leading),
+    });
+    await this.#fleet.join();
+  }
+
+  /** The lead came: start the leader-scoped daemons, then their tasks and consumers. */
+  async #startLeaderScoped(): Promise<void> {
+    if (!this.#supervisor || this.#stopping) return;
+    const started = await this.#supervisor.startLeaderScoped();
+    for (const name of started) {
+      const tasks = this.#tasks.get(name) ?? [];
+      if (tasks.length > 0) await this.#scheduler?.add(name, tasks);
+      const spec = this.daemons.list().find((d) => d.spec.name === name);
+      if (spec?.spec.consumers?.length) this.#consumers?.add(name, spec.pluginId, spec.spec.consumers);
+    }
+    this.#refreshInboxStats();
+    this.#statusWriter?.changed();
+  }
+
+  /** The lead went: the leader-scoped daemons' tasks and consumers drain, then the daemons stop. */
+  async #stopLeaderScoped(): Promise<void> {
+    if (!this.#supervisor) return;
+    const names = this.#supervisor.runningLeaderScoped();
+    const drainMs = parseDuration(this.config.gateway.drainBudget);
+    for (const name of [...names].reverse()) {
+      await this.#scheduler?.remove(name, drainMs);
+      await this.#consumers?.remove(name, drainMs);
+    }
+    await this.#supervisor.stopLeaderScoped(names);
+    this.#refreshInboxStats();
+    this.#statusWriter?.changed();
+  }
+
+  /**
+   * The leader's round on a shared store: runs whose gateway is gone (lease expired) are taken
+   * over under `missed: run-once` or marked interrupted, so no slot stays `running` for ever.
+   */
+  async #sweep(leading: boolean): Promise<void> {
+    this.#statusWriter?.changed();
+    if (!leading || !this.#store || this.#store.exclusive || this.#stopping) return;
+    await this.#scheduler?.sweepExpired();
   }
 
   /** The runtime's own daemon (retention), registered before any plugin's so it starts first. */
@@ -700,6 +782,7 @@ export class Gateway {
   async #startDaemons(supervised: SupervisedDaemon[]) {
     this.#supervisor = new Supervisor({
       daemons: supervised,
+      isLeader: () => this.#fleet?.leading ?? true,
       services: this.services,
       logger: this.logger,
       clock: this.clock,

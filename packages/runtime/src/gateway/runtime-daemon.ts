@@ -13,6 +13,8 @@ export const RETENTION_TASK = 'store.retention';
 /** Handled inbox items are kept this long (and at most this many per topic) to deduplicate late retries. */
 export const INBOX_DONE_MAX_AGE_MS = 7 * 86_400_000;
 export const INBOX_DONE_PER_TOPIC = 10_000;
+/** A gateway's fleet row is kept this long after its last heartbeat (`kora fleet` shows it stopped or gone meanwhile). */
+export const FLEET_ROW_MAX_AGE_MS = 7 * 86_400_000;
 
 export function retentionDaemon(options: { store: () => Store; retention: KoraConfig['store']; clock: Clock; logger: Logger }): DaemonSpec {
   const { ledger, audit } = options.retention;
@@ -23,6 +25,8 @@ export function retentionDaemon(options: { store: () => Store; retention: KoraCo
     const entries = await store.audit.prune({ before: now - parseDuration(audit.maxAge) });
     // Handled inbox items are kept (without payload) only to deduplicate late retries of their senders.
     const items = await store.inbox.prune({ now, maxAgeMs: INBOX_DONE_MAX_AGE_MS, maxDonePerTopic: INBOX_DONE_PER_TOPIC });
+    const gateways = await store.fleet.prune({ before: now - FLEET_ROW_MAX_AGE_MS });
+    if (gateways) options.logger.info({ gateways }, `${RETENTION_TASK}: ${gateways} fleet row(s) of gateways silent for over 7 days deleted`);
     if (rows || entries || items) {
       options.logger.info({ rows, entries, items }, `${RETENTION_TASK}: ${rows} ledger row(s), ${entries} audit entr${entries === 1 ? 'y' : 'ies'} and ${items} handled inbox item(s) past retention deleted`);
     }

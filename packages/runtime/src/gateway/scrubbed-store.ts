@@ -7,6 +7,7 @@ export function scrubbedStore(store: Store, scrubber: SecretScrubber): Store {
   const ledger = overriding<RunLedger>(store.ledger, {
     complete: (task, slot, result) => store.ledger.complete(task, slot, { ...result, error: result.error === null ? null : scrubber.scrub(result.error) }),
     note: (run) => store.ledger.note({ ...run, error: run.error === null ? null : scrubber.scrub(run.error) }),
+    interrupt: (task, slot, now, error) => store.ledger.interrupt(task, slot, now, scrubber.scrub(error)),
   });
   const audit = overriding<AuditLog>(store.audit, { append: (entry) => store.audit.append(scrubber.scrubDeep(entry)) });
   return overriding<Store>(store, {}, { ledger, audit });

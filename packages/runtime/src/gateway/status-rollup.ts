@@ -29,6 +29,8 @@ export interface StatusParts {
   heartbeat: { at: string | null; everyMs: number } | null;
   inbox: GatewayStatus['inbox'];
   exit: ExitRecord | null;
+  /** Null when the gateway is not in a fleet (inspection, or not booted that far). */
+  fleet?: GatewayStatus['fleet'];
 }
 
 export function rollUpStatus(p: StatusParts): GatewayStatus {
@@ -81,5 +83,6 @@ export function rollUpStatus(p: StatusParts): GatewayStatus {
     plugins: p.plugins.filter((r) => r.enabled || r.state === 'invalid').map((r) => ({ id: r.id, version: r.version, source: r.source, state: r.state, enabled: r.enabled, error: r.error })),
     daemons,
     inbox: [...p.inbox],
+    fleet: p.fleet ?? null,
   };
 }

@@ -87,6 +87,8 @@ export const storedStatusSchema = z.looseObject({
   plugins: z.array(plugin).default([]),
   daemons: z.array(daemon).default([]),
   inbox: z.array(z.looseObject({ topic: z.string(), consumer: nullableString, pending: z.number(), inFlight: z.number(), dead: z.number() })).default([]),
+  /** The fleet (added without a schema bump: older files have none). */
+  fleet: z.looseObject({ leader: nullableString, leading: z.boolean(), leaderSince: nullableString, leaseMs: z.number(), heartbeatAt: nullableString.default(null) }).nullable().default(null),
 });
 
 /** A status as read back from disk: schema 1 or 2, with schema 2's fields defaulted for 1. */

@@ -13,6 +13,7 @@ export function sampleStatus(overrides: Partial<GatewayStatus> = {}): GatewaySta
     startedAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:10.000Z',
     heartbeatAt: '2026-01-01T00:00:10.000Z',
+    fleet: null,
     heartbeatEveryMs: 5000,
     uptimeMs: 10_000,
     shutdownReason: null,

@@ -4,6 +4,7 @@ import type { IdentitySource } from '../identity/types.js';
 import type { PluginState } from '../plugins/loader.js';
 import type { PluginSource } from '../plugins/discovery.js';
 import type { TaskStatus } from '../schedule/scheduler.js';
+import type { FleetStatus } from '../fleet/membership.js';
 
 export type GatewayState = 'booting' | 'running' | 'degraded' | 'shutting_down' | 'stopped';
 
@@ -53,4 +54,10 @@ export interface GatewayStatus {
   daemons: (DaemonStatus & { skipped: string | null; tasks: TaskStatus[] })[];
   /** The durable inbox per topic: items waiting, being handled, and dead-lettered, and which daemon consumes it (null: none running). */
   inbox: { topic: string; consumer: string | null; pending: number; inFlight: number; dead: number }[];
+  /**
+   * The fleet (DESIGN §6a): who leads (a session id), whether this gateway does, since when, the
+   * lease, and this gateway's last heartbeat in the store. Leader-scoped daemons run on the
+   * leader only (`daemons[].scope`). Null before the gateway joined (inspection, early boot).
+   */
+  fleet: FleetStatus | null;
 }

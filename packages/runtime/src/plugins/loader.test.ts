@@ -1,3 +1,4 @@
+import { readFleet } from '../fleet/view.js';
 import { createOperations } from '../gateway/operations.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,6 +65,7 @@ async function world(): Promise<World> {
       readAudit: (q) => store.audit.list(q),
       tailAudit: (c, o) => store.audit.tail(c, o),
       auditPage: (q) => store.audit.page(q),
+      fleet: () => readFleet(store, { now: Date.now(), leaseMs: 15_000 }),
     },
     operations: createOperations({
       clock,

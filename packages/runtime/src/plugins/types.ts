@@ -1,4 +1,5 @@
 // The plugin API: what a plugin's entry module exports and what `register` gets.
+import type { FleetView } from '../fleet/view.js';
 import type { ZodType } from 'zod';
 import type { DaemonSpec } from '../daemons/types.js';
 import type { DispatchResult, HookCallback, HookName, HookPayload, UnknownHookCallback } from '../hooks/catalog.js';
@@ -56,6 +57,8 @@ export interface GatewayView {
   auditPage(query?: AuditPageQuery): Promise<AuditEntry[]>;
   /** Follow the audit log: entries after `cursor`, oldest first, and the cursor to pass next time. No entry is skipped, even one committed late. */
   tailAudit(cursor?: AuditCursor, options?: AuditTailOptions): Promise<{ entries: AuditEntry[]; cursor: AuditCursor }>;
+  /** The gateways sharing the store, their heartbeats and the leader (DESIGN §6a). Host API 1.1. */
+  fleet(): Promise<FleetView>;
 }
 
 /** Who asks for an operation, as the audit log records it: `web:admin`, `mcp:<caller id>`, `cli`. */

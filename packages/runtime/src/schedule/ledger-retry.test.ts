@@ -128,16 +128,23 @@ describe('a ledger write that fails', () => {
     expect(h.scheduler.ledgerStatus()).toMatchObject({ state: 'ok', backlog: 0, dropped: 2 });
   });
 
-  it('counts a claim the ledger refused as trouble, and the next claim it takes as recovery', async () => {
+  it('counts a claim the ledger refused as trouble, records the slot it could not run as missed, and the next write it takes as recovery', async () => {
     const { ledger, events } = await flakyHarness();
     ledger.failNext.claim = 1;
+    ledger.failNext.note = 1;
     await h.scheduler.add('d1', [task('t', { every: MINUTE })]);
     await h.clock.advanceTo(at('2026-01-01T10:01:00Z'));
-    expect(events.trouble).toEqual([expect.objectContaining({ backlog: 0, error: expect.stringContaining('ledger.claim failed') })]);
-    expect(h.scheduler.ledgerStatus()).toMatchObject({ state: 'failing', backlog: 0, nextRetry: null });
+    expect(events.trouble[0]).toEqual(expect.objectContaining({ backlog: 0, error: expect.stringContaining('ledger.claim failed') }));
+    // The missed row waits for the ledger like any refused write: never silent.
+    expect(h.scheduler.ledgerStatus()).toMatchObject({ state: 'failing', backlog: 1 });
     await h.clock.advanceTo(at('2026-01-01T10:02:00Z'));
-    expect(events.recovered).toEqual(['2026-01-01T10:02:00.000Z']);
+    expect(events.recovered).toHaveLength(1);
     expect(h.scheduler.ledgerStatus().state).toBe('ok');
+    expect(await statuses('t')).toEqual([
+      ['10:01', 'missed'],
+      ['10:02', 'ok'],
+    ]);
+    expect((await h.rows('t')).find((r) => r.status === 'missed')?.error).toMatch(/not run: the run ledger could not claim the slot/);
   });
 });
 

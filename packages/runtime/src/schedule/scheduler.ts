@@ -168,6 +168,8 @@ class Run implements HeapItem {
   done!: Promise<void>;
   /** Why it runs: its slot came, or an operator asked for it (`runNow`). */
   readonly trigger: RunTrigger;
+  /** It runs a slot whose gateway died mid-run (missed: run-once): its claim is a takeover of the expired one. */
+  takeOver = false;
   /** Told once the claim is decided (manual runs wait on it to answer their caller). */
   onClaim: ((outcome: { claimed: true } | { claimed: false; error?: unknown }) => void) | undefined;
   /** Its final status, once recorded. */
@@ -432,6 +434,43 @@ export class Scheduler {
     return this.#stopping;
   }
 
+  /**
+   * Runs of gateways that are gone (their claim's lease expired while `running`), judged by their
+   * task's missed-slot policy: under `run-once`, the task's latest slot is run again here (the
+   * claim taken over, so one gateway does it); otherwise, or when a later slot has run since, the
+   * row is marked `interrupted` saying why. The fleet's leader calls this at every heartbeat.
+   */
+  async sweepExpired(): Promise<{ takenOver: number; interrupted: number }> {
+    const outcome = { takenOver: 0, interrupted: 0 };
+    if (this.#stopping) return outcome;
+    const now = this.#clock.now();
+    for (const row of await this.#ledger.expired(now)) {
+      const e = this.#tasks.get(row.task);
+      const gone = row.owner ?? 'unknown';
+      if (e && !e.removed && e.task.missed === 'run-once' && e.running === null && row.trigger !== 'manual' && (await this.#ledger.lastSlot(row.task)) === row.slot) {
+        const run = new Run(e, row.slot, now);
+        run.takeOver = true;
+        e.running = run;
+        e.overlapStreak = 0;
+        e.log.warn({ slot: iso(row.slot), owner: gone }, `task ${e.task.name}: the gateway running slot ${iso(row.slot)} (session ${gone}) is gone; running it again (missed: run-once)`);
+        run.done = this.#execute(run);
+        outcome.takenOver++;
+        continue;
+      }
+      const policy = e ? (e.task.missed === 'run-once' ? 'missed: run-once, but a later slot has run since' : 'missed: skip') : 'no gateway here schedules it';
+      const error = `the gateway running it (session ${gone}) is gone: its lease expired before the run finished (${policy})`;
+      if (await this.#ledger.interrupt(row.task, row.slot, now, error)) {
+        outcome.interrupted++;
+        if (e) {
+          e.setLast(row.slot, 'interrupted', row.startedAt, null, error);
+          this.#changed(row.task);
+        }
+        this.#log.warn({ task: row.task, slot: iso(row.slot), owner: gone }, `scheduler: task ${row.task}: ${error}`);
+      }
+    }
+    return outcome;
+  }
+
   /** The run ledger's health as the scheduler sees it: rows waiting for a retry, the last error. */
   ledgerStatus(): LedgerWriteStatus {
     return this.#writer.status();
@@ -599,14 +638,23 @@ export class Scheduler {
     try {
       let claimed: boolean;
       try {
-        claimed = await this.#ledger.claim({ task: task.name, daemon: task.daemon, slot: run.slot, startedAt: run.firedAt, owner: this.#owner, trigger: run.trigger });
+        claimed = run.takeOver
+          ? await this.#ledger.takeOver({ task: task.name, slot: run.slot, owner: this.#owner, startedAt: run.firedAt })
+          : await this.#ledger.claim({ task: task.name, daemon: task.daemon, slot: run.slot, startedAt: run.firedAt, owner: this.#owner, trigger: run.trigger });
       } catch (err) {
         run.onClaim?.({ claimed: false, error: err });
         // Without a claim the slot could run twice across the fleet, so it does not run at all.
         e.failures++;
-        e.setLast(run.slot, 'failed', null, null, `not run: the run ledger could not claim the slot: ${describeError(err)}`);
+        const why = `not run: the run ledger could not claim the slot: ${describeError(err)}`;
+        e.setLast(run.slot, 'failed', null, null, why);
         e.log.error({ err, slot: iso(run.slot) }, `task ${e.task.name}: not run, the run ledger could not claim its slot`);
         this.#writer.claimFailed(err);
+        // Never silent: recorded missed once the store answers again (unless another gateway
+        // sharing it claimed and ran the slot meanwhile: its row stays).
+        if (run.trigger === 'schedule' && !run.takeOver) {
+          e.misses++;
+          void this.#note(e, run.slot, 'missed', why, 1);
+        }
         this.#changed(task.name);
         return;
       }

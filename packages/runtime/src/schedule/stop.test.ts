@@ -158,5 +158,8 @@ function bound(ledger: RunLedger): RunLedger {
     recent: ledger.recent.bind(ledger),
     interruptStale: ledger.interruptStale.bind(ledger),
     prune: ledger.prune.bind(ledger),
+    expired: ledger.expired.bind(ledger),
+    takeOver: ledger.takeOver.bind(ledger),
+    interrupt: ledger.interrupt.bind(ledger),
   };
 }

@@ -1,33 +1,25 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../errors.js';
 import { REDACTED } from '../log/redact.js';
-import { openStore, type Store } from './index.js';
+import type { Store } from './index.js';
+import { openTestStore, rawRows } from './test-stores.test-helper.js';
 
 let home: string;
 let store: Store;
 beforeEach(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'kora-audit-'));
-  store = await openStore({ home });
+  store = await openTestStore({ home });
 });
 afterEach(async () => {
   await store.close();
   fs.rmSync(home, { recursive: true, force: true });
 });
 
-function rawDetails(): string[] {
-  const db = new Database(path.join(home, 'kora.db'), { readonly: true });
-  try {
-    return db
-      .prepare('select details from kora_audit order by id')
-      .all()
-      .map((row) => (row as { details: string }).details);
-  } finally {
-    db.close();
-  }
+async function rawDetails(): Promise<string[]> {
+  return (await rawRows<{ details: string }>(store, 'select details from kora_audit order by id')).map((row) => row.details);
 }
 
 describe('audit.append', () => {
@@ -39,7 +31,7 @@ describe('audit.append', () => {
       details: { user: 'ada', token: 'xoxb-SECRET-1', request: { headers: { authorization: 'Bearer SECRET-2' }, body: [{ password: 'SECRET-3' }] } },
     });
 
-    const [raw] = rawDetails();
+    const [raw] = await rawDetails();
     expect(raw).toBeDefined();
     expect(raw).not.toMatch(/SECRET/);
     expect(JSON.parse(raw ?? '')).toEqual({
@@ -63,7 +55,7 @@ describe('audit.append', () => {
 
   it('rejects details that cannot be written as JSON', async () => {
     await expect(store.audit.append({ at: 1, plugin: 'p', seam: 's', details: { n: 1n } })).rejects.toBeInstanceOf(StoreError);
-    expect(rawDetails()).toEqual([]);
+    expect(await rawDetails()).toEqual([]);
   });
 });
 

@@ -146,8 +146,9 @@ export class ClaimTable<DB> {
    * whose lease ended before `now`, and held rows of the owners in `owners.gone` whatever their
    * lease. Rows of `owners.alive` are never touched. Returns how many.
    */
-  async expire(options: { now: number; owners: { alive: string; gone: readonly string[] | 'all-others' }; set: Readonly<Record<string, unknown>> & { status: string } }): Promise<number> {
+  async expire(options: { now: number; owners: { alive: string; gone: readonly string[] | 'all-others' }; set: Readonly<Record<string, unknown>> & { status: string }; key?: ClaimKey }): Promise<number> {
     const { alive, gone } = options.owners;
+    const { key } = options;
     const { numUpdatedRows } = await this.#db
       .updateTable(this.#spec.table)
       .set({ ...options.set, lease_until: null })
@@ -156,6 +157,7 @@ export class ClaimTable<DB> {
         if (gone === 'all-others') reasons.push(eb.lit(true));
         else if (gone.length > 0) reasons.push(eb('owner', 'in', [...gone]));
         return eb.and([
+          ...(key ? [this.#keyIs(eb, key)] : []),
           eb('status', '=', this.#spec.held),
           eb.or([eb('owner', '<>', alive), eb('owner', 'is', null)]),
           eb.or(reasons),

@@ -8,7 +8,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InboxError } from '../errors.js';
 import { ManualClock } from '../time/clock.js';
-import { openStore, type Store } from './index.js';
+import type { Store } from './index.js';
+import { openTestStore, rawRows, storeKind } from './test-stores.test-helper.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const LEASE = 30_000;
@@ -19,7 +20,7 @@ let store: Store;
 beforeEach(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'kora-inbox-'));
   clock = new ManualClock(T0);
-  store = await openStore({ home, clock });
+  store = await openTestStore({ home, clock });
 });
 afterEach(async () => {
   await store.close();
@@ -27,24 +28,17 @@ afterEach(async () => {
 });
 
 const claim = (owner: string, now: number, limit = 10, topics = ['slack.events']) => store.inbox.claim({ topics, owner, leaseMs: LEASE, now, limit });
-const rows = () => {
-  const db = new Database(store.location, { readonly: true });
-  try {
-    return db.prepare('select id, topic, key, payload, status, owner, lease_until, attempts from kora_inbox order by id').all() as Record<string, unknown>[];
-  } finally {
-    db.close();
-  }
-};
+const rows = () => rawRows(store, 'select id, topic, key, payload, status, owner, lease_until, attempts from kora_inbox order by id');
 
 describe('inbox.enqueue', () => {
   it('keeps an item once per (topic, key): a second enqueue returns the first id as a duplicate and changes nothing', async () => {
     const first = await store.inbox.enqueue({ topic: 'slack.events', key: 'Ev01', payload: { n: 1 } });
     expect(first).toEqual({ id: expect.any(Number), duplicate: false });
-    const before = rows();
+    const before = await rows();
 
     const again = await store.inbox.enqueue({ topic: 'slack.events', key: 'Ev01', payload: { n: 2 } }, T0 + 5_000);
     expect(again).toEqual({ id: first.id, duplicate: true });
-    expect(rows()).toEqual(before);
+    expect(await rows()).toEqual(before);
 
     // The same key under another topic is another item.
     const other = await store.inbox.enqueue({ topic: 'email.inbound', key: 'Ev01', payload: null });
@@ -61,19 +55,20 @@ describe('inbox.enqueue', () => {
     ]);
     expect(burst.map((r) => r.duplicate)).toEqual([false, false, true, false]);
     expect(burst[2]!.id).toBe(burst[0]!.id);
-    expect(rows().map((r) => [r.topic, r.key, r.payload])).toEqual([
+    expect((await rows()).map((r) => [r.topic, r.key, r.payload])).toEqual([
       ['slack.events', 'A', '1'],
       ['slack.events', 'B', '2'],
       ['email.inbound', 'A', '4'],
     ]);
   });
 
-  it('refuses a whole burst when its commit fails, keeping none of it, and takes the next burst', async () => {
+  // A trigger in SQLite's dialect stands for a commit that fails.
+  it.skipIf(storeKind === 'postgres')('refuses a whole burst when its commit fails, keeping none of it, and takes the next burst', async () => {
     const db = new Database(store.location);
     db.exec("create trigger no_b before insert on kora_inbox when new.key = 'B' begin select raise(abort, 'disk says no'); end");
     const burst = await Promise.allSettled([store.inbox.enqueue({ topic: 'slack.events', key: 'A', payload: 1 }), store.inbox.enqueue({ topic: 'slack.events', key: 'B', payload: 2 })]);
     expect(burst.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    expect(rows()).toEqual([]);
+    expect(await rows()).toEqual([]);
     db.exec('drop trigger no_b');
     db.close();
     expect(await store.inbox.enqueue({ topic: 'slack.events', key: 'A', payload: 1 })).toMatchObject({ duplicate: false });
@@ -104,7 +99,7 @@ describe('inbox.enqueue', () => {
       expect(refused).toBeInstanceOf(InboxError);
       expect(refused).toMatchObject({ code: 'KORA_ERR_INBOX_PAYLOAD', details: { topic: 'slack.events', key: 'Ev01' } });
     }
-    expect(rows()).toEqual([]);
+    expect(await rows()).toEqual([]);
   });
 
   it('refuses a topic not of the form area.what, and an empty or overlong key, with KORA_ERR_INBOX_INVALID', async () => {
@@ -147,7 +142,7 @@ describe('inbox.claim', () => {
     const second = await claim('gw-2', clock.now(), 5);
     expect(second.map((i) => i.key)).toEqual(['c']);
     expect(await claim('gw-3', clock.now())).toEqual([]);
-    expect(rows().map((r) => [r.key, r.status, r.owner, r.lease_until])).toEqual([
+    expect((await rows()).map((r) => [r.key, r.status, r.owner, r.lease_until])).toEqual([
       ['a', 'claimed', 'gw-1', clock.now() + LEASE],
       ['b', 'claimed', 'gw-1', clock.now() + LEASE],
       ['c', 'claimed', 'gw-2', clock.now() + LEASE],
@@ -183,7 +178,7 @@ describe('inbox.claim', () => {
     expect(await claim('gw-2', T0 + LEASE)).toEqual([]); // the lease runs until T0 + LEASE inclusive
     const [taken] = await claim('gw-2', T0 + LEASE + 1);
     expect(taken).toMatchObject({ id: item!.id, attempt: 2, payload: 1 });
-    expect(rows()[0]).toMatchObject({ owner: 'gw-2', lease_until: T0 + LEASE + 1 + LEASE });
+    expect((await rows())[0]).toMatchObject({ owner: 'gw-2', lease_until: T0 + LEASE + 1 + LEASE });
   });
 
   it('refuses a claim without topics, with a bad topic or without an owner', async () => {
@@ -202,7 +197,7 @@ describe('a claim’s owner', () => {
     expect(await store.inbox.renew([id], 'other', T0 + 10 * LEASE)).toEqual([]);
     expect(await store.inbox.complete(id, 'other')).toBe(false);
     expect(await store.inbox.fail(id, 'other', { error: 'boom', dead: true })).toBe(false);
-    expect(rows()[0]).toMatchObject({ status: 'claimed', owner: 'slow', lease_until: T0 + LEASE });
+    expect((await rows())[0]).toMatchObject({ status: 'claimed', owner: 'slow', lease_until: T0 + LEASE });
 
     expect(await store.inbox.renew([id], 'slow', T0 + 2 * LEASE)).toEqual([id]);
     expect(await claim('gw-2', T0 + LEASE + 1)).toEqual([]); // renewed: not taken over
@@ -212,11 +207,11 @@ describe('a claim’s owner', () => {
     expect(await store.inbox.renew([id], 'slow', T0 + 5 * LEASE)).toEqual([]);
     expect(await store.inbox.complete(id, 'slow')).toBe(false);
     expect(await store.inbox.fail(id, 'slow', { error: 'late', retryAt: T0 })).toBe(false);
-    expect(rows()[0]).toMatchObject({ status: 'claimed', owner: 'gw-2' });
+    expect((await rows())[0]).toMatchObject({ status: 'claimed', owner: 'gw-2' });
 
     expect(await store.inbox.complete(id, 'gw-2')).toBe(true);
     expect(await store.inbox.complete(id, 'gw-2')).toBe(false);
-    expect(rows()[0]).toMatchObject({ status: 'done', payload: null, lease_until: null });
+    expect((await rows())[0]).toMatchObject({ status: 'done', payload: null, lease_until: null });
   });
 
   it('renews several claims at once and says which it still holds', async () => {
@@ -224,7 +219,7 @@ describe('a claim’s owner', () => {
     const [a, b] = await claim('gw-1', T0);
     expect(await store.inbox.complete(a!.id, 'gw-1')).toBe(true);
     expect(await store.inbox.renew([a!.id, b!.id, 999], 'gw-1', T0 + 5 * LEASE)).toEqual([b!.id]);
-    expect(rows()[1]).toMatchObject({ lease_until: T0 + 5 * LEASE });
+    expect((await rows())[1]).toMatchObject({ lease_until: T0 + 5 * LEASE });
   });
 });
 

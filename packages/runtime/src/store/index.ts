@@ -23,15 +23,28 @@ export interface OpenStoreOptions {
   leaseMs?: number;
   /** How long an audit tail keeps looking for an id found missing below newer ones (ms; default 60 000). */
   auditTailGraceMs?: number;
+  /** PostgreSQL: connections in this gateway's pool (default 10; `store.pool`). */
+  poolSize?: number;
 }
 
 /** Open (creating and migrating if needed) the store. Rejects with a StoreError naming what to fix. */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const target = resolveStoreUrl(options.url, options.home);
-  // Loaded on first open only: Kysely and the SQLite driver cost boot time that commands
-  // which never open a store should not pay.
-  const { openSqliteStore } = await import('./sqlite.js');
   const { busyTimeoutMs, busyRetryMs, leaseMs, auditTailGraceMs } = options;
+  // Loaded on first open only: Kysely and the database driver cost boot time that commands
+  // which never open a store should not pay.
+  if (target.kind === 'postgres') {
+    const { openPostgresStore } = await import('./postgres.js');
+    return openPostgresStore(target, {
+      logger: options.logger ?? createSilentLogger(),
+      clock: options.clock ?? createSystemClock(),
+      busyRetryMs,
+      leaseMs,
+      auditTailGraceMs,
+      poolSize: options.poolSize,
+    });
+  }
+  const { openSqliteStore } = await import('./sqlite.js');
   return openSqliteStore(target, {
     logger: options.logger ?? createSilentLogger(),
     clock: options.clock ?? createSystemClock(),

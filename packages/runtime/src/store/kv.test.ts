@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../errors.js';
 import { ManualClock } from '../time/clock.js';
-import { openStore, type Store } from './index.js';
+import type { Store } from './index.js';
+import { openTestStore, rawRows } from './test-stores.test-helper.js';
 
 let store: Store;
 beforeEach(async () => {
-  store = await openStore({ home: os.tmpdir(), url: 'sqlite::memory:' });
+  store = await openTestStore({ home: os.tmpdir(), url: 'sqlite::memory:' });
 });
 afterEach(async () => {
   await store.close();
@@ -27,16 +27,14 @@ describe('kv values', () => {
   it('overwrites a value and stamps the time of the write', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kora-kv-'));
     const clock = new ManualClock(1_000);
-    const fileStore = await openStore({ home, clock });
+    const fileStore = await openTestStore({ home, clock });
     try {
       const kv = fileStore.kv('kora');
       await kv.set('cursor', 1);
       clock.jump(500);
       await kv.set('cursor', 2);
       expect(await kv.get('cursor')).toBe(2);
-      const db = new Database(path.join(home, 'kora.db'), { readonly: true });
-      expect(db.prepare('select updated_at from kora_kv').all()).toEqual([{ updated_at: 1_500 }]);
-      db.close();
+      expect(await rawRows(fileStore, 'select updated_at from kora_kv')).toEqual([{ updated_at: 1_500 }]);
     } finally {
       await fileStore.close();
       fs.rmSync(home, { recursive: true, force: true });

@@ -1,16 +1,15 @@
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../errors.js';
-import { openStore, type RunRecord, type Store } from './index.js';
+import type { RunRecord, Store } from './index.js';
+import { openShared, openTestStore, storeKind } from './test-stores.test-helper.js';
 
 const HOUR = 3_600_000;
 
 let store: Store;
 beforeEach(async () => {
-  store = await openStore({ home: os.tmpdir(), url: 'sqlite::memory:' });
+  store = await openTestStore({ home: os.tmpdir(), url: 'sqlite::memory:' });
 });
 afterEach(async () => {
   await store.close();
@@ -39,17 +38,15 @@ describe('ledger.claim', () => {
     expect(await claim('a', 2000)).toBe(true);
   });
 
-  it('lets only one of two stores sharing a database file claim a slot', async () => {
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kora-ledger-'));
+  it('lets only one of two stores sharing a database claim a slot', async () => {
+    const shared = await openShared(2);
     try {
-      const one = await openStore({ home });
-      const two = await openStore({ home });
+      const [one, two] = shared.stores as [Store, Store];
       const run = { task: 'a', daemon: 'd', slot: 60_000, startedAt: 60_000 };
       const results = await Promise.all([one.ledger.claim({ ...run, owner: 'one' }), two.ledger.claim({ ...run, owner: 'two' })]);
       expect(results.filter(Boolean)).toHaveLength(1);
-      await Promise.all([one.close(), two.close()]);
     } finally {
-      fs.rmSync(home, { recursive: true, force: true });
+      await shared.close();
     }
   });
 
@@ -81,7 +78,7 @@ describe('ledger.complete', () => {
   it('writes nothing for a slot that was never claimed, and warns', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
-    const watched = await openStore({ home: os.tmpdir(), url: 'sqlite::memory:', logger });
+    const watched = await openTestStore({ home: os.tmpdir(), url: 'sqlite::memory:', logger });
     await watched.ledger.complete('a', 1000, { status: 'ok', finishedAt: 1, durationMs: 1, error: null });
     expect(await watched.ledger.recent()).toEqual([]);
     expect(lines.join('')).toMatch(/completed a run that has no row/);
@@ -138,14 +135,21 @@ describe('ledger.recent', () => {
 });
 
 describe('ledger.interruptStale', () => {
-  it('marks running rows of other owners interrupted and leaves the rest alone', async () => {
+  it('marks running rows of other owners that are gone interrupted and leaves the rest alone', async () => {
     await claim('a', 1000, 'dead-gw');
     await claim('b', 1000, 'dead-gw');
     await claim('c', 1000, 'me');
     await claim('d', 1000, 'dead-gw');
     await store.ledger.complete('d', 1000, { status: 'ok', finishedAt: 2000, durationMs: 995, error: null });
 
-    expect(await store.ledger.interruptStale({ not: 'me' })).toBe(2);
+    // SQLite is one gateway's: every other owner is an earlier session of it. PostgreSQL is
+    // shared: an owner is gone once its lease expired, or when named as a previous session.
+    if (storeKind === 'postgres') {
+      expect(await store.ledger.interruptStale({ not: 'me' })).toBe(0);
+      expect(await store.ledger.interruptStale({ not: 'me', previous: ['dead-gw'] })).toBe(2);
+    } else {
+      expect(await store.ledger.interruptStale({ not: 'me' })).toBe(2);
+    }
 
     const byTask = Object.fromEntries((await store.ledger.recent()).map((r) => [r.task, r]));
     expect(byTask.a?.status).toBe('interrupted');

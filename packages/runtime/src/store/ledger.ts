@@ -6,7 +6,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { StoreError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
-import { ClaimTable, type ClaimDialect } from './claims.js';
+import { ClaimTable, neverFree, type ClaimDialect } from './claims.js';
 import type { StoreGate } from './gate.js';
 import type { RunsTable, StoreSchema } from './schema.js';
 import type { RunLedger, RunRecord } from './types.js';
@@ -159,6 +159,40 @@ export class SqlRunLedger implements RunLedger {
         set: { status: 'interrupted', error: INTERRUPTED_ERROR },
       }),
     );
+  }
+
+  expired(now: number, limit = DEFAULT_RECENT_LIMIT): Promise<RunRecord[]> {
+    return this.#gate.run('ledger.expired', async () => {
+      const rows = await this.#db
+        .selectFrom('kora_runs')
+        .selectAll()
+        .where('status', '=', 'running')
+        .where((eb) => eb.or([eb('lease_until', '<', now), eb('lease_until', 'is', null)]))
+        .orderBy('slot')
+        .limit(checkCount('ledger.expired limit', limit))
+        .execute();
+      return rows.map(toRecord);
+    });
+  }
+
+  takeOver(run: { task: string; slot: number; owner: string; startedAt: number }): Promise<boolean> {
+    return this.#gate.run('ledger.takeOver', async () => {
+      const now = this.#options.clock.now();
+      const won = await this.#claims.claim({ task: run.task, slot: run.slot }, { owner: run.owner, until: now + this.#options.leaseMs }, now, neverFree);
+      if (won) {
+        this.#held.set(keyOf(run.task, run.slot), { task: run.task, slot: run.slot, owner: run.owner });
+        this.#arm();
+      }
+      return won;
+    });
+  }
+
+  interrupt(task: string, slot: number, now: number, error: string): Promise<boolean> {
+    return this.#gate.run('ledger.interrupt', async () => {
+      // `alive` names nobody: the claim's owner is gone, whoever it was.
+      const n = await this.#claims.expire({ now, owners: { alive: '', gone: [] }, set: { status: 'interrupted', error }, key: { task, slot } });
+      return n > 0;
+    });
   }
 
   /** Stop renewing: the store is closing. Claims still held keep their lease until it runs out. */

@@ -58,7 +58,7 @@ describe('store migrations', () => {
     await store.close();
     const rows = raw<{ version: number; applied_at: number }>('select version, applied_at from kora_migrations order by version');
     expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, applied_at: 1_000 })));
-    expect(tables()).toEqual(['kora_audit', 'kora_inbox', 'kora_kv', 'kora_migrations', 'kora_plugin_migrations', 'kora_runs', 'kora_store_probe']);
+    expect(tables()).toEqual(['kora_audit', 'kora_fleet', 'kora_fleet_leader', 'kora_inbox', 'kora_kv', 'kora_migrations', 'kora_plugin_migrations', 'kora_runs', 'kora_store_probe']);
   });
 
   it('runs each migration once: a reopened database keeps its data and its migration rows', async () => {

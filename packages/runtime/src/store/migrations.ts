@@ -15,6 +15,8 @@ export interface MigrationDialect {
   readonly idType: 'integer' | 'bigint';
   /** An auto-incrementing primary key whose values are never reused (audit tailing relies on it). */
   autoIncrementId(column: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+  /** The schema the store's tables live in, where the database has several (PostgreSQL); SQLite has none. */
+  currentSchema?(db: Kysely<StoreSchema>): Promise<string | undefined>;
 }
 
 export interface Migration {
@@ -135,6 +137,35 @@ export const MIGRATIONS: readonly Migration[] = [
       // Null for a scheduled run (every row before this), 'manual' for one an operator asked
       // for: missed-slot judgement reads scheduled rows only.
       await db.schema.alterTable('kora_runs').addColumn('trigger', 'text').execute();
+    },
+  },
+  {
+    version: 5,
+    name: 'fleet',
+    async up(db) {
+      // One row per gateway that ever ran on this database, rewritten by its heartbeat. A row
+      // whose heartbeat is older than the lease is a gateway that is gone (DESIGN §6a).
+      await db.schema
+        .createTable('kora_fleet')
+        .addColumn('session_id', 'text', (c) => c.primaryKey())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('pid', 'integer', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('heartbeat_at', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('stopped_at', 'bigint')
+        .execute();
+      // The fleet leader's sweep reads the runs still held whose lease ended (gateways gone).
+      await db.schema.createIndex('kora_runs_held').on('kora_runs').columns(['status', 'lease_until']).execute();
+      // The leadership lease: one row, held by `owner` until `lease_until` unless renewed.
+      await db.schema
+        .createTable('kora_fleet_leader')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('since', 'bigint', (c) => c.notNull())
+        .addColumn('lease_until', 'bigint', (c) => c.notNull())
+        .execute();
     },
   },
 ];

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { KoraError, StoreError } from '../errors.js';
 import { openStore, type Store } from './index.js';
 
@@ -55,15 +56,30 @@ describe('openStore', () => {
     expect(fs.readdirSync(home)).toEqual([]);
   });
 
-  it('says PostgreSQL is not built yet, without showing the password', async () => {
-    const failure = openStore({ home, url: 'postgres://kora:hunter2@db.internal/kora' });
-    await expect(failure).rejects.toBeInstanceOf(StoreError);
-    const err = (await failure.catch((e: unknown) => e)) as KoraError;
-    expect(err.code).toBe('KORA_ERR_STORE');
-    expect(err.message).toMatch(/PostgreSQL support is not built yet/);
-    expect(err.message).toContain('postgres://kora:[redacted]@db.internal/kora');
+  it('names host, port and database of a PostgreSQL server it cannot reach, never the password', async () => {
+    // A port nothing listens on: taken, then freed.
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    const err = (await openStore({ home, url: `postgres://kora:hunter2@127.0.0.1:${port}/agents` }).catch((e: unknown) => e)) as KoraError;
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err.code).toBe('KORA_ERR_STORE_UNREACHABLE');
+    expect(err.message).toContain(`PostgreSQL at host 127.0.0.1, port ${port}, database agents`);
+    expect(err.message).toMatch(/ECONNREFUSED/);
+    expect(err.details).toMatchObject({ host: '127.0.0.1', port, database: 'agents' });
     expect(JSON.stringify(err.details) + err.message).not.toContain('hunter2');
-    await expect(openStore({ home, url: 'postgresql://db/kora' })).rejects.toThrow(/not built yet/);
+  });
+
+  it('names the database PostgreSQL does not have, never the password', async () => {
+    const base = new URL(inject('postgresUrl'));
+    base.password = 'hunter2';
+    base.pathname = '/kora_no_such_database';
+    const err = (await openStore({ home, url: base.toString() }).catch((e: unknown) => e)) as KoraError;
+    expect(err.code).toBe('KORA_ERR_STORE_UNREACHABLE');
+    expect(err.message).toContain(`port ${base.port || 5432}, database kora_no_such_database`);
+    expect(err.message).toMatch(/does not exist/);
+    expect(JSON.stringify(err.details) + err.message).not.toContain('hunter2');
   });
 
   it('names an unknown URL and the forms it accepts', async () => {

@@ -4,33 +4,30 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PluginError } from '../errors.js';
 import { ManualClock } from '../time/clock.js';
-import { openStore, type PluginMigrations, type Store } from './index.js';
+import type { PluginMigrations, Store } from './index.js';
+import { openTestStore, rawRows, reopenTestStore, storeKind } from './test-stores.test-helper.js';
 
 let home: string;
 let store: Store;
 beforeEach(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'kora-plugin-migrations-'));
-  store = await openStore({ home, clock: new ManualClock(7_000) });
+  store = await openTestStore({ home, clock: new ManualClock(7_000) });
 });
 afterEach(async () => {
   await store.close();
   fs.rmSync(home, { recursive: true, force: true });
 });
 
-function raw<T>(query: string): T[] {
-  const db = new Database(store.location, { readonly: true });
-  try {
-    return db.prepare(query).all() as T[];
-  } finally {
-    db.close();
-  }
-}
+const raw = <T>(query: string): Promise<T[]> => rawRows<T>(store, query);
 
-const tables = () => raw<{ name: string }>("select name from sqlite_master where type = 'table' and name not like 'kora_%' and name not like 'sqlite_%' order by name").map((r) => r.name);
+const TABLES =
+  storeKind === 'postgres'
+    ? "select table_name as name from information_schema.tables where table_schema = current_schema() and table_name not like 'kora_%' order by table_name"
+    : "select name from sqlite_master where type = 'table' and name not like 'kora_%' and name not like 'sqlite_%' order by name";
+const tables = async () => (await raw<{ name: string }>(TABLES)).map((r) => r.name);
 const recorded = () => raw<{ plugin: string; name: string; applied_at: number }>('select plugin, name, applied_at from kora_plugin_migrations order by plugin, name');
 
 const usage: PluginMigrations = {
@@ -38,7 +35,7 @@ const usage: PluginMigrations = {
     async up(db) {
       await db.schema
         .createTable('telemetry_usage')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        // No auto-increment id: its spelling is not portable (plugins/reasoning takes random ids).
         .addColumn('model', 'text', (c) => c.notNull())
         .addColumn('tokens', 'integer', (c) => c.notNull())
         .execute();
@@ -70,7 +67,7 @@ describe('store.migratePlugin', () => {
     };
     expect(await store.migratePlugin('probes', tracked)).toEqual({ applied: ['10_third', 'a_first', 'b_second'] });
     expect(order).toEqual(['10_third', 'a_first', 'b_second']);
-    expect(recorded()).toEqual([
+    expect(await recorded()).toEqual([
       { plugin: 'probes', name: '10_third', applied_at: 7_000 },
       { plugin: 'probes', name: 'a_first', applied_at: 7_000 },
       { plugin: 'probes', name: 'b_second', applied_at: 7_000 },
@@ -81,9 +78,9 @@ describe('store.migratePlugin', () => {
     expect(await store.migratePlugin('telemetry', { '001_usage': usage['001_usage']! })).toEqual({ applied: ['001_usage'] });
     expect(await store.migratePlugin('telemetry', { '001_usage': usage['001_usage']! })).toEqual({ applied: [] });
     await store.close();
-    store = await openStore({ home });
+    store = await reopenTestStore(store, { home });
     expect(await store.migratePlugin('telemetry', usage)).toEqual({ applied: ['002_usage_by_model'] });
-    expect(tables()).toEqual(['telemetry_usage']);
+    expect(await tables()).toEqual(['telemetry_usage']);
   });
 
   it('tracks plugins apart: the same migration name in two plugins runs for each', async () => {
@@ -92,7 +89,7 @@ describe('store.migratePlugin', () => {
     });
     expect(await store.migratePlugin('alerts', make('alerts_sent'))).toEqual({ applied: ['001_init'] });
     expect(await store.migratePlugin('promote', make('promote_proposals'))).toEqual({ applied: ['001_init'] });
-    expect(tables()).toEqual(['alerts_sent', 'promote_proposals']);
+    expect(await tables()).toEqual(['alerts_sent', 'promote_proposals']);
   });
 
   it('rolls back a migration that throws and names the plugin and the migration; the ones before it stay', async () => {
@@ -111,9 +108,9 @@ describe('store.migratePlugin', () => {
     expect(err.pluginId).toBe('telemetry');
     expect(err.details.migration).toBe('003_broken');
     expect(err.message).toMatch(/Plugin telemetry: migration "003_broken" failed: column does not exist/);
-    expect(tables()).toEqual(['telemetry_usage']);
-    expect(raw('select * from telemetry_usage')).toEqual([]);
-    expect(recorded().map((r) => r.name)).toEqual(['001_usage', '002_usage_by_model']);
+    expect(await tables()).toEqual(['telemetry_usage']);
+    expect(await raw('select * from telemetry_usage')).toEqual([]);
+    expect((await recorded()).map((r) => r.name)).toEqual(['001_usage', '002_usage_by_model']);
   });
 
   it('rolls back a migration that creates a table outside <pluginId>_* and says which name was expected', async () => {
@@ -125,20 +122,21 @@ describe('store.migratePlugin', () => {
     expect(err.code).toBe('KORA_ERR_PLUGIN_MIGRATION');
     expect(err.details).toMatchObject({ pluginId: 'alerts', migration: '002_squat', table: 'sent_alerts', expected: 'alerts_*' });
     expect(err.message).toMatch(/created table "sent_alerts", but a plugin's tables must be named "alerts_\*"/);
-    expect(tables()).toEqual(['alerts_sent']);
-    expect(recorded().map((r) => r.name)).toEqual(['001_ok']);
+    expect(await tables()).toEqual(['alerts_sent']);
+    expect((await recorded()).map((r) => r.name)).toEqual(['001_ok']);
   });
 
   it('refuses a migration that alters or drops a table that is not the plugin’s own', async () => {
     const alter: PluginMigrations = { '001_alter': { up: (db) => db.schema.alterTable('kora_runs').addColumn('mine', 'text').execute() } };
     const err = await failure(store.migratePlugin('sneaky', alter));
     expect(err.message).toMatch(/altered table "kora_runs", which is not its own/);
-    expect(raw<{ name: string }>("select name from pragma_table_info('kora_runs')").map((c) => c.name)).not.toContain('mine');
+    const runs = (await store.pluginDb('sneaky').introspection.getTables()).find((t) => t.name === 'kora_runs');
+    expect(runs?.columns.map((c) => c.name)).not.toContain('mine');
 
     await store.migratePlugin('alerts', { '001': { up: (db) => db.schema.createTable('alerts_sent').addColumn('x', 'integer').execute() } });
     const drop: PluginMigrations = { '001_drop': { up: (db) => db.schema.dropTable('alerts_sent').execute() } };
     expect((await failure(store.migratePlugin('sneaky', drop))).message).toMatch(/dropped table "alerts_sent"/);
-    expect(tables()).toContain('alerts_sent');
+    expect(await tables()).toContain('alerts_sent');
   });
 
   it('refuses a new migration that sorts before one already applied, and an applied one the plugin no longer declares', async () => {
@@ -158,11 +156,11 @@ describe('store.migratePlugin', () => {
 describe('store.pluginDb', () => {
   it('queries the plugin’s tables over the store’s connection: rows written are in the database file', async () => {
     await store.migratePlugin('telemetry', usage);
-    const db = store.pluginDb<{ telemetry_usage: { id?: number; model: string; tokens: number } }>('telemetry');
+    const db = store.pluginDb<{ telemetry_usage: { model: string; tokens: number } }>('telemetry');
     await db.insertInto('telemetry_usage').values({ model: 'haiku', tokens: 120 }).execute();
     const rows = await db.selectFrom('telemetry_usage').select(['model', 'tokens']).execute();
     expect(rows).toEqual([{ model: 'haiku', tokens: 120 }]);
-    expect(raw('select model, tokens from telemetry_usage')).toEqual([{ model: 'haiku', tokens: 120 }]);
+    expect(await raw('select model, tokens from telemetry_usage')).toEqual([{ model: 'haiku', tokens: 120 }]);
   });
 
   it('cannot close the gateway’s store: destroy() rejects and the store keeps working', async () => {

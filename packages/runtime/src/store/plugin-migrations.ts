@@ -38,13 +38,14 @@ export async function migratePlugin(cx: PluginMigrationContext, pluginId: string
           await sql`rollback`.execute(conn);
           return false;
         }
-        const before = await tablesOf(conn);
+        const schema = await cx.dialect.currentSchema?.(conn);
+        const before = await tablesOf(conn, schema);
         try {
           await migration.up(conn as unknown as Kysely<PluginTables>);
         } catch (err) {
           throw fail(`migration "${name}" failed: ${describeError(err)}. It was rolled back; the migrations before it stay applied.`, { migration: name }, err);
         }
-        checkTables(pluginId, name, before, await tablesOf(conn), fail);
+        checkTables(pluginId, name, before, await tablesOf(conn, schema), fail);
         await conn.insertInto('kora_plugin_migrations').values({ plugin: pluginId, name, applied_at: cx.clock.now() }).execute();
         await sql`commit`.execute(conn);
         return true;
@@ -124,9 +125,10 @@ function checkTables(
   }
 }
 
-/** Every table and view, with a fingerprint of its columns, through the portable introspector. */
-async function tablesOf(db: Kysely<StoreSchema>): Promise<Map<string, string>> {
-  const tables: TableMetadata[] = await db.introspection.getTables({ withInternalKyselyTables: true });
+/** Every table and view (of `schema`, where the database has several), with a fingerprint of its columns, through the portable introspector. */
+async function tablesOf(db: Kysely<StoreSchema>, schema: string | undefined): Promise<Map<string, string>> {
+  const all: TableMetadata[] = await db.introspection.getTables({ withInternalKyselyTables: true });
+  const tables = schema === undefined ? all : all.filter((t) => t.schema === schema);
   return new Map(tables.map((t) => [t.name, JSON.stringify(t.columns.map((c) => [c.name, c.dataType, c.isNullable, c.hasDefaultValue]))]));
 }
 

@@ -78,6 +78,29 @@ export interface InboxTable {
   finished_at: number | null;
 }
 
+export interface FleetTable {
+  session_id: string;
+  host: string;
+  pid: number;
+  /** The runtime's package version. */
+  version: string;
+  started_at: number;
+  heartbeat_at: number;
+  /** The gateway state it last reported (`running`, `degraded`, `stopped`…). */
+  state: string;
+  /** Epoch ms of a clean stop; null while it runs (or if it died). */
+  stopped_at: number | null;
+}
+
+export interface FleetLeaderTable {
+  /** Always `leader`: one lease per database. */
+  name: string;
+  owner: string;
+  /** When `owner` took the lead. */
+  since: number;
+  lease_until: number;
+}
+
 export interface StoreSchema {
   kora_runs: RunsTable;
   kora_audit: AuditTable;
@@ -86,4 +109,6 @@ export interface StoreSchema {
   kora_plugin_migrations: PluginMigrationsTable;
   kora_store_probe: StoreProbeTable;
   kora_inbox: InboxTable;
+  kora_fleet: FleetTable;
+  kora_fleet_leader: FleetLeaderTable;
 }

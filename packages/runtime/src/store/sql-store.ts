@@ -9,13 +9,14 @@ import { SqlAuditLog } from './audit.js';
 import type { ClaimDialect } from './claims.js';
 import { StoreGate } from './gate.js';
 import type { StoreHealthMonitor } from './health.js';
+import { SqlFleet } from './fleet.js';
 import { SqlInbox } from './inbox.js';
 import { SqlKeyValueStore } from './kv.js';
 import { SqlRunLedger } from './ledger.js';
 import type { MigrationDialect } from './migrations.js';
 import { migratePlugin } from './plugin-migrations.js';
 import type { StoreSchema } from './schema.js';
-import type { AuditLog, Inbox, KeyValueStore, PluginMigrations, PluginTables, RunLedger, Store, StoreHealth } from './types.js';
+import type { AuditLog, Fleet, Inbox, KeyValueStore, PluginMigrations, PluginTables, RunLedger, Store, StoreHealth } from './types.js';
 
 /** How long a run's claim stays valid unless renewed (every third of it) by its gateway. */
 export const DEFAULT_LEASE_MS = 60_000;
@@ -47,6 +48,8 @@ export class SqlStore implements Store {
   readonly ledger: RunLedger;
   readonly audit: AuditLog;
   readonly inbox: Inbox;
+  readonly fleet: Fleet;
+  readonly exclusive: boolean;
   readonly #options: SqlStoreOptions;
   readonly #runs: SqlRunLedger;
   readonly #db: Kysely<StoreSchema>;
@@ -69,6 +72,8 @@ export class SqlStore implements Store {
     });
     this.ledger = this.#runs;
     this.audit = new SqlAuditLog(options.db, this.#gate, { clock: options.clock, tailGraceMs: options.auditTailGraceMs ?? DEFAULT_AUDIT_TAIL_GRACE_MS });
+    this.fleet = new SqlFleet(options.db, this.#gate);
+    this.exclusive = options.exclusive;
     this.inbox = new SqlInbox(options.db, this.#gate, { clock: options.clock, exclusive: options.exclusive, claimDialect: options.claimDialect });
   }
 

@@ -55,7 +55,9 @@ export interface SqliteStoreDeps {
   exclusive?: boolean;
 }
 
-export function openSqliteStore(target: StoreTarget, deps: SqliteStoreDeps): Promise<Store> {
+type SqliteTarget = Extract<StoreTarget, { kind: 'sqlite' }>;
+
+export function openSqliteStore(target: SqliteTarget, deps: SqliteStoreDeps): Promise<Store> {
   if (target.file === null) return open(target, deps);
   const file = target.file;
   const turn = (opening.get(file) ?? Promise.resolve()).then(() => open(target, deps));
@@ -70,7 +72,7 @@ export function openSqliteStore(target: StoreTarget, deps: SqliteStoreDeps): Pro
   return turn;
 }
 
-async function open(target: StoreTarget, deps: SqliteStoreDeps): Promise<Store> {
+async function open(target: SqliteTarget, deps: SqliteStoreDeps): Promise<Store> {
   const started = performance.now();
   const log = deps.logger;
   const health = new StoreHealthMonitor(deps.clock, log);
@@ -145,7 +147,7 @@ export function classifySqliteError(err: unknown): StoreFaultKind | undefined {
   return undefined;
 }
 
-function openFile(target: StoreTarget): Database.Database {
+function openFile(target: SqliteTarget): Database.Database {
   try {
     if (target.file === null) return new Database(':memory:');
     // The store holds plugin state (tokens a plugin keeps in its namespace): owner-only, and
@@ -158,7 +160,7 @@ function openFile(target: StoreTarget): Database.Database {
   }
 }
 
-async function applyPragmas(raw: Database.Database, target: StoreTarget, log: Logger, watch: StatementWatch, busyTimeoutMs: number): Promise<void> {
+async function applyPragmas(raw: Database.Database, target: SqliteTarget, log: Logger, watch: StatementWatch, busyTimeoutMs: number): Promise<void> {
   // busy_timeout first: every later call waits at most this long inside the driver.
   raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
   if (target.file !== null) {

@@ -67,6 +67,15 @@ export interface RunLedger {
   interruptStale(owner: { not: string; previous?: readonly string[]; now?: number }): Promise<number>;
   /** Keep at most `maxRowsPerTask` rows per task and none older than `maxAgeMs`. Returns rows deleted. */
   prune(policy: { maxRowsPerTask: number; maxAgeMs?: number; now: number }): Promise<number>;
+  /** Rows still `running` whose lease ended before `now`: runs of gateways that are gone (oldest first, at most `limit`, default 100). */
+  expired(now: number, limit?: number): Promise<RunRecord[]>;
+  /**
+   * Take over the expired claim of `(task, slot)` for `owner`, to run the slot again (its task's
+   * `missed: run-once`). False when it is not expired any more (renewed, taken, finished): do not run it.
+   */
+  takeOver(run: { task: string; slot: number; owner: string; startedAt: number }): Promise<boolean>;
+  /** Mark the expired claim of `(task, slot)` interrupted, with `error`. False when it is not expired any more. */
+  interrupt(task: string, slot: number, now: number, error: string): Promise<boolean>;
 }
 
 export interface AuditEntry {
@@ -241,6 +250,58 @@ export interface Inbox {
   prune(policy: { now: number; maxAgeMs?: number; maxDonePerTopic?: number }): Promise<number>;
 }
 
+/** One gateway of the fleet as its row says (DESIGN §6a). */
+export interface FleetMember {
+  sessionId: string;
+  host: string;
+  pid: number;
+  version: string;
+  /** Epoch ms. */
+  startedAt: number;
+  heartbeatAt: number;
+  /** The gateway state it last reported. */
+  state: string;
+  /** Epoch ms of its clean stop; null while it runs, or when it died without one. */
+  stoppedAt: number | null;
+}
+
+/** Who leads the fleet: the holder of the leadership lease. */
+export interface FleetLeadership {
+  owner: string;
+  /** Epoch ms when `owner` took the lead. */
+  since: number;
+  /** Epoch ms until which the lease holds unless renewed. */
+  until: number;
+}
+
+/**
+ * The gateways sharing this store and the leadership lease (DESIGN §6a). Every gateway writes
+ * its own row; the lease row is taken with one conditional upsert, so two gateways can never
+ * both hold it: the first to write a free or expired lease wins, the holder alone renews it.
+ */
+export interface Fleet {
+  /** Write (or rewrite) this gateway's row. */
+  register(member: Omit<FleetMember, 'stoppedAt'>): Promise<void>;
+  /** Rewrite the heartbeat and state. False when the row is gone (pruned): register again. */
+  heartbeat(sessionId: string, at: number, state: string): Promise<boolean>;
+  /** A clean stop: the row stays, marked stopped, until pruned. */
+  leave(sessionId: string, at: number): Promise<void>;
+  /** Every gateway with a row, the newest first. */
+  members(): Promise<FleetMember[]>;
+  /**
+   * Take or renew the lead for `owner` until `now + leaseMs`: it succeeds when the lease is free,
+   * expired before `now`, or already `owner`'s; `force` takes it whoever holds it (a store one
+   * gateway has to itself). Returns the lease as it stands after the attempt.
+   */
+  lead(owner: string, now: number, leaseMs: number, options?: { force?: boolean }): Promise<{ leading: boolean; leadership: FleetLeadership | null }>;
+  /** Give up the lead if `owner` holds it (its leader-scoped daemons have stopped): another gateway may take it at once. */
+  resign(owner: string): Promise<boolean>;
+  /** The lease as it stands (it may have expired: compare `until` with now). */
+  leadership(): Promise<FleetLeadership | null>;
+  /** Delete rows of gateways whose heartbeat is older than `before`. Returns how many. */
+  prune(policy: { before: number }): Promise<number>;
+}
+
 /** A key-value store private to one namespace (one per plugin). Values are JSON. */
 export interface KeyValueStore {
   get<T = unknown>(key: string): Promise<T | undefined>;
@@ -284,6 +345,10 @@ export interface Store {
   readonly ledger: RunLedger;
   readonly audit: AuditLog;
   readonly inbox: Inbox;
+  /** The gateways sharing the store, and who leads them. */
+  readonly fleet: Fleet;
+  /** True when one gateway has the database to itself (SQLite): it is always the leader. */
+  readonly exclusive: boolean;
   kv(namespace: string): KeyValueStore;
   /**
    * Bring `pluginId`'s tables up to date: each pending migration in its own transaction, recorded

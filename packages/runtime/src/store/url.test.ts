@@ -25,13 +25,18 @@ describe('resolveStoreUrl', () => {
     expect(() => resolveStoreUrl(url, home)).toThrow(/Accepted forms/);
   });
 
-  it.each(['postgres://kora:pw@db/kora', 'postgresql://db/kora', 'POSTGRES://db/kora'])('rejects %j as not built yet', (url) => {
-    expect(() => resolveStoreUrl(url, home)).toThrow(/PostgreSQL support is not built yet/);
+  it.each([
+    ['postgres://kora:pw@db/kora', { host: 'db', port: 5432, database: 'kora', location: 'postgres://kora:[redacted]@db/kora' }],
+    ['postgresql://db:6543/agents?sslmode=require', { host: 'db', port: 6543, database: 'agents', location: 'postgresql://db:6543/agents?sslmode=require' }],
+    ['POSTGRES://kora@10.0.0.5', { host: '10.0.0.5', port: 5432, database: 'kora', location: 'POSTGRES://kora@10.0.0.5' }],
+    ['postgres://[::1]:5433/k', { host: '::1', port: 5433, database: 'k', location: 'postgres://[::1]:5433/k' }],
+  ])('maps %j to a PostgreSQL server, its password kept for the driver only', (url, server) => {
+    expect(resolveStoreUrl(url, home)).toEqual({ kind: 'postgres', url, ...server });
   });
 
   it('says what is wrong with a URL without needing a home, hiding its password', () => {
     expect(storeUrlProblem('mongodb://kora:s3cret@db/kora')).toBe(
-      '"mongodb://kora:[redacted]@db/kora" is not a store URL Kora understands. Accepted forms: no store.url (SQLite at $KORA_HOME/kora.db), "sqlite::memory:", "sqlite:/absolute/path.db", "sqlite:relative/path.db" (relative to $KORA_HOME), "postgres://user:password@host/db" (not built yet)',
+      '"mongodb://kora:[redacted]@db/kora" is not a store URL Kora understands. Accepted forms: no store.url (SQLite at $KORA_HOME/kora.db), "sqlite::memory:", "sqlite:/absolute/path.db", "sqlite:relative/path.db" (relative to $KORA_HOME), "postgres://user:password@host:5432/db" (several gateways sharing one PostgreSQL)',
     );
   });
 

@@ -20,7 +20,7 @@ import type { Clock } from '../time/clock.js';
 import type { StoreHealthMonitor } from './health.js';
 
 /** What a driver error means for the store; undefined: the statement's own fault (a constraint, bad SQL). */
-export type StoreFaultKind = 'busy' | 'full' | 'io';
+export type StoreFaultKind = 'busy' | 'full' | 'io' | 'unreachable';
 
 export interface StatementWatch {
   clock: Clock;
@@ -30,6 +30,8 @@ export interface StatementWatch {
   classify(err: unknown): StoreFaultKind | undefined;
   /** How long a statement keeps retrying a lock held elsewhere before it fails with KORA_ERR_STORE_BUSY. */
   busyRetryForMs: number;
+  /** A database server (PostgreSQL): why it cannot be reached, naming host, port and database. */
+  unreachable?(err: unknown): string;
 }
 
 const FIRST_BACKOFF_MS = 5;
@@ -95,6 +97,9 @@ class WatchedDriver implements Driver {
       raw = await this.#inner.acquireConnection();
     } catch (err) {
       this.#lock?.release();
+      // A database server that refuses or drops the connection (down, restarting, not accepting
+      // connections): the store cannot be reached, whatever the server's code for it says.
+      if (this.#watch.unreachable) throw fault(this.#watch, 'unreachable', err, 1, 0);
       throw err;
     }
     let watched = this.#connections.get(raw);
@@ -228,6 +233,11 @@ function fault(watch: StatementWatch, kind: StoreFaultKind, err: unknown, attemp
     reason =
       `the database at ${location} stayed locked by another connection for ${Math.round(elapsedMs)} ms (${attempts} attempts)${shownCode}: ` +
       'is another process (a second gateway, a backup, an sqlite3 shell) holding a write transaction on it?';
+  } else if (kind === 'unreachable') {
+    // Not retried here: a statement whose connection died may have run, and the callers that
+    // retry (the ledger writer, heartbeats, consumers) know which of theirs are safe to repeat.
+    code = 'KORA_ERR_STORE_UNREACHABLE';
+    reason = watch.unreachable?.(err) ?? `the database at ${location} cannot be reached${shownCode}: ${describeError(err)}`;
   } else if (kind === 'full') {
     code = 'KORA_ERR_STORE_FULL';
     reason = `the database at ${location} is full${shownCode}: the disk is full or the database reached its size limit`;
@@ -236,6 +246,6 @@ function fault(watch: StatementWatch, kind: StoreFaultKind, err: unknown, attemp
     reason = `the database at ${location} cannot be read or written${shownCode}: ${describeError(err)}`;
   }
   // The reason of a busy fault carries timings; health keeps one stable text per cause.
-  health.writeFailed(code, kind === 'busy' ? `the database at ${location} is locked by another connection` : reason);
+  health.writeFailed(code, kind === 'busy' ? `the database at ${location} is locked by another connection` : kind === 'unreachable' ? (watch.unreachable?.(undefined) ?? reason) : reason);
   return new StoreError(reason.charAt(0).toUpperCase() + reason.slice(1), { location, ...(typeof driverCode === 'string' ? { driverCode } : {}) }, { cause: err, code });
 }

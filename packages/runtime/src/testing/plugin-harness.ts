@@ -1,6 +1,8 @@
 // An in-process harness for plugin tests, as `fastify.inject()` is for apps: the plugin's real
 // `register` against the runtime's real registries, hook bus, supervisor and an in-memory store,
 // on an injected clock. No test needs to fake a PluginContext.
+import { DEFAULT_FLEET_LEASE_MS } from '../fleet/membership.js';
+import { readFleet } from '../fleet/view.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +132,7 @@ export async function createPluginHarness(plugins: HarnessedPlugin | readonly Ha
     recentRuns: (query) => store.ledger.recent(query),
     readAudit: (query) => store.audit.list(query),
     tailAudit: (cursor, tailOptions) => store.audit.tail(cursor, tailOptions),
+    fleet: () => readFleet(store, { now: clock.now(), leaseMs: DEFAULT_FLEET_LEASE_MS }),
     auditPage: (query) => store.audit.page(query),
   };
   const inbox = { enqueue: (message: InboxMessage) => store.inbox.enqueue(message) };
@@ -328,6 +331,7 @@ function harnessStatus(sessionId: string, home: string, clock: Clock, daemons: D
     plugins: [],
     daemons: daemons.map((d) => ({ ...d, skipped: null, tasks: [] })),
     inbox: [],
+    fleet: null,
   };
 }
 

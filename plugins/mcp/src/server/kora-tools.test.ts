@@ -26,6 +26,7 @@ const gateway: GatewayView = {
   readAudit: async () => [],
   auditPage: async () => [],
   tailAudit: async () => ({ entries: [], cursor: { afterId: 0 } as never }),
+  fleet: async () => ({ store: { kind: 'sqlite', location: 'sqlite::memory:' }, leaseMs: 15_000, leader: null, gateways: [] }),
 };
 const byName = (name: string) => KORA_TOOLS.find((t) => t.name === name)!;
 const run = (name: string, input: Record<string, unknown>) => {

@@ -46,6 +46,18 @@ export class FlakyLedger implements RunLedger {
     return this.#real.prune(policy);
   }
 
+  expired(now: number, limit?: number): Promise<RunRecord[]> {
+    return this.#real.expired(now, limit);
+  }
+
+  takeOver(run: Parameters<RunLedger['takeOver']>[0]): Promise<boolean> {
+    return this.#refused('claim', run.task, run.slot) ?? this.#real.takeOver(run);
+  }
+
+  interrupt(task: string, slot: number, now: number, error: string): Promise<boolean> {
+    return this.#real.interrupt(task, slot, now, error);
+  }
+
   #refused(write: Write, task: string, slot: number): Promise<never> | undefined {
     const left = this.failNext[write] ?? 0;
     const refuse = this.down.has(write) || left > 0;

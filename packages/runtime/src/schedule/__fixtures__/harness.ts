@@ -48,10 +48,14 @@ export async function harness(
     scheduler?: Partial<Pick<SchedulerOptions, 'onLedgerTrouble' | 'onLedgerRecovered' | 'ledgerRetry'>>;
     /** What `logs` keeps: warn and above unless told. */
     logLevel?: 'info' | 'warn';
+    /** The store's leases on the test's manual clock too (default: the store keeps the system clock). */
+    storeLeaseMs?: number;
   } = {},
 ): Promise<Harness> {
   const clock = new ManualClock(at(options.start ?? '2026-01-01T10:00:00Z'));
-  const store = options.store ?? (await openStore({ home: os.tmpdir(), url: 'sqlite::memory:' }));
+  const store =
+    options.store ??
+    (await openStore({ home: os.tmpdir(), url: 'sqlite::memory:', ...(options.storeLeaseMs === undefined ? {} : { clock, leaseMs: options.storeLeaseMs }) }));
   const ledger = options.wrapLedger ? options.wrapLedger(store.ledger) : store.ledger;
   const changes: string[] = [];
   const logs: LogLine[] = [];
