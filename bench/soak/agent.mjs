@@ -139,7 +139,7 @@ async function fast(seconds) {
     for (const { daemon, task } of tasks) byDaemon.set(daemon, [...(byDaemon.get(daemon) ?? []), task]);
     // The example's own `daemons:` block, extended with every task at 1 s.
     const example = readFileSync(join(REPO, 'kora.yaml'), 'utf8');
-    const overrides = [...byDaemon].map(([daemon, names]) => `  ${daemon}:\n    tasks:\n${names.map((n) => `      ${n}: { every: 1s }`).join('\n')}`).join('\n');
+    const overrides = [...byDaemon].map(([daemon, names]) => `  ${daemon}:\n    tasks:\n${names.map((n) => `      ${n}: { every: 1s, offset: 0s }`).join('\n')}`).join('\n');
     const file = join(dir, 'kora.yaml');
     const fatalOverride = /reasoning_engine:\s*\{\s*fatal:\s*false\s*\}/.test(example);
     writeFileSync(
