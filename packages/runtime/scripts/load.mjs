@@ -1,0 +1,93 @@
+// dist/load.js (copied there by scripts/bundle.mjs): compiles the one runtime script,
+// dist/runtime.cjs, with a V8 code cache, once per process (decision 0140). Every entry point
+// of the package re-exports from what this returns, so the bin and all plugins share it.
+//
+// The cache is V8's own bytecode of the script (`vm.Script` `cachedData`), written after a
+// start has run, so it holds the functions a boot compiles, not only the top level. It lives
+// beside the script (`dist/code-cache/`), or, where that folder is not writable (a global
+// install run by another user), in `$KORA_HOME/cache/` (default `~/.kora`). Its name carries
+// the script's hash, Node's version and the architecture; V8 checks the rest (its own version
+// and flags) and rejects what does not fit, and a rejected or missing cache is written anew.
+// NODE_DISABLE_COMPILE_CACHE (Node's own switch for its compile cache) turns it off.
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+
+const DIR = dirname(fileURLToPath(import.meta.url));
+const FILE = join(DIR, 'runtime.cjs');
+/** How long a process runs before its cache is refreshed if it compiled more than the cache holds. */
+const REFRESH_AFTER_MS = 3000;
+/** A refreshed cache is written only when it holds this much more than the one read. */
+const REFRESH_GROWTH = 1.05;
+
+let runtime;
+
+/** The runtime script's exports (one function per part: `index`, `testing`, `internal`, `cli`, `http`). */
+export function load(hash) {
+  runtime ??= compile(hash);
+  return runtime;
+}
+
+function compile(hash) {
+  // latin1: the script is ASCII (scripts/bundle.mjs makes sure), and a one-byte string is read fastest.
+  const source = readFileSync(FILE, 'latin1');
+  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE ? undefined : cachePath(hash);
+  let cachedData;
+  if (cacheFile) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      // No cache yet: this start compiles, and writes one.
+    }
+  }
+  // The wrapper's first line is line 0, so the script's lines keep their numbers in stack traces.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname, __koraImportMetaUrl, __koraImport) {\n${source}\n})`, {
+    filename: FILE,
+    lineOffset: -1,
+    cachedData,
+  });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(FILE), module, FILE, DIR, pathToFileURL(FILE).href, (url) => import(url));
+  if (cacheFile) keepCache(script, cacheFile, cachedData === undefined || script.cachedDataRejected ? 0 : cachedData.length);
+  return module.exports;
+}
+
+/**
+ * Write the cache once the functions a start needs are compiled: at exit (a CLI command), or a
+ * few seconds in (a gateway). A process that read a valid cache rewrites it only when it compiled
+ * notably more than the cache held (the first boot of a config with more plugins than the last).
+ */
+function keepCache(script, file, had) {
+  let done = false;
+  const write = () => {
+    if (done) return;
+    done = true;
+    process.off('exit', write);
+    try {
+      const data = script.createCachedData();
+      if (had && data.length < had * REFRESH_GROWTH) return;
+      mkdirSync(dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, data);
+      renameSync(tmp, file);
+    } catch {
+      // A cache that cannot be written costs the next start its compile time, nothing else.
+    }
+  };
+  if (!had) process.once('exit', write);
+  setTimeout(write, REFRESH_AFTER_MS).unref();
+}
+
+function cachePath(hash) {
+  const name = `runtime-${hash}-${process.version}-${process.arch}.v8`;
+  try {
+    accessSync(DIR, constants.W_OK);
+    return join(DIR, 'code-cache', name);
+  } catch {
+    const home = process.env.KORA_HOME?.trim() ? resolve(process.env.KORA_HOME) : join(homedir(), '.kora');
+    return join(home, 'cache', name);
+  }
+}
