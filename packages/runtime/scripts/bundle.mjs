@@ -79,7 +79,9 @@ await build({
 // templates (it cannot without changing their raw strings); those left are escaped here. The
 // only tagged templates with such characters are the CLI's `escaped`, which reads cooked strings.
 const utf8 = readFileSync(`${root}/dist/runtime.cjs`, 'utf8');
-const ascii = utf8.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+// Each UTF-16 unit of a character (an astral one is two), as `\\uXXXX`.
+const escapeUnits = (c) => Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
+const ascii = utf8.replace(/[^\p{ASCII}]/gu, escapeUnits);
 if (ascii !== utf8) writeFileSync(`${root}/dist/runtime.cjs`, ascii);
 const bundle = Buffer.from(ascii, 'latin1');
 const hash = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
