@@ -1,13 +1,14 @@
-// dist/load.js (copied there by scripts/bundle.mjs): compiles the one runtime script,
-// dist/runtime.cjs, with a V8 code cache, once per process (decision 0140). Every entry point
-// of the package re-exports from what this returns, so the bin and all plugins share it.
+// dist/load.js (copied there by scripts/bundle.mjs): compiles the runtime's scripts with a V8
+// code cache, each once per process (decision 0140): dist/runtime.cjs (the runtime) and
+// dist/http.cjs (Fastify and its plugins, for the HTTP surfaces). Every entry point of the
+// package re-exports from what this returns, so the bin and all plugins share one copy.
 //
-// The cache is V8's own bytecode of the script (`vm.Script` `cachedData`), written after a
-// start has run, so it holds the functions a boot compiles, not only the top level. It lives
-// beside the script (`dist/code-cache/`), or, where that folder is not writable (a global
-// install run by another user), in `$KORA_HOME/cache/` (default `~/.kora`). Its name carries
-// the script's hash, Node's version and the architecture; V8 checks the rest (its own version
-// and flags) and rejects what does not fit, and a rejected or missing cache is written anew.
+// A cache is V8's own bytecode of a script (`vm.Script` `cachedData`), written after a start
+// has run, so it holds the functions a boot compiles, not only the top level. It lives beside
+// the script (`dist/code-cache/`), or, where that folder is not writable (a global install run
+// by another user), in `$KORA_HOME/cache/` (default `~/.kora`). Its name carries the script's
+// hash, Node's version and the architecture; V8 checks the rest (its own version and flags) and
+// rejects what does not fit, and a rejected or missing cache is written anew.
 // NODE_DISABLE_COMPILE_CACHE (Node's own switch for its compile cache) turns it off.
 import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,24 +18,42 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
 const DIR = dirname(fileURLToPath(import.meta.url));
-const FILE = join(DIR, 'runtime.cjs');
-/** How long a process runs before its cache is refreshed if it compiled more than the cache holds. */
+/** How long a process runs before its caches are refreshed, if it compiled more than they hold. */
 const REFRESH_AFTER_MS = 3000;
+/** After the gateway says it runs: time for what it does first, then the refresh. */
+const SETTLED_AFTER_MS = 100;
 /** A refreshed cache is written only when it holds this much more than the one read. */
 const REFRESH_GROWTH = 1.05;
+/**
+ * `kora daemon` calls this once the gateway runs (src/code-cache.ts): what a boot compiles is
+ * compiled by then, so the caches are refreshed soon after rather than seconds later.
+ */
+const SETTLE = Symbol.for('kora.codeCache.settle');
 
-let runtime;
+const loaded = new Map();
+const settlers = [];
+globalThis[SETTLE] = () => {
+  for (const settle of settlers.splice(0)) setTimeout(settle, SETTLED_AFTER_MS).unref();
+};
 
-/** The runtime script's exports (one function per part: `index`, `testing`, `internal`, `cli`, `http`). */
-export function load(hash) {
-  runtime ??= compile(hash);
-  return runtime;
+/**
+ * The exports of `dist/<name>.cjs` (`runtime`: one function per part, `index`, `testing`,
+ * `internal`, `cli`; `http`: Fastify and its plugins). `hash` names the build, for the cache.
+ */
+export function load(name, hash) {
+  let exports = loaded.get(name);
+  if (!exports) {
+    exports = compile(name, hash);
+    loaded.set(name, exports);
+  }
+  return exports;
 }
 
-function compile(hash) {
+function compile(name, hash) {
+  const file = join(DIR, `${name}.cjs`);
   // latin1: the script is ASCII (scripts/bundle.mjs makes sure), and a one-byte string is read fastest.
-  const source = readFileSync(FILE, 'latin1');
-  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE ? undefined : cachePath(hash);
+  const source = readFileSync(file, 'latin1');
+  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE ? undefined : cachePath(name, hash);
   let cachedData;
   if (cacheFile) {
     try {
@@ -45,20 +64,21 @@ function compile(hash) {
   }
   // The wrapper's first line is line 0, so the script's lines keep their numbers in stack traces.
   const script = new Script(`(function (exports, require, module, __filename, __dirname, __koraImportMetaUrl, __koraImport) {\n${source}\n})`, {
-    filename: FILE,
+    filename: file,
     lineOffset: -1,
     cachedData,
   });
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(FILE), module, FILE, DIR, pathToFileURL(FILE).href, (url) => import(url));
+  script.runInThisContext()(module.exports, createRequire(file), module, file, DIR, pathToFileURL(file).href, (url) => import(url));
   if (cacheFile) keepCache(script, cacheFile, cachedData === undefined || script.cachedDataRejected ? 0 : cachedData.length);
   return module.exports;
 }
 
 /**
- * Write the cache once the functions a start needs are compiled: at exit (a CLI command), or a
- * few seconds in (a gateway). A process that read a valid cache rewrites it only when it compiled
- * notably more than the cache held (the first boot of a config with more plugins than the last).
+ * Write the cache once the functions a start needs are compiled: at exit (a CLI command), soon
+ * after the gateway runs, or a few seconds in (a long command), whichever comes first. A process
+ * that read a valid cache rewrites it only when it compiled notably more than the cache held
+ * (the first boot of a config with more plugins than the last).
  */
 function keepCache(script, file, had) {
   let done = false;
@@ -79,10 +99,11 @@ function keepCache(script, file, had) {
   };
   if (!had) process.once('exit', write);
   setTimeout(write, REFRESH_AFTER_MS).unref();
+  settlers.push(write);
 }
 
-function cachePath(hash) {
-  const name = `runtime-${hash}-${process.version}-${process.arch}.v8`;
+function cachePath(script, hash) {
+  const name = `${script}-${hash}-${process.version}-${process.arch}.v8`;
   try {
     accessSync(DIR, constants.W_OK);
     return join(DIR, 'code-cache', name);
