@@ -31,10 +31,17 @@ const REFRESH_GROWTH = 1.05;
 const SETTLE = Symbol.for('kora.codeCache.settle');
 
 const loaded = new Map();
+/** Per script: where its cache is, and what became of it in this process (for tests). */
+const status = new Map();
 const settlers = [];
 globalThis[SETTLE] = () => {
   for (const settle of settlers.splice(0)) setTimeout(settle, SETTLED_AFTER_MS).unref();
 };
+
+/** Per script loaded so far: its cache file (null: caching off), and whether one was read and accepted. */
+export function codeCacheStatus() {
+  return Object.fromEntries(status);
+}
 
 /**
  * The exports of `dist/<name>.cjs` (`runtime`: one function per part, `index`, `testing`,
@@ -70,7 +77,9 @@ function compile(name, hash) {
   });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, DIR, pathToFileURL(file).href, (url) => import(url));
-  if (cacheFile) keepCache(script, cacheFile, cachedData === undefined || script.cachedDataRejected ? 0 : cachedData.length);
+  const accepted = cachedData !== undefined && !script.cachedDataRejected;
+  status.set(name, { file: cacheFile ?? null, read: cachedData !== undefined, accepted });
+  if (cacheFile) keepCache(script, cacheFile, accepted ? cachedData.length : 0);
   return module.exports;
 }
 
