@@ -47,16 +47,23 @@ function newRow({ topic, key, payload, at }: PendingEnqueue): NewRow {
 }
 
 /**
+ * Bursts up to this many rows keep their compiled insert: a burst is at most one per connection
+ * that sent in the same turn of the event loop, so this covers the common sizes, and bounds what
+ * is kept (a compiled query holds its node tree, a node per value). Larger ones compile anew.
+ */
+const KEPT_INSERTS = 32;
+
+/**
  * The enqueue's insert of n rows (`INSERT … ON CONFLICT (topic, key) DO NOTHING RETURNING id,
  * topic, key`), built and compiled by Kysely once per n, then run with each burst's values.
  * Building and compiling it (an immutable node per value, then the SQL) was about a third of an
- * enqueue's JavaScript. Kysely still writes the SQL, so each dialect gets its own; the values'
- * places are read from a compile with a marker in every slot, so they are what the compiler
- * made of them, whatever order it puts them in.
+ * enqueue's JavaScript. Kysely still writes the SQL, so each dialect gets its own; where the
+ * values go is read from a compile with a marker in every slot (row by row, the columns in one
+ * order), so it is what the compiler made of them.
  */
 class CompiledInserts {
   readonly #db: Kysely<StoreSchema>;
-  readonly #byCount = new Map<number, { query: CompiledQuery; slots: readonly (readonly [number, (typeof ROW_COLUMNS)[number]])[] }>();
+  readonly #byCount = new Map<number, { query: CompiledQuery; columns: readonly (typeof ROW_COLUMNS)[number][] }>();
 
   /** `db`: the store's Kysely; the queries it compiles run on it or on any transaction of it. */
   constructor(db: Kysely<StoreSchema>) {
@@ -65,30 +72,32 @@ class CompiledInserts {
 
   /** Insert the rows, none that is there already, on `db` (the store or a transaction of it): those inserted, with their ids. */
   async insert(db: Kysely<StoreSchema>, items: readonly PendingEnqueue[]): Promise<{ id: number | bigint; topic: string; key: string }[]> {
-    const { query, slots } = this.#compiled(items.length);
-    const rows = items.map(newRow);
-    const result = await db.executeQuery<{ id: number | bigint; topic: string; key: string }>({ ...query, parameters: slots.map(([i, column]) => rows[i]![column]) });
+    const { query, columns } = this.#byCount.get(items.length) ?? this.#compile(items.length);
+    const parameters: unknown[] = [];
+    for (const item of items) {
+      const row = newRow(item);
+      for (const column of columns) parameters.push(row[column]);
+    }
+    const result = await db.executeQuery<{ id: number | bigint; topic: string; key: string }>({ ...query, parameters });
     return result.rows;
   }
 
-  #compiled(n: number) {
-    let compiled = this.#byCount.get(n);
-    if (!compiled) {
-      const marker = (row: number, column: string) => `kora-inbox-slot:${row}:${column}`;
-      const rows = Array.from({ length: n }, (_, i) => Object.fromEntries(ROW_COLUMNS.map((c) => [c, marker(i, c)])));
-      const query = this.#db
-        .insertInto('kora_inbox')
-        .values(rows as never)
-        .onConflict((oc) => oc.columns(['topic', 'key']).doNothing())
-        .returning(['id', 'topic', 'key'])
-        .compile();
-      const slots = query.parameters.map((value) => {
-        const m = typeof value === 'string' ? /^kora-inbox-slot:(\d+):(\w+)$/.exec(value) : null;
-        if (!m || !(ROW_COLUMNS as readonly string[]).includes(m[2]!)) throw new Error(`the inbox insert compiled to a parameter that is not a row's value: ${String(value)}`);
-        return [Number(m[1]), m[2] as (typeof ROW_COLUMNS)[number]] as const;
-      });
-      this.#byCount.set(n, (compiled = { query, slots }));
+  #compile(n: number) {
+    const marker = (row: number, column: string) => `kora-inbox-slot:${row}:${column}`;
+    const rows = Array.from({ length: n }, (_, i) => Object.fromEntries(ROW_COLUMNS.map((c) => [c, marker(i, c)])));
+    const query = this.#db
+      .insertInto('kora_inbox')
+      .values(rows as never)
+      .onConflict((oc) => oc.columns(['topic', 'key']).doNothing())
+      .returning(['id', 'topic', 'key'])
+      .compile();
+    const columns = query.parameters.slice(0, ROW_COLUMNS.length).map((value) => /^kora-inbox-slot:0:(\w+)$/.exec(String(value))?.[1] as (typeof ROW_COLUMNS)[number]);
+    const expected = rows.flatMap((_, i) => columns.map((c) => marker(i, c)));
+    if (query.parameters.length !== expected.length || query.parameters.some((value, k) => value !== expected[k])) {
+      throw new Error(`the inbox insert did not compile to its rows' values, row by row (got ${query.parameters.length} parameters for ${n} rows)`);
     }
+    const compiled = { query, columns };
+    if (n <= KEPT_INSERTS) this.#byCount.set(n, compiled);
     return compiled;
   }
 }
