@@ -7,8 +7,9 @@
 // has run, so it holds the functions a boot compiles, not only the top level. It lives beside
 // the script (`dist/code-cache/`), or, where that folder is not writable (a global install run
 // by another user), in `$KORA_HOME/cache/` (default `~/.kora`). Its name carries the script's
-// hash, Node's version and the architecture; V8 checks the rest (its own version and flags) and
-// rejects what does not fit, and a rejected or missing cache is written anew.
+// hash, Node's version, the architecture and (when any are given) a hash of Node's options; V8
+// checks the rest (its own version and flags) and rejects what does not fit, and a rejected or
+// missing cache is written anew.
 // NODE_DISABLE_COMPILE_CACHE (Node's own switch for its compile cache) turns it off.
 import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -111,8 +112,28 @@ function keepCache(script, file, had) {
   settlers.push(write);
 }
 
+/**
+ * Node and V8 options change what V8 accepts (`--cpu-prof` does not, `--trace-gc` or a heap
+ * size does): a process started with other options keeps its own cache, so two ways of starting
+ * (a service with options, the CLI without) do not reject and rewrite each other's every time.
+ */
+function flagsSuffix() {
+  const args = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const arg = process.execArgv[i];
+    // Code given inline (`node -e …`) and how it is read are not options V8 compiles under.
+    if (arg === '-e' || arg === '--eval' || arg === '-p' || arg === '--print') i++;
+    else if (!arg.startsWith('--input-type')) args.push(arg);
+  }
+  const flags = [...args, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
+  if (!flags) return '';
+  let h = 0x811c9dc5; // FNV-1a: a file name, not a secret; node:crypto would cost a start ≈ 1 ms
+  for (let i = 0; i < flags.length; i++) h = Math.imul(h ^ flags.charCodeAt(i), 0x01000193);
+  return `-o${(h >>> 0).toString(16)}`;
+}
+
 function cachePath(script, hash) {
-  const name = `${script}-${hash}-${process.version}-${process.arch}.v8`;
+  const name = `${script}-${hash}-${process.version}-${process.arch}${flagsSuffix()}.v8`;
   try {
     accessSync(DIR, constants.W_OK);
     return join(DIR, 'code-cache', name);

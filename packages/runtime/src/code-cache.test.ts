@@ -58,6 +58,15 @@ describe('the runtime script and its code cache', () => {
     expect(run().status.runtime).toMatchObject({ read: true, accepted: true });
   });
 
+  it('keeps a cache of its own for a process started with other V8 options, so neither rejects the other', () => {
+    const plain = run().status.runtime!;
+    const withOptions = run({ NODE_OPTIONS: '--max-old-space-size=200' }).status.runtime!;
+    expect(withOptions.file).toMatch(/-o[0-9a-f]+\.v8$/);
+    expect(withOptions.file).not.toBe(plain.file);
+    expect(run({ NODE_OPTIONS: '--max-old-space-size=200' }).status.runtime).toMatchObject({ read: true, accepted: true });
+    expect(run().status.runtime).toMatchObject({ file: plain.file, read: true, accepted: true });
+  });
+
   it('neither reads nor writes one under NODE_DISABLE_COMPILE_CACHE', () => {
     rmSync(join(dir, 'code-cache'), { recursive: true, force: true });
     expect(run({ NODE_DISABLE_COMPILE_CACHE: '1' }).status.runtime).toEqual({ file: null, read: false, accepted: false });
