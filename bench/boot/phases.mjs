@@ -2,7 +2,7 @@
 // bundle the `kora` bin loads, then runs the gateway's boot steps one by one through the
 // internals (packages/runtime/dist/internal.js), timing each: the same parts, the same order,
 // the repository's kora.yaml, a fresh home (so the store is created and migrated).
-// Run: npm run build && node bench/boot/phases.mjs [--runs 15] [--env machine|clean|both]
+// Run: npm run build && node bench/boot/phases.mjs [--runs 15] [--env machine|clean|both] [--config <kora.yaml>]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,13 +15,13 @@ const REPO = resolve(import.meta.dirname, '../..');
 const DIST = join(REPO, 'packages/runtime/dist');
 
 if (process.argv[2] === '--child') {
-  await child(process.argv[3]);
+  await child(process.argv[3], process.argv[4]);
 } else {
   await parent();
 }
 
 /** One boot, step by step; prints each step's milliseconds as JSON. */
-async function child(home) {
+async function child(home, config) {
   const ms = {};
   // From the process's time origin to this line: Node's own start-up (and the ESM loader).
   ms.node = performance.now();
@@ -37,7 +37,7 @@ async function child(home) {
   lap('load');
 
   const env = { ...process.env, HOME: home, KORA_HOME: home };
-  const gw = await k.Gateway.create({ configPath: join(REPO, 'kora.yaml'), dev: true, env, cwd: REPO });
+  const gw = await k.Gateway.create({ configPath: config, dev: true, env, cwd: REPO });
   lap('config');
   k.writeStatusFile(k.statusFilePath(home), gw.status());
   lap('status');
@@ -79,12 +79,14 @@ async function child(home) {
 }
 
 async function parent() {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, env: { type: 'string', default: 'both' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, env: { type: 'string', default: 'both' }, config: { type: 'string' } } });
+  // The repository's example config by default; `--config bench/boot/core.yaml`: the core alone.
+  const config = values.config ? resolve(values.config) : join(REPO, 'kora.yaml');
   const runs = Number(values.runs);
   const kinds = values.env === 'both' ? ['machine', 'clean'] : [values.env];
   const rows = {
     node: 'Node start-up, to the first line of the script',
-    load: 'load and evaluate the bundle (`dist/cli/main.js` and its chunks)',
+    load: 'load and evaluate the bundle (`dist/cli/main.js`: the runtime script, with its code cache)',
     config: 'find, read and validate `kora.yaml`; create the logger',
     store: 'open the store: SQLite file, pragmas, migrations of a new database, prune',
     discovery: 'discover plugins (bundled, `node_modules`, user)',
@@ -96,7 +98,7 @@ async function parent() {
   const once = (kind) => {
     const home = mkdtempSync(join(tmpdir(), 'kora-bench-phases-'));
     try {
-      const r = spawnSync(process.execPath, [import.meta.filename, '--child', home], { env: benchEnv(kind, { KORA_LOG_LEVEL: 'warn' }), encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [import.meta.filename, '--child', home, config], { env: benchEnv(kind, { KORA_LOG_LEVEL: 'warn' }), encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`phases child exited ${r.status}\n${r.stderr}`);
       return JSON.parse(r.stdout.trim().split('\n').pop());
     } finally {

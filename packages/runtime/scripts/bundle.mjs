@@ -1,38 +1,143 @@
-// Bundles the runtime's entry points with esbuild (code splitting, so `@kora/runtime` and the
-// `kora` bin share one copy of every class). Loading ~40 small libraries' hundreds of files
-// one by one is most of a cold start; one bundle is what keeps boot within budget.
+// Bundles the runtime with esbuild into two CommonJS scripts, `dist/runtime.cjs` (the runtime)
+// and `dist/http.cjs` (@kora/runtime/http: Fastify and its plugins), which `dist/load.js`
+// compiles with a V8 code cache (decision 0140). Node 20 has no compile cache for ES modules,
+// and compiling the bundle's JavaScript was most of a boot: with the cache, a start reads back
+// the bytecode an earlier start compiled instead of parsing and compiling it.
+//
+// The package's ES module entry points (`dist/index.js`, `testing.js`, `internal.js`, `http.js`,
+// `cli/main.js`) are generated here as thin modules re-exporting, by name, the bindings of those
+// scripts, so the `kora` bin and every plugin share one copy of every class (instanceof, hook
+// definitions, the services registry) as they did with the split ESM bundle. Each entry of the
+// runtime is a lazily evaluated part of its script, so a part nobody imports is never evaluated.
 // tsc still type-checks and emits the declarations (dist/**/*.d.ts).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 rmSync(`${root}/dist/chunks`, { recursive: true, force: true });
+// Code caches of an earlier build are stale: dist/load.js would reject them anyway (their name
+// carries the bundle's hash), this keeps them from piling up and out of a packed tarball.
+rmSync(`${root}/dist/code-cache`, { recursive: true, force: true });
 
-await build({
+/** Entry point → the source it exposes. The key is the part's name in the script's exports. */
+const PARTS = {
+  index: 'src/index.ts',
+  testing: 'src/testing.ts',
+  internal: 'src/internal.ts',
+  cli: 'src/cli/main.ts',
+};
+/** The ES module each part is re-exported from, relative to dist/. */
+const ENTRY_FILES = { index: 'index.js', testing: 'testing.js', internal: 'internal.js', cli: 'cli/main.js' };
+
+// Every part behind a dynamic import: esbuild then wraps each module in a lazy initialiser, and
+// evaluates one only when a part that needs it is first asked for.
+const entry = Object.entries(PARTS)
+  .map(([name, src]) => `export const ${name} = () => import(${JSON.stringify(`./${src}`)});`)
+  .join('\n');
+
+const common = {
   absWorkingDir: root,
-  entryPoints: {
-    index: 'src/index.ts',
-    testing: 'src/testing.ts',
-    internal: 'src/internal.ts',
-    'cli/main': 'src/cli/main.ts',
-    http: 'src/http.ts',
-  },
-  outdir: 'dist',
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true,
   minifyWhitespace: true,
   minifySyntax: true,
-  // The native addon stays a package. pino-pretty is bundled too: the logger imports it only in
-  // dev, so it becomes a chunk of its own, one file read instead of its ~20 packages resolved
-  // and compiled one by one (≈ 20 ms of a dev boot).
+  // ES modules are strict; the script keeps them so (and the CommonJS libraries bundled with
+  // them, which ran strict in the ESM bundle too).
+  banner: { js: '"use strict";' },
+  // dist/load.js passes the script the URL of its file for `import.meta.url`.
+  define: { 'import.meta.url': '__koraImportMetaUrl' },
+  // The native addons stay packages (pg-native is pg's optional one, never installed). pino-pretty is bundled: the logger imports it only in dev.
   external: ['better-sqlite3', 'pg-native'],
-  // Some bundled CommonJS libraries call require() for Node built-ins.
-  banner: { js: "import { createRequire as __koraCreateRequire } from 'node:module'; const require = __koraCreateRequire(import.meta.url);" },
   logLevel: 'warning',
+};
+await build({
+  ...common,
+  stdin: { contents: entry, resolveDir: root, sourcefile: 'runtime-entry.js', loader: 'js' },
+  outfile: 'dist/runtime.cjs',
+  plugins: [
+    {
+      // A script compiled by node:vm has no `import()` on Node 20: a plugin's entry is imported
+      // by dist/load.js, an ES module, on the script's behalf.
+      name: 'import-entry',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]plugins[\\/]import-entry\.ts$/ }, () => ({
+          contents: 'export function importEntry(url) { return __koraImport(url); }',
+          loader: 'js',
+        }));
+      },
+    },
+  ],
 });
+// @kora/runtime/http, its own script with its own cache: Fastify and its plugins are half of all
+// the code, and a gateway without an HTTP surface should neither load nor deserialize them. It
+// holds only third-party code (no class of the runtime), so a second script shares nothing that
+// must be one; the few small libraries both use (pino, semver) are in each, and the surfaces run
+// Fastify with `logger: false`.
+await build({ ...common, entryPoints: ['src/http.ts'], outfile: 'dist/http.cjs' });
+
+// The scripts must be ASCII: dist/load.js reads them as latin1, a one-byte string, several times
+// faster than decoding UTF-8 and half the memory of the two-byte string a single non-ASCII
+// character makes of a whole script. esbuild escapes non-ASCII everywhere but in comments and
+// tagged templates (it cannot without changing their raw strings); those left are escaped here.
+// The only tagged templates with such characters are the CLI's `escaped`, which reads cooked strings.
+// Each UTF-16 unit of a character (an astral one is two), as `\\uXXXX`.
+const escapeUnits = (c) => Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
+function asciiScript(name) {
+  const file = `${root}/dist/${name}.cjs`;
+  const utf8 = readFileSync(file, 'utf8');
+  const ascii = utf8.replace(/[^\p{ASCII}]/gu, escapeUnits);
+  if (ascii !== utf8) writeFileSync(file, ascii);
+  const bytes = Buffer.from(ascii, 'latin1');
+  return { bytes, hash: createHash('sha256').update(bytes).digest('hex').slice(0, 16) };
+}
+const runtime = asciiScript('runtime');
+const http = asciiScript('http');
+copyFileSync(`${root}/scripts/load.mjs`, `${root}/dist/load.js`);
+
+// The names each part exports, read from the script itself (evaluated here once, as the loader
+// would), so the thin modules re-export exactly what the script has.
+const exportsOf = await namesOfParts();
+const header = (src) => `// Generated by scripts/bundle.mjs: ${src}, re-exported from a script dist/load.js compiles with a V8 code cache.`;
+for (const [name, file] of Object.entries(ENTRY_FILES)) {
+  const depth = file.split('/').length - 1;
+  const loader = depth ? `${'../'.repeat(depth)}load.js` : './load.js';
+  const names = exportsOf[name];
+  const lines = [
+    header(PARTS[name]),
+    `import { load } from ${JSON.stringify(loader)};`,
+    `const part = await load('runtime', ${JSON.stringify(runtime.hash)}).${name}();`,
+    names.length ? `export const { ${names.join(', ')} } = part;` : '',
+    '',
+  ];
+  writeFileSync(`${root}/dist/${file}`, lines.join('\n'));
+}
+const httpNames = Object.keys(evaluate('http', http.bytes)).filter((k) => k !== 'default' && k !== '__esModule');
+writeFileSync(
+  `${root}/dist/http.js`,
+  [header('src/http.ts'), `import { load } from './load.js';`, `export const { ${httpNames.join(', ')} } = load('http', ${JSON.stringify(http.hash)});`, ''].join('\n'),
+);
+
+function evaluate(name, bytes) {
+  const file = `${root}/dist/${name}.cjs`;
+  const module = { exports: {} };
+  const run = new Function('exports', 'require', 'module', '__filename', '__dirname', '__koraImportMetaUrl', '__koraImport', bytes.toString('latin1'));
+  run(module.exports, createRequire(file), module, file, `${root}/dist`, pathToFileURL(file).href, (url) => import(url));
+  return module.exports;
+}
+
+async function namesOfParts() {
+  const script = evaluate('runtime', runtime.bytes);
+  const names = {};
+  for (const name of Object.keys(PARTS)) {
+    const part = await script[name]();
+    names[name] = Object.keys(part).filter((k) => k !== 'default' && k !== '__esModule');
+    if ('default' in part) throw new Error(`${PARTS[name]} has a default export: the generated entry re-exports named bindings only`);
+  }
+  return names;
+}

@@ -1,6 +1,7 @@
-// The one place that knows the Anthropic SDK: it is imported here, lazily (the daemon's start
-// awaits `loadMessagesClient`), so a gateway that never starts the engine never loads it. The
-// engine sees a `MessagesClient` speaking the hook catalog's shapes (llm-types), and coded errors.
+// The one place that knows the Anthropic SDK: it is imported here, lazily, at the engine's first
+// model call (decision 0141), so neither a gateway that never starts the engine nor the boot of
+// one that does pays for it (≈ 0.1 s of a boot, and its memory). The engine sees a
+// `MessagesClient` speaking the hook catalog's shapes (llm-types), and coded errors.
 import type { ApiRequest, ApiResponse, Logger, LlmUsage, TextBlock, ToolUseBlock } from '@kora/runtime';
 import type { Credential } from './credentials.js';
 import { aborted, apiFailed, timedOut } from './errors.js';
@@ -24,27 +25,34 @@ export interface ClientSettings {
   readonly log: Logger;
 }
 
-/** Import the SDK and build a client; the import is the slow part (≈ tens of ms, once). */
-export async function loadMessagesClient(settings: ClientSettings): Promise<MessagesClient> {
-  const sdk = await import('@anthropic-ai/sdk');
-  const { credential } = settings;
-  const client = new sdk.default({
-    baseURL: settings.baseUrl,
-    // Exactly one credential, passed in code, so the SDK reads none from process.env or disk.
-    ...(credential.kind === 'oauth' ? { authToken: credential.token } : { apiKey: credential.key }),
-    ...(credential.kind === 'oauth' && settings.oauthBeta ? { defaultHeaders: { 'anthropic-beta': settings.oauthBeta } } : {}),
-    // The SDK sends an API key as a bearer token; the Messages API documents `x-api-key` for keys
-    // (decision 0061), so the header is moved on every attempt, retries included.
-    ...(credential.kind === 'apiKey' ? { middleware: [apiKeyHeader(credential.key)] } : {}),
-    timeout: settings.timeoutMs,
-    maxRetries: settings.retries,
-    logLevel: 'warn',
-    logger: sdkLogger(settings.log),
-  });
-  const { APIError, APIConnectionTimeoutError, APIUserAbortError } = sdk;
+type Sdk = typeof import('@anthropic-ai/sdk');
+
+/**
+ * The engine's client. The SDK is imported, and its client built, at the first call (the import
+ * is the slow part, ≈ 0.1 s, once); calls made while it loads wait for the same import. An import
+ * that fails fails that call with the engine's coded error, and the next call tries again.
+ */
+export function createMessagesClient(settings: ClientSettings): MessagesClient {
+  let ready: Promise<{ sdk: Sdk; client: InstanceType<Sdk['default']> }> | undefined;
+  const load = () =>
+    (ready ??= import('@anthropic-ai/sdk').then(
+      (sdk) => ({ sdk, client: buildClient(sdk, settings) }),
+      (err: unknown) => {
+        ready = undefined;
+        throw err;
+      },
+    ));
 
   return {
     async create(request, options = {}) {
+      let loaded: Awaited<ReturnType<typeof load>>;
+      try {
+        loaded = await load();
+      } catch (err) {
+        throw apiFailed({ status: null, type: null, message: `the Anthropic SDK could not be loaded: ${err instanceof Error ? err.message : String(err)}`, model: request.model, retries: 0 }, err);
+      }
+      const { sdk, client } = loaded;
+      const { APIError, APIConnectionTimeoutError, APIUserAbortError } = sdk;
       try {
         // The catalog's ApiRequest is the Messages API body (read-only arrays); the SDK types the same wire shape.
         const body = request as unknown as Parameters<typeof client.messages.create>[0] & { stream?: false };
@@ -66,6 +74,23 @@ export async function loadMessagesClient(settings: ClientSettings): Promise<Mess
       }
     },
   };
+}
+
+function buildClient(sdk: Sdk, settings: ClientSettings): InstanceType<Sdk['default']> {
+  const { credential } = settings;
+  return new sdk.default({
+    baseURL: settings.baseUrl,
+    // Exactly one credential, passed in code, so the SDK reads none from process.env or disk.
+    ...(credential.kind === 'oauth' ? { authToken: credential.token } : { apiKey: credential.key }),
+    ...(credential.kind === 'oauth' && settings.oauthBeta ? { defaultHeaders: { 'anthropic-beta': settings.oauthBeta } } : {}),
+    // The SDK sends an API key as a bearer token; the Messages API documents `x-api-key` for keys
+    // (decision 0061), so the header is moved on every attempt, retries included.
+    ...(credential.kind === 'apiKey' ? { middleware: [apiKeyHeader(credential.key)] } : {}),
+    timeout: settings.timeoutMs,
+    maxRetries: settings.retries,
+    logLevel: 'warn',
+    logger: sdkLogger(settings.log),
+  });
 }
 
 function retryable(status: number): boolean {

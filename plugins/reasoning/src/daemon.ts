@@ -1,8 +1,8 @@
 // The `reasoning_engine` daemon (fatal: DESIGN §8). Its start reads the credential, takes the
-// identity the gateway resolved, imports the SDK and provides the `engine` service; its stop
-// cancels every reply in flight. Nothing here runs in a gateway that never starts the daemon.
+// identity the gateway resolved, builds the client (which imports the SDK at its first call) and
+// provides the `engine` service; its stop cancels every reply in flight. Nothing here runs in a gateway that never starts the daemon.
 import { IdentityError, type DaemonSpec, type PluginContext } from '@kora/runtime';
-import { loadMessagesClient } from './client.js';
+import { createMessagesClient } from './client.js';
 import type { EngineSettings } from './config.js';
 import { baseUrl, readCredential } from './credentials.js';
 import { ReasoningEngine } from './engine.js';
@@ -24,7 +24,7 @@ export function reasoningDaemon(ctx: PluginContext<unknown>, settings: EngineSet
         throw new IdentityError('The reasoning engine has no identity to speak with: the gateway resolved none (see `kora identity`). Enable a plugin that provides one (e.g. kora), or set KORA_SYSTEM_PROMPT_PATH.');
       }
       const url = baseUrl(ctx.env, settings.baseUrl);
-      const client = await loadMessagesClient({ credential, baseUrl: url, timeoutMs: settings.timeoutMs, retries: settings.retries, oauthBeta: settings.oauthBeta, log: context.log });
+      const client = createMessagesClient({ credential, baseUrl: url, timeoutMs: settings.timeoutMs, retries: settings.retries, oauthBeta: settings.oauthBeta, log: context.log });
       engine = new ReasoningEngine({
         client,
         hooks: ctx.hooks,

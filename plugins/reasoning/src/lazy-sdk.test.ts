@@ -1,4 +1,5 @@
-// The plugin's entry loads no SDK: only the daemon's start does (decision 0060). Checked on the
+// The plugin's entry loads no SDK, nor does the daemon's start: the engine's first model call does
+// (decision 0141, which supersedes 0060's import at the start). Checked on the
 // built package in a fresh Node process whose resolve hook reports every SDK import.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -23,10 +24,16 @@ process.stdout.write('REGISTERED\\n');`);
     expect(out).toBe('REGISTERED\n');
   });
 
-  it('is imported when the engine client is built at the daemon start', () => {
-    const out = run(`const { loadMessagesClient } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'client.js')).href)});
-await loadMessagesClient({ credential: { kind: 'oauth', token: 't', from: 'CLAUDE_CODE_OAUTH_TOKEN' }, baseUrl: 'http://127.0.0.1:9', timeoutMs: 1, retries: 0, oauthBeta: false, log: console });
-process.stdout.write('BUILT\\n');`);
-    expect(out).toBe('SDK-RESOLVED\nBUILT\n');
+  it('is not imported when the engine client is built at the daemon start, but at its first call, once', () => {
+    const out = run(`const { createMessagesClient } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'client.js')).href)});
+const client = createMessagesClient({ credential: { kind: 'oauth', token: 't', from: 'CLAUDE_CODE_OAUTH_TOKEN' }, baseUrl: 'http://127.0.0.1:9', timeoutMs: 1000, retries: 0, oauthBeta: false, log: console });
+process.stdout.write('BUILT\\n');
+const request = { model: 'claude-haiku-4-5', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }] };
+for (let i = 0; i < 2; i++) {
+  const err = await client.create(request).then(() => null, (e) => e);
+  process.stdout.write(err.code + '\\n');
+}`);
+    // Port 9 on loopback refuses the connection: both calls fail with the engine's coded error.
+    expect(out).toBe('BUILT\nSDK-RESOLVED\nKORA_ERR_REASONING_API\nKORA_ERR_REASONING_API\n');
   });
 });

@@ -3,6 +3,7 @@ import { Gateway, EXIT, type GatewayOptions } from '../gateway/gateway.js';
 import { reportError, type Io } from './output.js';
 import { guardProcess, leftoverHandles } from './process-guard.js';
 import { bootSummary } from './summary.js';
+import { settleCodeCache } from '../code-cache.js';
 
 export interface DaemonCommandOptions extends GatewayOptions {
   /** Injected for tests; default process signals and process.exit. */
@@ -66,6 +67,7 @@ export async function runDaemon(options: DaemonCommandOptions, io: Io): Promise<
       }
       // A signal during boot stops the gateway before it ever ran: no summary, still a clean stop.
       if (result.state !== 'stopped') io.out(bootSummary(gw.status(), gw.loginLinks()));
+      settleCodeCache();
       // Until a signal, a fault the gateway cannot pin on a plugin, or an unattributed process.exit.
       await gw.whenStopped();
       clearInterval(keepAlive);

@@ -105,20 +105,23 @@ function childPackageDirs(parent: string): string[] {
     .filter((dir) => existsSync(join(dir, 'package.json')));
 }
 
+const KORA_KEY = Buffer.from('"kora"');
+
 /** Packages in a node_modules folder (scoped too) whose package.json has a `kora` key. */
 function installedPackages(nodeModules: string): { dir: string; pkg: Record<string, unknown>; scope: string | undefined }[] {
   const out: { dir: string; pkg: Record<string, unknown>; scope: string | undefined }[] = [];
   const consider = (dir: string, scope: string | undefined) => {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(join(dir, 'package.json'), 'utf8');
+      bytes = readFileSync(join(dir, 'package.json'));
     } catch {
       return;
     }
-    // Cheap pre-check: most packages in node_modules are not plugins, and parsing every package.json costs boot time.
-    if (!text.includes('"kora"')) return;
+    // Cheap pre-check on the bytes: most packages in node_modules are not plugins, and decoding
+    // and parsing every package.json costs boot time (a project has hundreds).
+    if (!bytes.includes(KORA_KEY)) return;
     try {
-      const pkg: unknown = JSON.parse(text);
+      const pkg: unknown = JSON.parse(bytes.toString('utf8'));
       if (hasManifest(pkg)) out.push({ dir, pkg: pkg as Record<string, unknown>, scope });
     } catch {
       // A broken package.json in node_modules that is not a plugin is not ours to report.

@@ -8,6 +8,7 @@ import { ConfigError, describeError, KoraError, PluginError } from '../errors.js
 import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
 import { HOST_API_VERSION } from '../version.js';
 import { provideHostRuntime } from './host-runtime.js';
+import { importEntry } from './import-entry.js';
 import type { Discovery, DiscoveredPlugin, PluginSource } from './discovery.js';
 import { createPluginScope, emptyRegistrations, type ContextHost, type Registrations } from './context.js';
 import { declaredHookWarnings } from './notices.js';
@@ -201,7 +202,7 @@ async function importDefinition(plugin: DiscoveredPlugin, host: PluginHost): Pro
   provideHostRuntime(plugin.dir);
   let mod: { default?: unknown };
   try {
-    const imported = host.attribution.run({ pluginId: plugin.id }, () => import(pathToFileURL(entry).href) as Promise<{ default?: unknown }>);
+    const imported = host.attribution.run({ pluginId: plugin.id }, () => importEntry(pathToFileURL(entry).href) as Promise<{ default?: unknown }>);
     const outcome = await raceTimeout(imported, host.registerTimeoutMs, host.clock);
     if (outcome === TIMED_OUT) {
       throw new PluginError(

@@ -62,6 +62,30 @@ describe('inbox.enqueue', () => {
     ]);
   });
 
+  it('keeps every row of bursts of every size whole, the same size twice included (its insert compiled once) and one past a statement', async () => {
+    // 5 twice: the second runs the insert compiled for the first; 40: past the kept sizes; 250: two statements (200 + 50).
+    const sizes = [5, 5, 40, 250];
+    const answers: { id: number; duplicate: boolean }[][] = [];
+    for (const [b, n] of sizes.entries()) {
+      const at = T0 + b * 1000;
+      answers.push(await Promise.all(Array.from({ length: n }, (_, i) => store.inbox.enqueue({ topic: 'slack.events', key: `b${b}-${i}`, payload: { b, i } }, at))));
+    }
+    const all = await rows();
+    expect(all).toHaveLength(300);
+    expect(answers.flat().every((a) => !a.duplicate)).toBe(true);
+    expect(answers.flat().map((a) => a.id)).toEqual(all.map((r) => Number(r.id)));
+    for (const [b, n] of sizes.entries()) {
+      const kept = all.filter((r) => String(r.key).startsWith(`b${b}-`));
+      expect(kept.map((r) => [r.key, typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload, r.status, r.owner, r.lease_until, Number(r.attempts)])).toEqual(
+        Array.from({ length: n }, (_, i) => [`b${b}-${i}`, { b, i }, 'pending', null, null, 0]),
+      );
+    }
+    // Claimed in enqueue order, each burst due at its own time.
+    const claimed = await claim('w1', T0 + 1000, 20);
+    expect(claimed.map((c) => c.key)).toEqual([...Array.from({ length: 5 }, (_, i) => `b0-${i}`), ...Array.from({ length: 5 }, (_, i) => `b1-${i}`)]);
+    expect(claimed.map((c) => c.enqueuedAt)).toEqual([...Array(5).fill(T0), ...Array(5).fill(T0 + 1000)]);
+  });
+
   // A trigger in SQLite's dialect stands for a commit that fails.
   it.skipIf(storeKind === 'postgres')('refuses a whole burst when its commit fails, keeping none of it, and takes the next burst', async () => {
     const db = new Database(store.location);

@@ -1,0 +1,144 @@
+// dist/load.js (copied there by scripts/bundle.mjs): compiles the runtime's scripts with a V8
+// code cache, each once per process (decision 0140): dist/runtime.cjs (the runtime) and
+// dist/http.cjs (Fastify and its plugins, for the HTTP surfaces). Every entry point of the
+// package re-exports from what this returns, so the bin and all plugins share one copy.
+//
+// A cache is V8's own bytecode of a script (`vm.Script` `cachedData`), written after a start
+// has run, so it holds the functions a boot compiles, not only the top level. It lives beside
+// the script (`dist/code-cache/`), or, where that folder is not writable (a global install run
+// by another user), in `$KORA_HOME/cache/` (default `~/.kora`). Its name carries the script's
+// hash, Node's version, the architecture and (when any are given) a hash of Node's options; V8
+// checks the rest (its own version and flags) and rejects what does not fit, and a rejected or
+// missing cache is written anew.
+// NODE_DISABLE_COMPILE_CACHE (Node's own switch for its compile cache) turns it off.
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+
+const DIR = dirname(fileURLToPath(import.meta.url));
+/** How long a process runs before its caches are refreshed, if it compiled more than they hold. */
+const REFRESH_AFTER_MS = 3000;
+/** After the gateway says it runs: time for what it does first, then the refresh. */
+const SETTLED_AFTER_MS = 100;
+/** A refreshed cache is written only when it holds this much more than the one read. */
+const REFRESH_GROWTH = 1.05;
+/**
+ * `kora daemon` calls this once the gateway runs (src/code-cache.ts): what a boot compiles is
+ * compiled by then, so the caches are refreshed soon after rather than seconds later.
+ */
+const SETTLE = Symbol.for('kora.codeCache.settle');
+
+const loaded = new Map();
+/** Per script: where its cache is, and what became of it in this process (for tests). */
+const status = new Map();
+const settlers = [];
+globalThis[SETTLE] = () => {
+  for (const settle of settlers.splice(0)) setTimeout(settle, SETTLED_AFTER_MS).unref();
+};
+
+/** Per script loaded so far: its cache file (null: caching off), and whether one was read and accepted. */
+export function codeCacheStatus() {
+  return Object.fromEntries(status);
+}
+
+/**
+ * The exports of `dist/<name>.cjs` (`runtime`: one function per part, `index`, `testing`,
+ * `internal`, `cli`; `http`: Fastify and its plugins). `hash` names the build, for the cache.
+ */
+export function load(name, hash) {
+  let exports = loaded.get(name);
+  if (!exports) {
+    exports = compile(name, hash);
+    loaded.set(name, exports);
+  }
+  return exports;
+}
+
+function compile(name, hash) {
+  const file = join(DIR, `${name}.cjs`);
+  // latin1: the script is ASCII (scripts/bundle.mjs makes sure), and a one-byte string is read fastest.
+  const source = readFileSync(file, 'latin1');
+  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE ? undefined : cachePath(name, hash);
+  let cachedData;
+  if (cacheFile) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      // No cache yet: this start compiles, and writes one.
+    }
+  }
+  // The wrapper's first line is line 0, so the script's lines keep their numbers in stack traces.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname, __koraImportMetaUrl, __koraImport) {\n${source}\n})`, {
+    filename: file,
+    lineOffset: -1,
+    cachedData,
+  });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, DIR, pathToFileURL(file).href, (url) => import(url));
+  const accepted = cachedData !== undefined && !script.cachedDataRejected;
+  status.set(name, { file: cacheFile ?? null, read: cachedData !== undefined, accepted });
+  if (cacheFile) keepCache(script, cacheFile, accepted ? cachedData.length : 0);
+  return module.exports;
+}
+
+/**
+ * Write the cache once the functions a start needs are compiled: at exit (a CLI command), soon
+ * after the gateway runs, or a few seconds in (a long command), whichever comes first. A process
+ * that read a valid cache rewrites it only when it compiled notably more than the cache held
+ * (the first boot of a config with more plugins than the last).
+ */
+function keepCache(script, file, had) {
+  let done = false;
+  const write = () => {
+    if (done) return;
+    done = true;
+    process.off('exit', write);
+    try {
+      const data = script.createCachedData();
+      if (had && data.length < had * REFRESH_GROWTH) return;
+      mkdirSync(dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, data);
+      renameSync(tmp, file);
+    } catch {
+      // A cache that cannot be written costs the next start its compile time, nothing else.
+    }
+  };
+  if (!had) process.once('exit', write);
+  setTimeout(write, REFRESH_AFTER_MS).unref();
+  settlers.push(write);
+}
+
+/**
+ * Node and V8 options change what V8 accepts (`--cpu-prof` does not, `--trace-gc` or a heap
+ * size does): a process started with other options keeps its own cache, so two ways of starting
+ * (a service with options, the CLI without) do not reject and rewrite each other's every time.
+ */
+function flagsSuffix() {
+  const args = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const arg = process.execArgv[i];
+    // Code given inline (`node -e …`) and how it is read are not options V8 compiles under.
+    if (arg === '-e' || arg === '--eval' || arg === '-p' || arg === '--print') i++;
+    else if (!arg.startsWith('--input-type')) args.push(arg);
+  }
+  const flags = [...args, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
+  if (!flags) return '';
+  let h = 0x811c9dc5; // FNV-1a: a file name, not a secret; node:crypto would cost a start ≈ 1 ms
+  for (let i = 0; i < flags.length; i++) h = Math.imul(h ^ flags.charCodeAt(i), 0x01000193);
+  return `-o${(h >>> 0).toString(16)}`;
+}
+
+function cachePath(script, hash) {
+  const name = `${script}-${hash}-${process.version}-${process.arch}${flagsSuffix()}.v8`;
+  try {
+    accessSync(DIR, constants.W_OK);
+    return join(DIR, 'code-cache', name);
+  } catch {
+    const home = process.env.KORA_HOME?.trim() ? resolve(process.env.KORA_HOME) : join(homedir(), '.kora');
+    return join(home, 'cache', name);
+  }
+}
