@@ -309,4 +309,27 @@ describe('the learning loops on a real gateway', () => {
     expect(unknown.stderr).toContain('KORA_ERR_PROPOSAL_UNKNOWN');
     for (const r of [listed, rejected, again, unknown]) expect(r.stdout + r.stderr).not.toContain(adminToken);
   });
+
+  it('kora proposals pause|resume turns a loop off and on again without a restart: the approved trim stops and starts applying', async () => {
+    const offered = async () => {
+      await ask('Anything at all?');
+      return api.requests.at(-1)!.body.tools?.map((t) => t.name) ?? [];
+    };
+    expect(await offered()).not.toContain('kora__audit_tail');
+    const paused = await kora(['proposals', 'pause', 'tool_trimming', '--reason', 'checking']);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toMatch(/^tool_trimming\s+off\s+runtime \(this loop\) by cli$/m);
+    expect(paused.stdout).toMatch(/^phrasebook\s+on$/m);
+    expect(await offered()).toContain('kora__audit_tail');
+    expect((await cycle('tool_trimming')).status).toBe('ok');
+    const { entries } = await admin<{ entries: { details: Record<string, unknown> }[] }>('/api/audit?seam=promote.cycle&limit=1');
+    expect(entries[0]?.details).toMatchObject({ loop: 'tool_trimming', skipped: 'kill_switch', killSwitch: 'runtime:tool_trimming' });
+
+    const resumed = await kora(['proposals', 'resume', 'tool_trimming']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(await offered()).not.toContain('kora__audit_tail');
+    const bad = await kora(['proposals', 'pause', 'nope']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('loop must be one of all, phrasebook');
+  });
 });
