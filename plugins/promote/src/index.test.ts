@@ -103,6 +103,12 @@ describe('promote: five learning loops', () => {
     expect((await list(harness)).proposals).toMatchObject([{ id: p!.id, status: 'expired', decidedBy: 'expiry' }]);
     expect(await harness.callTool('kora__proposals', { action: 'approve', id: p!.id }, { actor: 'mcp:ops' })).toMatchObject({ ok: false, code: 'KORA_ERR_PROPOSAL_NOT_PENDING' });
     expect(await harness.audit({ seam: 'promote.proposal_expired' })).toMatchObject([{ details: { id: p!.id } }]);
+    // The page lists it under expired, without the buttons a pending one has.
+    const page = harness.contributions.list('web.page').map((c) => c.value as { path: string; render(r: unknown): Promise<unknown> }).find((pg) => pg.path === '/proposals')!;
+    const rendered = String(await page.render({ path: '/proposals', query: { status: 'expired' }, principal: 'admin', csrfToken: 'csrf' }));
+    expect(rendered).toContain(`<tr id="proposal-${p!.id}" data-status="expired"`);
+    expect(rendered).toContain('expired (1)');
+    expect(rendered).not.toContain(`Approve<span class="vh"> proposal ${p!.id}`);
     await harness.runTask('promote_tool_trimming_cycle');
     expect((await list(harness)).counts).toEqual({ pending: 1, approved: 0, rejected: 0, expired: 1 });
   });
