@@ -108,6 +108,7 @@ describe('promote: five learning loops', () => {
     const rendered = String(await page.render({ path: '/proposals', query: { status: 'expired' }, principal: 'admin', csrfToken: 'csrf' }));
     expect(rendered).toContain(`<tr id="proposal-${p!.id}" data-status="expired"`);
     expect(rendered).toContain('expired (1)');
+    expect(rendered).not.toContain('Loops turned off');
     expect(rendered).not.toContain(`Approve<span class="vh"> proposal ${p!.id}`);
     await harness.runTask('promote_tool_trimming_cycle');
     expect((await list(harness)).counts).toEqual({ pending: 1, approved: 0, rejected: 0, expired: 1 });
@@ -165,6 +166,10 @@ describe('promote: five learning loops', () => {
       { loop: 'tool_trimming', enabled: true, by: 'cli' },
       { loop: 'all', enabled: false, by: 'web:admin' },
     ]);
+    const page = harness.contributions.list('web.page').map((c) => c.value as { path: string; render(r: unknown): Promise<unknown> }).find((pg) => pg.path === '/proposals')!;
+    const rendered = String(await page.render({ path: '/proposals', query: {}, principal: 'admin', csrfToken: 'csrf' }));
+    expect(rendered).toContain('<h2 id="kill-switch-title">Loops turned off</h2>');
+    expect(rendered).toContain('<li data-loop="phrasebook"><code>phrasebook</code>: turned off with all loops by web:admin');
     const got = (await route('GET').handle({ method: 'GET', path: '/api/promote/kill-switch', params: {}, query: {}, headers: {}, body: undefined, principal: 'admin', raw: {} } as unknown as HttpRouteRequest)) as { body: { loops: Record<string, { on: boolean; target?: string }> } };
     expect(got.body.loops.router_tuning).toMatchObject({ on: false, target: 'all' });
   });

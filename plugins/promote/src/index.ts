@@ -12,7 +12,7 @@ import { proposalsPage } from './page.js';
 import { LOOPS } from './proposal.js';
 import { proposalFormRoutes, proposalRoutes } from './routes.js';
 import { ProposalStore } from './store.js';
-import { killSwitchRoutes } from './switch-routes.js';
+import { killSwitchRoutes, switchView } from './switch-routes.js';
 import { RuntimeSwitches } from './switches.js';
 import { proposalsTool } from './tool.js';
 import { trimToolList } from './trim-hook.js';
@@ -43,6 +43,6 @@ export default definePlugin<PromoteConfig | undefined>({
     });
     ctx.registerTool(proposalsTool(desk));
     for (const route of [...proposalRoutes(desk), ...proposalFormRoutes(desk), ...killSwitchRoutes({ switches, settings, cache, clock: ctx.clock, log: ctx.log, audit })]) ctx.contribute('http.admin', route);
-    ctx.contribute('web.page', proposalsPage(desk));
+    ctx.contribute('web.page', proposalsPage(desk, async () => switchView(settings, await switches.read()).loops));
   },
 });
