@@ -4,8 +4,10 @@
 // now through the admin API, its proposal approved over MCP with the SDK's client, and its
 // effect shown: a phrasebook answer without a model call, a new decision pattern choosing the
 // strong model, a trimmed tool list seen by the fake API, the snapshot's extra tool, a fix
-// envelope. The probe rows are written, as the probes plugin will write them, by a test plugin.
+// envelope drafted from what the real probes plugin wrote about a flapping local HTTP service.
 import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,21 +24,14 @@ const STANDUP = 'The standup is at 9:30 in the big room.';
 const CHEAP = 'claude-haiku-4-5';
 const STRONG = 'claude-sonnet-4-5';
 
-// A tool that keeps answering the same (the same state), and the probe failures the probes
-// plugin will write (`probe.wake_requested`), through the runtime's audit API; and a look at
-// the proposals service's snapshotTools(), as the snapshot plugin reads it.
+// A tool that keeps answering the same (the same state).
 const E2E_PLUGIN = `export default { id: 'e2eops', register(ctx) {
   ctx.registerTool({ name: 'ops_queue_depth', description: 'How deep the ops queue is now', inputSchema: { type: 'object', properties: {} }, run: () => ({ depth: 4 }) });
-  ctx.contribute('http.admin', { method: 'POST', path: '/api/e2e/probe-failure', async handle(request) {
-    const b = request.body;
-    await ctx.audit('probe.wake_requested', { probe: b.probe, state: b.state, detail: b.detail, at: b.at });
-    return { status: 201, body: { written: true } };
-  } });
-  ctx.contribute('http.admin', { method: 'GET', path: '/api/e2e/snapshot-tools', handle() {
-    const proposals = ctx.services.tryGet('proposals');
-    return { body: { tools: proposals ? proposals.snapshotTools() : null } };
-  } });
 } };`;
+
+// The service the probes plugin's generic HTTP probe watches: up or down as the test says.
+let serviceStatus = 200;
+let service: Server;
 
 function script(request: RecordedRequest) {
   const body = request.body;
@@ -47,7 +42,8 @@ function script(request: RecordedRequest) {
   if (question.startsWith('How deep is the queue')) return answeredTool ? text('The queue is 4 deep.') : toolUse('ops_queue_depth', {});
   // A hedging cheap answer, so the haiku router re-asks the strong model.
   if (/^is it worth/i.test(question)) return body.model === CHEAP ? text("I'm not sure, it depends.") : text('Yes: the old version is out of support, and the upgrade pays for itself within a quarter.');
-  if (question.includes('The service probe')) return text('Rotate the expired Vercel token and set KORA_VERCEL_TOKEN to the new one.');
+  // The envelope's draft (not probe_wake's investigation of the same failures).
+  if (question.includes('Suggest the one most likely fix')) return text('Check the status-page service: it answers 503 when its backend is down; restart it.');
   return text('Noted.');
 }
 
@@ -131,6 +127,10 @@ async function sendDm(textOf: string): Promise<void> {
 }
 
 beforeAll(async () => {
+  service = createServer((_req, res) => res.writeHead(serviceStatus, { 'content-type': 'text/plain' }).end(serviceStatus === 200 ? 'ok' : 'backend down'));
+  service.listen(0, '127.0.0.1');
+  await once(service, 'listening');
+  const serviceUrl = `http://127.0.0.1:${(service.address() as AddressInfo).port}/health`;
   api = await startFakeAnthropic();
   api.respondWith(script);
   slack = await startFakeSlack();
@@ -139,11 +139,12 @@ beforeAll(async () => {
   project.writeConfig(
     [
       'plugins:',
-      '  enabled: [kora, reasoning, webhooks, slack, web, mcp, e2eops, promote]',
+      '  enabled: [kora, reasoning, webhooks, slack, web, mcp, e2eops, probes, snapshot, promote]',
       '  config:',
       '    kora: { audit: { includeDmText: true } }',
       '    webhooks: { host: 127.0.0.1, port: 0 }',
       '    slack: { retries: 0 }',
+      `    probes: { http: [{ name: status-page, url: "${serviceUrl}" }] }`,
       '    promote:',
       '      loops:',
       '        phrasebook: { minAsks: 3 }',
@@ -182,6 +183,7 @@ afterAll(async () => {
   await killAll(running);
   await api?.close();
   await slack?.close();
+  service?.close();
   project?.cleanup();
 });
 
@@ -206,14 +208,22 @@ describe('the learning loops on a real gateway', () => {
     expect(entries).toMatchObject([{ details: { route: 'slack_dm', proposalId: proposal!.id, llmCall: false } }]);
   });
 
-  it('promote_snapshot_expand: a tool answering the same again and again goes into the snapshot once approved', async () => {
+  it('promote_snapshot_expand: a tool answering the same again and again goes into the snapshot, with its result, once approved', async () => {
+    const snapshot = async () => {
+      expect((await admin<{ status: string }>('/api/tasks/snapshot.compute/run?wait=1', { method: 'POST' })).status).toBe('ok');
+      return admin<{ data: Record<string, unknown> }>('/api/snapshot');
+    };
     for (let i = 0; i < 3; i++) expect((await ask('How deep is the queue?')).reply).toBe('The queue is 4 deep.');
-    expect((await admin<{ tools: string[] }>('/api/e2e/snapshot-tools')).tools).toEqual([]);
+    expect((await snapshot()).data).not.toHaveProperty('tools');
     expect((await cycle('snapshot_expand')).status).toBe('ok');
     const [proposal] = await pending('snapshot_expand');
     expect(proposal).toMatchObject({ payload: { tool: 'ops_queue_depth' }, evidence: { calls: 3, repeats: 2 } });
     await approveOverMcp(proposal!.id);
-    expect((await admin<{ tools: string[] }>('/api/e2e/snapshot-tools')).tools).toEqual(['ops_queue_depth']);
+    // The next snapshot calls the tool and carries what it answered, over the admin API and MCP.
+    expect((await snapshot()).data.tools).toEqual({ ops_queue_depth: { depth: 4 } });
+    const viaMcp = await callTool('kora__snapshot', {});
+    expect(viaMcp.isError).toBeFalsy();
+    expect((viaMcp.structuredContent as { data: { tools: unknown } }).data.tools).toEqual({ ops_queue_depth: { depth: 4 } });
   });
 
   it('promote_router_tuning: questions the router kept escalating get a decision pattern, and the cost ladder then picks the strong model first', async () => {
@@ -250,22 +260,33 @@ describe('the learning loops on a real gateway', () => {
     expect(offered).toContain('ops_queue_depth');
   });
 
-  it('promote_probe_fix_envelopes: a probe failing the same way three times gets an envelope with the engine\'s suggested action, approved but never applied', async () => {
-    const t0 = Date.now() - 3 * 3_600_000;
-    for (let i = 0; i < 3; i++) await admin('/api/e2e/probe-failure', { method: 'POST', body: { probe: 'vercel', state: 'down', detail: `HTTP 401 (request ${4100 + i})`, at: t0 + i * 3_600_000 } });
+  it('promote_probe_fix_envelopes: a probe of the probes plugin failing the same way three times gets an envelope with the engine\'s suggested action, approved but never applied', async () => {
+    const probe = async (status: number) => {
+      serviceStatus = status;
+      expect((await admin<{ status: string }>('/api/tasks/heartbeat.service_probes/run?wait=1', { method: 'POST' })).status).toBe('ok');
+    };
+    // The service flaps: each turn to down is one `probe.wake_requested` row written by the probes plugin.
+    for (let i = 0; i < 3; i++) {
+      await probe(200);
+      await probe(503);
+    }
+    const { entries } = await admin<{ entries: { details: Record<string, unknown> }[] }>('/api/audit?seam=probe.wake_requested&limit=100');
+    expect(entries.filter((e) => e.details.probe === 'status-page')).toHaveLength(3);
+
     expect((await cycle('probe_fix_envelopes')).status).toBe('ok');
     const [envelope] = await pending('probe_fix_envelopes');
+    const wakes = entries.map((e) => e.details.at as number).sort((a, b) => a - b);
     expect(envelope?.payload).toEqual({
-      probe: 'vercel',
-      signature: 'down: http 401 (request <n>)',
+      probe: 'status-page',
+      signature: 'down: http 503, expected 2xx or 3xx',
       state: 'down',
-      detail: 'HTTP 401 (request 4102)',
-      firstSeen: t0,
-      lastSeen: t0 + 2 * 3_600_000,
+      detail: 'HTTP 503, expected 2xx or 3xx',
+      firstSeen: wakes[0],
+      lastSeen: wakes[2],
       count: 3,
-      suggestedAction: 'Rotate the expired Vercel token and set KORA_VERCEL_TOKEN to the new one.',
+      suggestedAction: 'Check the status-page service: it answers 503 when its backend is down; restart it.',
     });
-    const drafted = api.requests.find((r) => lastUserText(r.body).includes('The service probe "vercel"'));
+    const drafted = api.requests.find((r) => lastUserText(r.body).includes('Suggest the one most likely fix'));
     expect(drafted?.body.tools).toBeUndefined();
     expect(await approveOverMcp(envelope!.id)).toMatchObject({ status: 'approved', decidedBy: 'mcp:dev' });
   });
@@ -287,5 +308,28 @@ describe('the learning loops on a real gateway', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('KORA_ERR_PROPOSAL_UNKNOWN');
     for (const r of [listed, rejected, again, unknown]) expect(r.stdout + r.stderr).not.toContain(adminToken);
+  });
+
+  it('kora proposals pause|resume turns a loop off and on again without a restart: the approved trim stops and starts applying', async () => {
+    const offered = async () => {
+      await ask('Anything at all?');
+      return api.requests.at(-1)!.body.tools?.map((t) => t.name) ?? [];
+    };
+    expect(await offered()).not.toContain('kora__audit_tail');
+    const paused = await kora(['proposals', 'pause', 'tool_trimming', '--reason', 'checking']);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toMatch(/^tool_trimming\s+off\s+runtime \(this loop\) by cli$/m);
+    expect(paused.stdout).toMatch(/^phrasebook\s+on$/m);
+    expect(await offered()).toContain('kora__audit_tail');
+    expect((await cycle('tool_trimming')).status).toBe('ok');
+    const { entries } = await admin<{ entries: { details: Record<string, unknown> }[] }>('/api/audit?seam=promote.cycle&limit=1');
+    expect(entries[0]?.details).toMatchObject({ loop: 'tool_trimming', skipped: 'kill_switch', killSwitch: 'runtime:tool_trimming' });
+
+    const resumed = await kora(['proposals', 'resume', 'tool_trimming']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(await offered()).not.toContain('kora__audit_tail');
+    const bad = await kora(['proposals', 'pause', 'nope']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('loop must be one of all, phrasebook');
   });
 });

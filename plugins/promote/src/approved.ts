@@ -3,12 +3,14 @@
 // snapshot, this plugin's tool-list hook) on every use. It answers from a copy of the approved
 // proposals in memory, refreshed after every decision made through this gateway and, when it is
 // older than `REFRESH_AFTER_MS`, in the background on the next read (another gateway of a fleet
-// may have decided). A loop whose kill switch is on applies nothing.
+// may have decided). A loop whose kill switch is on (in the config, or at runtime: switches.ts,
+// read at each refresh) applies nothing.
 import type { ApprovedProposals, Clock, Logger } from '@kora/runtime';
 import { textDigest } from '@kora/plugin-kora';
 import { loopOn, type PromoteSettings } from './config.js';
 import type { PayloadOf, Proposal } from './proposal.js';
 import type { ProposalStore } from './store.js';
+import { runtimeOffOf, type RuntimeOff, type RuntimeSwitches } from './switches.js';
 
 export const REFRESH_AFTER_MS = 30_000;
 
@@ -19,13 +21,16 @@ export class ApprovedCache implements ApprovedProposals {
   readonly #settings: PromoteSettings;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #switches: RuntimeSwitches;
+  #off: RuntimeOff = {};
   #approved: readonly Proposal[] = [];
   #pending = 0;
   #loadedAt = Number.NEGATIVE_INFINITY;
   #refreshing: Promise<void> | null = null;
 
-  constructor(store: ProposalStore, settings: PromoteSettings, clock: Clock, log: Logger) {
+  constructor(store: ProposalStore, settings: PromoteSettings, clock: Clock, log: Logger, switches: RuntimeSwitches) {
     this.#store = store;
+    this.#switches = switches;
     this.#settings = settings;
     this.#clock = clock;
     this.#log = log;
@@ -33,8 +38,9 @@ export class ApprovedCache implements ApprovedProposals {
 
   /** Read the approved proposals and the pending count again. */
   async refresh(): Promise<void> {
-    const [approved, counts] = await Promise.all([this.#store.approved(), this.#store.counts()]);
+    const [approved, counts, off] = await Promise.all([this.#store.approved(), this.#store.counts(), this.#switches.read()]);
     this.#approved = approved;
+    this.#off = off;
     this.#pending = counts.pending;
     this.#loadedAt = this.#clock.now();
   }
@@ -50,7 +56,7 @@ export class ApprovedCache implements ApprovedProposals {
 
   #of<L extends keyof PayloadOf>(loop: L): Approved<L>[] {
     this.#fresh();
-    if (!loopOn(this.#settings, loop)) return [];
+    if (!loopOn(this.#settings, loop) || runtimeOffOf(this.#off, loop)) return [];
     return this.#approved.filter((p) => p.loop === loop).map((p) => ({ id: p.id, payload: p.payload as PayloadOf[L] }));
   }
 

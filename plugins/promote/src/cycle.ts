@@ -5,6 +5,7 @@
 // one daily task, non-fatal and leader-scoped (one gateway of a fleet runs the loops).
 import type { AuditEntry, DaemonContext, DaemonSpec, Engine, GatewayView, Logger, Services, TaskRunContext } from '@kora/runtime';
 import { killSwitchKey, loopOn, type PromoteSettings } from './config.js';
+import { runtimeOffOf, type RuntimeSwitches } from './switches.js';
 import type { ProposalDesk } from './desk.js';
 import { analyzePhrasebook, PHRASEBOOK_SEAMS } from './loops/phrasebook.js';
 import { analyzeProbeFixEnvelopes, PROBE_SEAMS } from './loops/probe-fix-envelopes.js';
@@ -36,6 +37,8 @@ export const LOOP_DEFINITIONS: { readonly [L in LoopName]: LoopDefinition } = {
 export interface CycleDeps {
   readonly desk: ProposalDesk;
   readonly settings: PromoteSettings;
+  /** The runtime kill switch, read at every cycle (switches.ts). */
+  readonly switches: RuntimeSwitches;
   readonly gateway: GatewayView;
   readonly log: Logger;
   audit(seam: string, details: Record<string, unknown>): Promise<void>;
@@ -101,9 +104,14 @@ async function draftAction(engine: Engine | undefined, payload: FixEnvelopePaylo
 export async function runCycle(loop: LoopName, deps: CycleDeps, run: Pick<TaskRunContext, 'signal' | 'trigger'>, daemon: { services: Services; setNote(text: string | null): void }): Promise<CycleReport> {
   const { desk, settings, gateway, log } = deps;
   const expired = (await desk.expire()).length;
-  if (!loopOn(settings, loop)) {
-    const key = killSwitchKey(settings, loop);
-    daemon.setNote(`kill switch: ${key} is false; the cycle proposes nothing and nothing approved applies`);
+  const runtimeOff = loopOn(settings, loop) ? runtimeOffOf(await deps.switches.read(), loop) : null;
+  if (!loopOn(settings, loop) || runtimeOff) {
+    const key = runtimeOff ? `runtime:${runtimeOff.target}` : killSwitchKey(settings, loop);
+    daemon.setNote(
+      runtimeOff
+        ? `kill switch: ${runtimeOff.target === 'all' ? 'all loops' : `loop ${loop}`} turned off by ${runtimeOff.off.by} at ${new Date(runtimeOff.off.at).toISOString()}; the cycle proposes nothing and nothing approved applies (\`kora proposals resume${runtimeOff.target === 'all' ? '' : ` ${loop}`}\` turns it on)`
+        : `kill switch: ${key} is false; the cycle proposes nothing and nothing approved applies`,
+    );
     const report: CycleReport = { loop, skipped: 'kill_switch', rows: 0, candidates: 0, created: 0, updated: 0, autoApproved: 0, expired, notes: [] };
     await deps.audit(CYCLE_SEAM, { ...report, trigger: run.trigger, killSwitch: key });
     return report;

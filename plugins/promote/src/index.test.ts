@@ -1,7 +1,7 @@
 // The promote plugin through the runtime's harness: its five daemons, a cycle over audit rows a
 // seeding plugin writes, decisions through the kora__proposals tool, the kill switch, auto-apply,
 // expiry, the proposals service and the tool-list hook, the fix envelopes with and without an engine.
-import type { Engine, EngineRequest, PluginContext } from '@kora/runtime';
+import type { Engine, EngineRequest, HttpRoute, HttpRouteRequest, PluginContext } from '@kora/runtime';
 import { createPluginHarness, ManualClock, type PluginHarness } from '@kora/runtime/testing';
 import { openingWords, textDigest, valueDigest } from '@kora/plugin-kora';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -103,6 +103,13 @@ describe('promote: five learning loops', () => {
     expect((await list(harness)).proposals).toMatchObject([{ id: p!.id, status: 'expired', decidedBy: 'expiry' }]);
     expect(await harness.callTool('kora__proposals', { action: 'approve', id: p!.id }, { actor: 'mcp:ops' })).toMatchObject({ ok: false, code: 'KORA_ERR_PROPOSAL_NOT_PENDING' });
     expect(await harness.audit({ seam: 'promote.proposal_expired' })).toMatchObject([{ details: { id: p!.id } }]);
+    // The page lists it under expired, without the buttons a pending one has.
+    const page = harness.contributions.list('web.page').map((c) => c.value as { path: string; render(r: unknown): Promise<unknown> }).find((pg) => pg.path === '/proposals')!;
+    const rendered = String(await page.render({ path: '/proposals', query: { status: 'expired' }, principal: 'admin', csrfToken: 'csrf' }));
+    expect(rendered).toContain(`<tr id="proposal-${p!.id}" data-status="expired"`);
+    expect(rendered).toContain('expired (1)');
+    expect(rendered).not.toContain('Loops turned off');
+    expect(rendered).not.toContain(`Approve<span class="vh"> proposal ${p!.id}`);
     await harness.runTask('promote_tool_trimming_cycle');
     expect((await list(harness)).counts).toEqual({ pending: 1, approved: 0, rejected: 0, expired: 1 });
   });
@@ -117,6 +124,54 @@ describe('promote: five learning loops', () => {
 
     const off = await boot({ enabled: false });
     expect(off.daemons().find((d) => d.name === 'promote_phrasebook')?.note).toContain('plugins.config.promote.enabled is false');
+  });
+
+  it('turns the loops off and on again while the gateway runs (the runtime kill switch), read at every cycle and by the service, audited with who', async () => {
+    const harness = await boot({ loops: { tool_trimming: { minOffers: 2 } } });
+    const route = (method: string) => harness.contributions.list('http.admin').map((c) => c.value as HttpRoute).find((r) => r.path === '/api/promote/kill-switch' && r.method === method)!;
+    const post = async (body: unknown) => {
+      const request = { method: 'POST', path: '/api/promote/kill-switch', params: {}, query: {}, headers: {}, body, principal: 'admin', raw: {} } as unknown as HttpRouteRequest;
+      return (await route('POST').handle(request)) as { status?: number; body: { loops: Record<string, { on: boolean; by?: string }>; error?: { code: string } } };
+    };
+    await offers(2, ['weather']);
+    await harness.runTask('promote_tool_trimming_cycle');
+    const [p] = (await list(harness)).proposals;
+    await harness.callTool('kora__proposals', { action: 'approve', id: p!.id }, { actor: 'mcp:ops' });
+    expect(await trimmed(harness, 'cli', ['weather', 'other'])).toEqual(['other']);
+
+    // Off for this loop, at once: the approved trim no longer applies, the next cycle proposes nothing.
+    const off = await post({ loop: 'tool_trimming', enabled: false, reason: 'checking the lists' });
+    expect(off.body.loops.tool_trimming).toMatchObject({ on: false, by: 'web:admin' });
+    expect(off.body.loops.phrasebook).toEqual({ on: true });
+    expect(await trimmed(harness, 'cli', ['weather', 'other'])).toEqual(['weather', 'other']);
+    await offers(2, ['radio']);
+    await harness.runTask('promote_tool_trimming_cycle');
+    expect((await list(harness, { status: 'pending' })).proposals).toEqual([]);
+    expect(harness.daemons().find((d) => d.name === 'promote_tool_trimming')?.note).toContain('loop tool_trimming turned off by web:admin');
+    expect((await harness.audit({ seam: 'promote.cycle' })).at(-1)).toMatchObject({ details: { loop: 'tool_trimming', skipped: 'kill_switch', killSwitch: 'runtime:tool_trimming' } });
+
+    // On again: the trim applies and the cycle proposes what it finds.
+    await post({ loop: 'tool_trimming', enabled: true, via: 'cli' });
+    expect(await trimmed(harness, 'cli', ['weather', 'other'])).toEqual(['other']);
+    await harness.runTask('promote_tool_trimming_cycle');
+    expect((await list(harness, { status: 'pending' })).proposals).toMatchObject([{ payload: { tool: 'radio' } }]);
+
+    // `all` turns every loop off; a bad target or value is a coded 400.
+    expect(Object.values((await post({ enabled: false })).body.loops).every((l) => !l.on)).toBe(true);
+    expect(await trimmed(harness, 'cli', ['weather'])).toEqual(['weather']);
+    expect(await post({ loop: 'nope', enabled: false })).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
+    expect(await post({ loop: 'phrasebook', enabled: 'no' })).toMatchObject({ status: 400 });
+    expect((await harness.audit({ seam: 'promote.kill_switch' })).map((e) => e.details)).toEqual([
+      { loop: 'tool_trimming', enabled: false, by: 'web:admin', reason: 'checking the lists' },
+      { loop: 'tool_trimming', enabled: true, by: 'cli' },
+      { loop: 'all', enabled: false, by: 'web:admin' },
+    ]);
+    const page = harness.contributions.list('web.page').map((c) => c.value as { path: string; render(r: unknown): Promise<unknown> }).find((pg) => pg.path === '/proposals')!;
+    const rendered = String(await page.render({ path: '/proposals', query: {}, principal: 'admin', csrfToken: 'csrf' }));
+    expect(rendered).toContain('<h2 id="kill-switch-title">Loops turned off</h2>');
+    expect(rendered).toContain('<li data-loop="phrasebook"><code>phrasebook</code>: turned off with all loops by web:admin');
+    const got = (await route('GET').handle({ method: 'GET', path: '/api/promote/kill-switch', params: {}, query: {}, headers: {}, body: undefined, principal: 'admin', raw: {} } as unknown as HttpRouteRequest)) as { body: { loops: Record<string, { on: boolean; target?: string }> } };
+    expect(got.body.loops.router_tuning).toMatchObject({ on: false, target: 'all' });
   });
 
   it('applies at once what a loop found only when auto-apply is on, audited as the loop', async () => {

@@ -12,6 +12,8 @@ import { proposalsPage } from './page.js';
 import { LOOPS } from './proposal.js';
 import { proposalFormRoutes, proposalRoutes } from './routes.js';
 import { ProposalStore } from './store.js';
+import { killSwitchRoutes, switchView } from './switch-routes.js';
+import { RuntimeSwitches } from './switches.js';
 import { proposalsTool } from './tool.js';
 import { trimToolList } from './trim-hook.js';
 
@@ -26,7 +28,8 @@ export default definePlugin<PromoteConfig | undefined>({
   async register(ctx) {
     const settings = promoteSettings(ctx.config);
     const store = new ProposalStore(ctx.db);
-    const cache = new ApprovedCache(store, settings, ctx.clock, ctx.log);
+    const switches = new RuntimeSwitches(ctx.store);
+    const cache = new ApprovedCache(store, settings, ctx.clock, ctx.log, switches);
     // What a person approved applies on every gateway of a fleet, leader or not: the service is
     // the plugin's (provided at register, from the table), not a leader daemon's.
     await cache.refresh();
@@ -34,12 +37,12 @@ export default definePlugin<PromoteConfig | undefined>({
     const audit = (seam: string, details: Record<string, unknown>) => ctx.audit(seam, details);
     const desk = new ProposalDesk({ store, cache, clock: ctx.clock, log: ctx.log, audit });
 
-    for (const loop of LOOPS) ctx.registerDaemon(loopDaemon(loop, { desk, settings, gateway: ctx.gateway, log: ctx.log, audit }));
+    for (const loop of LOOPS) ctx.registerDaemon(loopDaemon(loop, { desk, settings, switches, gateway: ctx.gateway, log: ctx.log, audit }));
     ctx.on('pre_tool_list_finalized', function trimTools({ route, tools }) {
       return trimToolList(cache, route, tools);
     });
     ctx.registerTool(proposalsTool(desk));
-    for (const route of [...proposalRoutes(desk), ...proposalFormRoutes(desk)]) ctx.contribute('http.admin', route);
-    ctx.contribute('web.page', proposalsPage(desk));
+    for (const route of [...proposalRoutes(desk), ...proposalFormRoutes(desk), ...killSwitchRoutes({ switches, settings, cache, clock: ctx.clock, log: ctx.log, audit })]) ctx.contribute('http.admin', route);
+    ctx.contribute('web.page', proposalsPage(desk, async () => switchView(settings, await switches.read()).loops));
   },
 });

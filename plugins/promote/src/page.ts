@@ -85,7 +85,17 @@ function row(p: Proposal, csrf: string, back: string): SafeHtml {
   return html`<tr id="proposal-${p.id}" data-status="${p.status}" data-loop="${p.loop}"><td><code>${p.id}</code></td><td>${p.loop}</td><td>${p.status}</td><td>${p.title}${what(p)}</td><td>${evidence}</td><td>${iso(p.createdAt)}</td><td>${p.status === 'pending' ? iso(p.expiresAt) : '—'}</td><td class="actions">${actions}</td></tr>`;
 }
 
-export async function renderProposals(desk: ProposalDesk, request: WebPageRequest): Promise<SafeHtml> {
+/** What a loop turned off looks like on the page: `loops` as `switchView` answers it. */
+export type LoopSwitches = Readonly<Record<string, { readonly on: boolean; readonly offBy?: string; readonly key?: string; readonly by?: string; readonly target?: string }>>;
+
+function switchesNotice(loops: LoopSwitches | undefined): SafeHtml | string {
+  const off = Object.entries(loops ?? {}).filter(([, s]) => !s.on);
+  if (off.length === 0) return '';
+  const items = off.map(([loop, s]) => html`<li data-loop="${loop}"><code>${loop}</code>: ${s.offBy === 'config' ? html`off in the config (<code>${s.key ?? ''}</code>)` : html`turned off${s.target === 'all' ? ' with all loops' : ''} by ${s.by ?? '?'} (<code>kora proposals resume${s.target === 'all' ? '' : ` ${loop}`}</code> turns it on)`}</li>`);
+  return html`<section id="kill-switch" aria-labelledby="kill-switch-title"><h2 id="kill-switch-title">Loops turned off</h2><p>They propose nothing and what was approved for them does not apply.</p><ul>${items}</ul></section>`;
+}
+
+export async function renderProposals(desk: ProposalDesk, request: WebPageRequest, switches?: () => Promise<LoopSwitches>): Promise<SafeHtml> {
   let query;
   try {
     query = listQuery({ status: single(request.query.status), loop: single(request.query.loop) });
@@ -105,9 +115,10 @@ export async function renderProposals(desk: ProposalDesk, request: WebPageReques
     proposals.length === 0
       ? html`<p id="no-proposals">No ${back === 'all' ? '' : `${back} `}proposals.</p>`
       : html`<table id="proposals"><caption>${proposals.length} ${back === 'all' ? '' : `${back} `}proposals, newest first</caption><thead><tr><th scope="col">Id</th><th scope="col">Loop</th><th scope="col">State</th><th scope="col">Proposal</th><th scope="col">Evidence</th><th scope="col">Made</th><th scope="col">Expires</th><th scope="col">Decision</th></tr></thead><tbody>${proposals.map((p) => row(p, request.csrfToken, back))}</tbody></table>`;
-  return html`${notice}<p>What the learning loops propose from the audit log. Nothing applies until a person approves it; a pending proposal expires after 14 days.</p>${proposalsChart(all.proposals)}${filters}${table}`;
+  const off = switchesNotice(switches ? await switches() : undefined);
+  return html`${notice}${off}<p>What the learning loops propose from the audit log. Nothing applies until a person approves it; a pending proposal expires after 14 days.</p>${proposalsChart(all.proposals)}${filters}${table}`;
 }
 
-export function proposalsPage(desk: ProposalDesk): WebPage {
-  return { path: PAGE_PATH, title: 'Proposals', render: (request) => renderProposals(desk, request) };
+export function proposalsPage(desk: ProposalDesk, switches?: () => Promise<LoopSwitches>): WebPage {
+  return { path: PAGE_PATH, title: 'Proposals', render: (request) => renderProposals(desk, request, switches) };
 }

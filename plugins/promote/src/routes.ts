@@ -12,7 +12,7 @@ const STATUS_OF: Record<string, { status: number; code: string }> = {
   KORA_ERR_USAGE: { status: 400, code: 'bad_request' },
 };
 
-function failure(err: unknown): HttpRouteResponse {
+export function failure(err: unknown): HttpRouteResponse {
   if (err instanceof KoraError && STATUS_OF[err.code]) {
     const { status, code } = STATUS_OF[err.code]!;
     return { status, body: { error: { code, message: err.message, kora: err.code } } };
@@ -20,7 +20,7 @@ function failure(err: unknown): HttpRouteResponse {
   throw err;
 }
 
-function actorOf(request: HttpRouteRequest): string {
+export function actorOf(request: HttpRouteRequest): string {
   const body = request.body as { via?: unknown } | undefined;
   // The CLI authenticates with the same admin token; it says so, and the audit row says `cli`.
   return body?.via === 'cli' ? 'cli' : `web:${request.principal || 'admin'}`;

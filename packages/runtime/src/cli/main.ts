@@ -265,6 +265,19 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
         exitCode = await runProposalDecide({ id, decision, reason: o.reason, configPath: o.config, json: o.json === true, env, cwd }, io);
       });
   }
+  for (const [verb, what] of [['pause', 'turn the learning loops off now (the runtime kill switch): they propose nothing and nothing approved applies'], ['resume', 'turn the learning loops on again after `kora proposals pause`']] as const) {
+    proposals
+      .command(verb)
+      .description(what)
+      .argument('[loop]', 'one loop (phrasebook, snapshot_expand, router_tuning, tool_trimming, probe_fix_envelopes); all of them when left out')
+      .addOption(configOption())
+      .option('--reason <text>', 'why, kept with the switch')
+      .option('--json', 'machine-readable output')
+      .action(async (loop: string | undefined, o: { config?: string; reason?: string; json?: boolean }) => {
+        const { runProposalsSwitch } = await import('./proposals-command.js');
+        exitCode = await runProposalsSwitch({ loop, enabled: verb === 'resume', reason: o.reason, configPath: o.config, json: o.json === true, env, cwd }, io);
+      });
+  }
 
   const config = program.command('config').description('check and describe kora.yaml');
   config

@@ -1,5 +1,5 @@
-// `kora proposals list|approve|reject`: the promote plugin's admin routes, from the CLI
-// (admin-client.ts). A decision made here is audited with the actor `cli`.
+// `kora proposals list|approve|reject|pause|resume`: the promote plugin's admin routes, from the
+// CLI (admin-client.ts). A decision or a switch made here is audited with the actor `cli`.
 import { UsageError } from '../errors.js';
 import { callAdminApi, formatTable, locateAdminApi, type AdminCommandOptions } from './admin-client.js';
 import { escaped, printJson, type Io } from './output.js';
@@ -50,5 +50,23 @@ export async function runProposalDecide(options: AdminCommandOptions & { id: str
   const answer = await callAdminApi<{ proposal: ProposalView }>(locateAdminApi(options), `/api/proposals/${encodeURIComponent(options.id)}/${options.decision}`, { method: 'POST', body, servedBy: SERVED_BY });
   if (options.json) printJson(io, answer);
   else io.out(escaped`${answer.proposal.status} ${answer.proposal.id} (${answer.proposal.loop}): ${answer.proposal.title}`);
+  return 0;
+}
+
+interface SwitchAnswer {
+  loops: Record<string, { on: boolean; offBy?: string; key?: string; by?: string; target?: string }>;
+}
+
+export function formatSwitches(answer: SwitchAnswer): string {
+  const rows = Object.entries(answer.loops).map(([loop, s]) => [loop, s.on ? 'on' : 'off', s.on ? '' : s.offBy === 'config' ? `config: ${s.key ?? ''}` : `runtime (${s.target === 'all' ? 'all loops' : 'this loop'}) by ${s.by ?? '?'}`]);
+  return formatTable(['loop', 'state', 'turned off by'], rows, 3);
+}
+
+/** `kora proposals pause [loop]` / `resume [loop]`: the runtime kill switch (POST /api/promote/kill-switch). */
+export async function runProposalsSwitch(options: AdminCommandOptions & { loop?: string | undefined; enabled: boolean; reason?: string | undefined }, io: Io): Promise<number> {
+  const body = { via: 'cli', enabled: options.enabled, ...(options.loop ? { loop: options.loop } : {}), ...(options.reason ? { reason: options.reason } : {}) };
+  const answer = await callAdminApi<SwitchAnswer>(locateAdminApi(options), '/api/promote/kill-switch', { method: 'POST', body, servedBy: SERVED_BY });
+  if (options.json) printJson(io, answer);
+  else io.out(formatSwitches(answer));
   return 0;
 }

@@ -12,8 +12,9 @@ describe('promote_probe_fix_envelopes: audit rows → envelopes', () => {
     ['a 401 is not a 500', [probeWake('vercel', 'down', 'HTTP 500', T0), probeWake('vercel', 'down', 'HTTP 401', T0 + HOUR), probeWake('vercel', 'down', 'HTTP 500', T0 + 2 * HOUR)], []],
     ['durations and ports differ, the failure is the same', [probeWake('sentry', 'error', 'timed out after 10s', T0), probeWake('sentry', 'error', 'timed out after 12s', T0 + HOUR), probeWake('sentry', 'error', 'timed out after 9.5s', T0 + 2 * HOUR)], ['sentry|error: timed out after <duration>']],
     ['a probe that is ok does not count', [probeWake('fly', 'ok', '', T0), probeWake('fly', 'ok', '', T0 + HOUR), probeWake('fly', 'ok', '', T0 + 2 * HOUR)], []],
-    ['one failure under two seams in the same second counts once', [probeWake('fly', 'down', 'HTTP 503', T0), entry('probe.failed', { probe: 'fly', state: 'down', detail: 'HTTP 503', at: T0 + 200 }, T0 + 200, 'probes'), probeWake('fly', 'down', 'HTTP 503', T0 + HOUR)], []],
-    ['the name and the reason under their other keys', [0, 1, 2].map((i) => entry('probe.result', { name: 'doppler', to: 'degraded', reason: 'slow', at: T0 + i * HOUR }, T0 + i * HOUR, 'probes')), ['doppler|degraded: slow']],
+    ['three turns to bad within one second (the task run by hand) are three failures', [0, 1, 2].map((i) => probeWake('fly', 'down', 'HTTP 503', T0 + i * 100)), ['fly|down: http 503']],
+    ['the name and the reason under their other keys', [0, 1, 2].map((i) => entry('probe.wake_requested', { name: 'doppler', to: 'degraded', reason: 'slow', at: T0 + i * HOUR }, T0 + i * HOUR, 'probes')), ['doppler|degraded: slow']],
+    ['seams the probes plugin does not write are not read', [0, 1, 2].map((i) => entry(i === 0 ? 'probe.failed' : 'probe.result', { probe: 'fly', state: 'down', detail: 'HTTP 503', at: T0 + i * HOUR }, T0 + i * HOUR, 'probes')), []],
     ['the probes plugin\'s own rows (heartbeat_probes: previous, latencyMs, a null detail)', [0, 1, 2].map((i) => entry('probe.wake_requested', { probe: 'fly', state: 'error', previous: 'ok', detail: null, latencyMs: null, at: T0 + i * HOUR }, T0 + i * HOUR, 'probes')), ['fly|error']],
     ['other seams are not read', [0, 1, 2].map((i) => entry('probe_wake.failed', { probe: 'x', state: 'down', detail: 'y' }, T0 + i * HOUR, 'probes')), []],
   ])('%s', (_name, rows, keys) => {

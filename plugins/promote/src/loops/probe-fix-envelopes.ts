@@ -2,16 +2,17 @@
 // fix, written down once: a fix envelope (probe, error signature, first and last seen, count,
 // and a suggested action the cycle asks the engine to draft). Never applied by the agent.
 //
-// Reads the probes plugin's audit rows (docs/promote.md, "What the loops read"): seam
-// `probe.wake_requested` (a probe turned bad), and `probe.failed` / `probe.result` rows. Each
-// row's `details`: the probe's name in `probe` (or `name`), its state in `state` (or `to`), the
-// one-line `detail` (or `error`, `reason`), and optionally `at` (epoch ms; else the row's time).
-// States `degraded`, `down` and `error` are failures; anything else is not counted.
+// Reads what the probes plugin writes (docs/promote.md, "What the loops read"): seam
+// `probe.wake_requested`, one row each time a probe turns bad (heartbeat_probes, `{ probe,
+// state, previous, detail, latencyMs, at }`); each row is one failure. The probe's name in
+// `probe` (or `name`), its state in `state` (or `to`), the one-line `detail` (or `error`,
+// `reason`), and optionally `at` (epoch ms; else the row's time). States `degraded`, `down` and
+// `error` are failures; anything else is not counted.
 import type { FixEnvelopeSettings } from '../config.js';
 import type { Candidate } from '../proposal.js';
 import { byKey, chronological, num, str, type Analysis, type Rows } from './rows.js';
 
-export const PROBE_SEAMS = ['probe.wake_requested', 'probe.failed', 'probe.result'] as const;
+export const PROBE_SEAMS = ['probe.wake_requested'] as const;
 const FAILING = new Set(['degraded', 'down', 'error']);
 
 /**
@@ -49,15 +50,15 @@ function failureOf(row: Rows[number]): Failure | null {
 }
 
 export function analyzeProbeFixEnvelopes(rows: Rows, settings: FixEnvelopeSettings): Analysis<'probe_fix_envelopes'> {
-  const groups = new Map<string, { failure: Failure; signature: string; first: number; last: number; seen: Set<number>; detail: string }>();
+  const groups = new Map<string, { failure: Failure; signature: string; first: number; last: number; count: number; detail: string }>();
   for (const row of chronological(rows)) {
     const failure = failureOf(row);
     if (!failure) continue;
     const signature = errorSignature(failure.state, failure.detail);
     const key = `${failure.probe}|${signature}`;
-    const g = groups.get(key) ?? { failure, signature, first: failure.at, last: failure.at, seen: new Set<number>(), detail: failure.detail };
-    // One failure written under two seams (a wake request and a failure row of the same second) counts once.
-    g.seen.add(Math.floor(failure.at / 1000));
+    const g = groups.get(key) ?? { failure, signature, first: failure.at, last: failure.at, count: 0, detail: failure.detail };
+    // Each row is a turn to bad: two in the same second (a task run twice by hand) are two failures.
+    g.count += 1;
     g.first = Math.min(g.first, failure.at);
     if (failure.at >= g.last) {
       g.last = failure.at;
@@ -67,7 +68,7 @@ export function analyzeProbeFixEnvelopes(rows: Rows, settings: FixEnvelopeSettin
   }
   const candidates: Candidate<'probe_fix_envelopes'>[] = [];
   for (const [key, g] of groups) {
-    const count = g.seen.size;
+    const count = g.count;
     if (count < settings.minFailures) continue;
     candidates.push({
       key,
