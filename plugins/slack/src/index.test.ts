@@ -2,7 +2,7 @@
 // server (test/fakes/slack.ts), and a scripted engine provided by a test plugin as the `engine`
 // service — the dependency, a real implementation of the Engine contract, not the thing tested.
 import { definePlugin, type Engine, type EngineReply, type EngineRequest, type LlmTool } from '@kora/runtime';
-import { createPluginHarness, type PluginHarness } from '@kora/runtime/testing';
+import { createPluginHarness, ManualClock, type PluginHarness } from '@kora/runtime/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeSlack, type FakeSlack } from '../../../test/fakes/slack.js';
 import plugin from './index.js';
@@ -144,7 +144,41 @@ describe('the slack plugin with a bot token', () => {
     expect(slack.posts()).toEqual([{ channel: 'D0ALICE', text: 'Up 42 days, no incident.', thread_ts: '1767225000.000100' }]);
     const post = slack.calls.find((c) => c.method === 'chat.postMessage');
     expect(post).toMatchObject({ token: slack.token, contentType: 'application/x-www-form-urlencoded' });
-    expect(await h.store.kv('slack').keys()).toEqual([]);
+    // Kept as sent, with the posted ts: a redelivery must find it (decision 0150).
+    expect(await h.store.kv('slack').get('reply:Ev0001')).toMatchObject({ state: 'sent', text: 'Up 42 days, no incident.', ts: expect.stringMatching(/^\d+\.\d{6}$/) });
+  });
+
+  it('posts nothing when the event comes again after its reply was posted (the gateway died before the inbox ack)', async () => {
+    const slack = await fakeSlack();
+    const engine = new ScriptedEngine(['Once.', 'Twice.']);
+    const h = await boot(slack, { engine });
+    expect(await h.deliver('slack.events', { key: 'Ev0001', payload: dm() })).toMatchObject({ status: 'ok' });
+    // The same item handed out again, as the inbox does when its completion was lost.
+    expect(await h.deliver('slack.events', { key: 'Ev0001', payload: dm(), attempt: 2 })).toMatchObject({ status: 'ok' });
+    expect(engine.requests).toHaveLength(1);
+    expect(slack.posts()).toEqual([{ channel: 'D0ALICE', text: 'Once.', thread_ts: '1767225000.000100' }]);
+    expect(h.logs.some((l) => l.level === 'info' && l.msg.includes('answered already'))).toBe(true);
+  });
+
+  it('prunes sent marks after 30 days and keeps pending replies, which are owed', async () => {
+    const slack = await fakeSlack();
+    const h = await boot(slack, { engine: new ScriptedEngine(['Answered.', 'Owed.']) });
+    expect(await h.deliver('slack.events', { key: 'Ev0001', payload: dm() })).toMatchObject({ status: 'ok' });
+    slack.fail('chat.postMessage', { error: 'channel_not_found' });
+    expect(await h.deliver('slack.events', { key: 'Ev0002', payload: dm({ ts: '1767225001.000100' }) })).toMatchObject({ status: 'failed' });
+    const kv = h.store.kv('slack');
+    expect(await h.runTask('slack.replies_prune')).toMatchObject({ status: 'ok' });
+    expect((await kv.keys()).sort()).toEqual(['reply:Ev0001', 'reply:Ev0002']);
+    await (h.clock as ManualClock).advance(30 * 86_400_000 + 1);
+    expect(await h.runTask('slack.replies_prune')).toMatchObject({ status: 'ok' });
+    expect(await kv.keys()).toEqual(['reply:Ev0002']);
+    expect(await kv.get('reply:Ev0002')).toMatchObject({ state: 'pending', text: 'Owed.' });
+  });
+
+  it('runs the DM consumer on the leader only (a conversation consumer)', async () => {
+    const slack = await fakeSlack();
+    const h = await boot(slack);
+    expect(state(h, 'slack_dm')).toMatchObject({ scope: 'leader' });
   });
 
   it('answers a DM the phrasebook knows with its canned reply and no engine call, audited as a short circuit', async () => {

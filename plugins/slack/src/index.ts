@@ -20,7 +20,7 @@ export default definePlugin<SlackConfig | undefined>({
     if ('error' in settings) throw new PluginError('KORA_ERR_PLUGIN_REGISTER', settings.error, { pluginId: ctx.pluginId });
     const audit = (seam: string, details: Record<string, unknown>) => ctx.audit(seam, details);
     ctx.registerDaemon(slackClientDaemon({ settings, audit }));
-    ctx.registerDaemon(slackDmDaemon({ store: ctx.store, audit, attempts: settings.dmAttempts, backoff: settings.dmBackoff }));
+    ctx.registerDaemon(slackDmDaemon({ store: ctx.store, clock: ctx.clock, audit, attempts: settings.dmAttempts, backoff: settings.dmBackoff }));
     ctx.registerTool(sendSlackTool(ctx.services));
   },
 });
