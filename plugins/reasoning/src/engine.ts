@@ -65,6 +65,11 @@ export class ReasoningEngine implements Engine {
     this.#d = deps;
   }
 
+  /** The configured ids of the `cheap` and `strong` tiers. */
+  get models(): { readonly cheap: string; readonly strong: string } {
+    return this.#d.settings.models;
+  }
+
   close(): void {
     this.#closing.abort(new Error('the reasoning engine stopped'));
   }
