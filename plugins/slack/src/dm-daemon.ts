@@ -87,7 +87,11 @@ export function slackDmDaemon(deps: DmDaemonDeps): DaemonSpec {
         });
         text = reply.text;
       } catch (err) {
-        throw new SlackPluginError('engine_failed', `the engine did not answer DM ${item.key}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        const refusal = refusalOf(err);
+        if (refusal === null) throw new SlackPluginError('engine_failed', `the engine did not answer DM ${item.key}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        // A refused call (the budget's hard stop) is answered with its short message, not retried into a dead letter.
+        log.warn({ key: item.key, conversation }, `slack: the model call for DM ${item.key} was refused; answering with the refusal`);
+        text = refusal;
       }
       if (text.trim() === '') throw new SlackPluginError('engine_failed', `the engine answered DM ${item.key} with no text`);
       kept = { text, conversation, state: 'pending' };
@@ -152,4 +156,12 @@ export function slackDmDaemon(deps: DmDaemonDeps): DaemonSpec {
       },
     ],
   };
+}
+
+/** The message of an engine refusal (`KORA_ERR_REASONING_REFUSED`, e.g. the cost rung's hard stop), or null for any other failure. */
+export function refusalOf(err: unknown): string | null {
+  if (typeof err !== 'object' || err === null || (err as { code?: unknown }).code !== 'KORA_ERR_REASONING_REFUSED') return null;
+  const reason = (err as { details?: { reason?: unknown } }).details?.reason;
+  if (typeof reason === 'string' && reason.trim() !== '') return reason;
+  return 'The model call was refused, so there is no answer to this message for now.';
 }

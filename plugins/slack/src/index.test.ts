@@ -1,7 +1,7 @@
 // The slack plugin in the harness: the real `@slack/web-api` against the local Slack Web API
 // server (test/fakes/slack.ts), and a scripted engine provided by a test plugin as the `engine`
 // service — the dependency, a real implementation of the Engine contract, not the thing tested.
-import { definePlugin, type Engine, type EngineReply, type EngineRequest, type LlmTool } from '@kora/runtime';
+import { definePlugin, KoraError, type Engine, type EngineReply, type EngineRequest, type LlmTool } from '@kora/runtime';
 import { createPluginHarness, ManualClock, type PluginHarness } from '@kora/runtime/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeSlack, type FakeSlack } from '../../../test/fakes/slack.js';
@@ -289,6 +289,14 @@ describe('the slack plugin with a bot token', () => {
     expect(slack.posts()).toEqual([]);
     expect(await h.deliver('slack.events', { key: 'Ev0003', payload: dm(), attempt: 2 })).toMatchObject({ status: 'ok' });
     expect(slack.posts().map((p) => p.text)).toEqual(['Second time lucky.']);
+  });
+
+  it('answers a refused model call (the budget’s hard stop) with the refusal’s message, once, instead of retrying it into a dead letter', async () => {
+    const slack = await fakeSlack();
+    const refused = new KoraError('KORA_ERR_REASONING_REFUSED', 'the model call was refused (cost_hard_stop): budget used up', { route: 'slack_dm', refusal: 'cost_hard_stop', reason: "This month's LLM budget is used up." });
+    const h = await boot(slack, { engine: new ScriptedEngine([refused]) });
+    expect(await h.deliver('slack.events', { key: 'Ev0009', payload: dm() })).toMatchObject({ status: 'ok' });
+    expect(slack.posts()).toEqual([{ channel: 'D0ALICE', text: "This month's LLM budget is used up.", thread_ts: '1767225000.000100' }]);
   });
 
   it('throws engine_unavailable when no engine runs, instead of dropping the DM', async () => {
