@@ -11,17 +11,17 @@ const tool = definePlugin({ id: 'tools', register: (ctx) => ctx.registerTool({ n
 
 describe('conversations', () => {
   it('still gives a paid reply whose turn could not be kept (another writer took its sequence number), and says so', async () => {
-    let db: import('@kora/runtime').PluginContext['db'] | undefined;
+    const held: { db?: import('@kora/runtime').PluginContext['db'] } = {};
     // Between the history read and the append: a row with the next sequence number, as a second writer would leave.
     const racer = definePlugin({
       id: 'racer',
       register: (ctx) =>
         ctx.on('post_llm_call', async (event) => {
-          if (event.conversationId === 'raced') await db!.insertInto('reasoning_turns').values({ conversation: 'raced', seq: 1, at: 0, route: 'cli', messages: '[]', tokens: 0 }).execute();
+          if (event.conversationId === 'raced') await held.db!.insertInto('reasoning_turns').values({ conversation: 'raced', seq: 1, at: 0, route: 'cli', messages: '[]', tokens: 0 }).execute();
         }),
     });
     const r = await rig({ plugins: [racer] });
-    db = r.db;
+    held.db = r.db;
     const reply = await r.engine.respond(say('hello', 'raced'));
     expect(reply.text.length).toBeGreaterThan(0);
     expect(r.harness.logs.some((l) => l.level === 'error' && l.msg.includes('could not be kept in its history'))).toBe(true);
