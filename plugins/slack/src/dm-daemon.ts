@@ -15,7 +15,8 @@
 // `slack.dm_short_circuit`; without the service, or when it fails, the engine answers.
 import type { Clock, ConsumerContext, DaemonSpec, Duration, InboxItem, KeyValueStore, Services } from '@kora/runtime';
 import { CLIENT_SERVICE } from './client-daemon.js';
-import { classifyEvent, conversationOf } from './dm-event.js';
+import type { SlackClient } from './client.js';
+import { classifyEvent, conversationOf, type DirectMessage } from './dm-event.js';
 import { SlackPluginError, unavailableClient } from './errors.js';
 
 export const DM_DAEMON = 'slack_dm';
@@ -68,6 +69,13 @@ export function slackDmDaemon(deps: DmDaemonDeps): DaemonSpec {
       return;
     }
     if (kept) {
+      // Posted by an attempt that died before its `sent` mark? Then the thread has it already.
+      const found = await alreadyPosted(client, dm, threadTs, kept.text, log);
+      if (found !== null) {
+        await deps.store.set(keptKey, { text: kept.text, conversation: kept.conversation, state: 'sent', sentAt: deps.clock.now(), ts: found } satisfies KeptReply);
+        log.info({ key: item.key, conversation, ts: found }, `slack: the reply to DM ${item.key} is in its thread already (ts ${found}): not posted again`);
+        return;
+      }
       log.info({ key: item.key, conversation, attempt: item.attempt }, `slack: posting the reply the engine already gave for ${item.key}`);
     } else if ((kept = (await shortCircuit(services, dm.text, conversation, item.key, log)) ?? undefined)) {
       await deps.store.set(keptKey, kept);
@@ -156,6 +164,26 @@ export function slackDmDaemon(deps: DmDaemonDeps): DaemonSpec {
       },
     ],
   };
+}
+
+/**
+ * The ts of the agent's own message with exactly `text` in the DM's thread, newer than the DM, or
+ * null: none, or the thread could not be read (then the reply is posted: at least once wins).
+ */
+async function alreadyPosted(client: SlackClient, dm: DirectMessage, threadTs: string, text: string, log: ConsumerContext['log']): Promise<string | null> {
+  try {
+    const messages = await client.threadReplies({ channel: dm.channel, ts: threadTs, oldest: dm.ts });
+    const own = messages.find((m) => (m.user === client.bot.userId || (client.bot.botId !== null && m.botId === client.bot.botId)) && (m.text === text || unescapeSlack(m.text) === text) && Number(m.ts) > Number(dm.ts));
+    return own ? own.ts : null;
+  } catch (err) {
+    log.warn({ err: err instanceof Error ? err.message : String(err), channel: dm.channel }, 'slack: could not read the DM thread to check for an earlier post; posting the kept reply');
+    return null;
+  }
+}
+
+/** Slack escapes these three in a message's text (https://api.slack.com/reference/surfaces/formatting#escaping). */
+function unescapeSlack(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
 /** The message of an engine refusal (`KORA_ERR_REASONING_REFUSED`, e.g. the cost rung's hard stop), or null for any other failure. */

@@ -160,6 +160,30 @@ describe('the slack plugin with a bot token', () => {
     expect(h.logs.some((l) => l.level === 'info' && l.msg.includes('answered already'))).toBe(true);
   });
 
+  it('posts nothing when the reply is in the thread already but was never marked sent (the gateway died right after Slack’s 200)', async () => {
+    const slack = await fakeSlack();
+    const engine = new ScriptedEngine();
+    const h = await boot(slack, { engine });
+    // What such an attempt leaves: the kept reply still pending, and the bot's post in the thread.
+    await h.store.kv('slack').set('reply:Ev0001', { text: 'Posted once.', conversation: 'slack:D0ALICE:1767225000.000100', state: 'pending' });
+    await h.callTool('kora__send_slack', { channel: 'D0ALICE', text: 'Posted once.', thread_ts: '1767225000.000100' });
+    expect(await h.deliver('slack.events', { key: 'Ev0001', payload: dm(), attempt: 2 })).toMatchObject({ status: 'ok' });
+    expect(slack.posts()).toHaveLength(1);
+    expect(engine.requests).toEqual([]);
+    expect(slack.calls.find((c) => c.method === 'conversations.replies')?.args).toMatchObject({ channel: 'D0ALICE', ts: '1767225000.000100', oldest: '1767225000.000100' });
+    expect(await h.store.kv('slack').get('reply:Ev0001')).toMatchObject({ state: 'sent', ts: expect.stringMatching(/^\d+\.\d{6}$/) });
+  });
+
+  it('posts the kept reply when the thread cannot be read to check for an earlier post (at least once)', async () => {
+    const slack = await fakeSlack();
+    const h = await boot(slack, { engine: new ScriptedEngine() });
+    await h.store.kv('slack').set('reply:Ev0001', { text: 'Owed.', conversation: 'slack:D0ALICE:1767225000.000100', state: 'pending' });
+    slack.fail('conversations.replies', { error: 'missing_scope' });
+    expect(await h.deliver('slack.events', { key: 'Ev0001', payload: dm(), attempt: 2 })).toMatchObject({ status: 'ok' });
+    expect(slack.posts()).toEqual([{ channel: 'D0ALICE', text: 'Owed.', thread_ts: '1767225000.000100' }]);
+    expect(h.logs.some((l) => l.level === 'warn' && l.msg.includes('could not read the DM thread'))).toBe(true);
+  });
+
   it('prunes sent marks after 30 days and keeps pending replies, which are owed', async () => {
     const slack = await fakeSlack();
     const h = await boot(slack, { engine: new ScriptedEngine(['Answered.', 'Owed.']) });

@@ -7,7 +7,7 @@ import { slackConfigSchema, slackSettings, type SlackConfig } from './config.js'
 import { slackDmDaemon } from './dm-daemon.js';
 import { sendSlackTool } from './send-tool.js';
 
-export type { SlackBotIdentity, SlackClient, SlackMessage, SlackPosted } from './client.js';
+export type { SlackBotIdentity, SlackClient, SlackMessage, SlackPosted, SlackThreadMessage } from './client.js';
 export type { SlackConfig } from './config.js';
 export type { SendSlackResult } from './send-tool.js';
 export { SLACK_ERROR_CODES, SlackPluginError, type SlackErrorCode } from './errors.js';
