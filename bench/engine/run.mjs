@@ -1,6 +1,7 @@
-// bench/engine: the reasoning engine's cost per turn — every LLM hook dispatched (with an
-// observer on each), the tool list, the usage row, the conversation history read and written
-// (SQLite, through the plugin harness) — against the bare SDK sending the same requests to the
+// bench/engine: the reasoning engine's cost per turn — every LLM hook dispatched (Kora's own
+// hooks: cost ladder, haiku router, the audit row of each call; and an observer on each), the
+// tool list, the usage row, the conversation history read and written (SQLite, through the
+// plugin harness) — against the bare SDK sending the same requests to the
 // same local fake Messages API, in the same process and run, interleaved round by round.
 // Run: npm run build && node bench/engine/run.mjs [--turns 300] [--rounds 5]
 import Anthropic from '@anthropic-ai/sdk';
@@ -27,6 +28,7 @@ const { startFakeAnthropic, text } = await import(pathToFileURL(resolve(cache, '
 const { createPluginHarness } = await import('@kora/runtime/testing');
 const { definePlugin } = await import('@kora/runtime');
 const { default: reasoning } = await import(pathToFileURL(resolve(REPO, 'plugins/reasoning/dist/index.js')).href);
+const { default: kora } = await import(pathToFileURL(resolve(REPO, 'plugins/kora/dist/index.js')).href);
 
 const SYSTEM_PROMPT = 'You are Benchbot, an assistant for benchmarks.\nAnswer in one line.';
 const SOUL = 'Benchbot is terse.';
@@ -50,7 +52,9 @@ const hooks = definePlugin({
     ctx.registerTool({ name: 'bench_clock', description: 'tells the time', run: () => '12:00' });
   },
 });
-const harness = await createPluginHarness([identity, reasoning, hooks], { env: { CLAUDE_CODE_OAUTH_TOKEN: 'bench-token', ANTHROPIC_BASE_URL: api.url } });
+// Kora's hooks without its identity (benchbot speaks); the turns are on Kora's `cli` route, so
+// the cost ladder routes and marks every request and the audit hook writes a row per turn.
+const harness = await createPluginHarness([identity, reasoning, kora, hooks], { env: { CLAUDE_CODE_OAUTH_TOKEN: 'bench-token', ANTHROPIC_BASE_URL: api.url, KORA_DISABLE_IDENTITY_PROVIDER: 'true' } });
 await harness.resolveIdentity();
 const [status] = await harness.startDaemons();
 if (status?.state !== 'running') throw new Error(`reasoning_engine did not start: ${status?.error}`);
@@ -72,7 +76,8 @@ async function bareTurn(n) {
 }
 let conversation = 0;
 async function engineTurn(n) {
-  await engine.respond({ route: 'cli', conversation: `bench-${conversation}`, messages: [{ role: 'user', content: `message number ${n}: what is the status?` }] });
+  // The bare side's two tools (Kora's bridged ones are registered too): the same body on the wire.
+  await engine.respond({ route: 'cli', conversation: `bench-${conversation}`, tools: ['bench_lookup', 'bench_clock'], messages: [{ role: 'user', content: `message number ${n}: what is the status?` }] });
 }
 
 async function timed(turn, count) {
@@ -94,6 +99,8 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const requests = api.requests.length;
 const { n: usageRows } = await harness.store.pluginDb('reasoning').selectFrom('reasoning_usage').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+const auditRows = (await harness.audit({ seam: 'llm.call' })).length;
+if (auditRows === 0) throw new Error('Kora\'s audit hook wrote no llm.call row: the bench did not measure it');
 await harness.close();
 await api.close();
 
@@ -102,7 +109,7 @@ const ratio = median(rounds.map((r) => r.ratio));
 console.log('| path | ms per turn, rounds 1–' + ROUNDS + ' | median |');
 console.log('|---|---|---:|');
 console.log(`| bare SDK call (floor) | ${rounds.map((r) => r.bare.toFixed(3)).join(', ')} | ${median(rounds.map((r) => r.bare)).toFixed(3)} |`);
-console.log(`| engine.respond: hooks, usage row, history | ${rounds.map((r) => r.engine.toFixed(3)).join(', ')} | ${median(rounds.map((r) => r.engine)).toFixed(3)} |`);
+console.log(`| engine.respond: Kora's hooks, audit row, usage row, history | ${rounds.map((r) => r.engine.toFixed(3)).join(', ')} | ${median(rounds.map((r) => r.engine)).toFixed(3)} |`);
 console.log(`\nTarget: ≤ ${TARGET}× the bare call per turn: ${ratio.toFixed(2)}× (median of the rounds' ratios) ${ratio <= TARGET ? '✅' : '❌'}`);
-console.log(`${TURNS} turns per side per round, ${ROUNDS} interleaved rounds after ${WARMUP} warm-up turns each, history bound ${HISTORY_TURNS} turns; ${requests} requests to the fake, ${usageRows} usage rows; node ${process.version}, ${process.platform} ${process.arch}`);
+console.log(`${TURNS} turns per side per round, ${ROUNDS} interleaved rounds after ${WARMUP} warm-up turns each, history bound ${HISTORY_TURNS} turns; ${requests} requests to the fake, ${usageRows} usage rows, ${auditRows} llm.call audit rows; node ${process.version}, ${process.platform} ${process.arch}`);
 if (ratio > TARGET) process.exitCode = 1;

@@ -84,6 +84,20 @@ describe('kora ask and kora usage', () => {
     for (const r of [first, second, usage, table]) for (const secret of ['sk-ant-e2e-ask-key', token]) expect(r.stdout + r.stderr).not.toContain(secret);
   });
 
+  it('sends Kora’s turns to the models the reasoning config names, cheap and /opus alike', async () => {
+    const api = await startFakeAnthropic();
+    fakes.push(api);
+    const p = project();
+    p.writeConfig('plugins:\n  enabled: [kora, reasoning, web]\n  config:\n    reasoning:\n      models: { cheap: e2e-cheap-model, strong: e2e-strong-model }\n');
+    await startGateway(p, api);
+    expect((await kora(['ask', 'what is on today?'], p)).code).toBe(0);
+    expect((await kora(['ask', '/opus what is on today?'], p)).code).toBe(0);
+    expect(api.requests.map((r) => r.body.model)).toEqual(['e2e-cheap-model', 'e2e-strong-model']);
+    const usage = await kora(['usage', '--json'], p);
+    const rows = (JSON.parse(usage.stdout) as { rows: { model: string; calls: number }[] }).rows;
+    expect(rows.map((r) => [r.model, r.calls]).sort()).toEqual([['e2e-cheap-model', 1], ['e2e-strong-model', 1]]);
+  });
+
   it('says to start the gateway when none runs', () => {
     const r = runKora(['ask', 'hello'], project());
     expect(r.code).not.toBe(0);

@@ -22,7 +22,8 @@ import { eventually, killAll, makeProject, startKora, writeUserPlugin, type Proj
 const SIGNING_SECRET = 'e2e-promote-signing-secret';
 const STANDUP = 'The standup is at 9:30 in the big room.';
 const CHEAP = 'claude-haiku-4-5';
-const STRONG = 'claude-sonnet-4-5';
+// The engine's strong tier (plugins.config.reasoning.models default), which Kora's hooks follow (decision 0151).
+const STRONG = 'claude-sonnet-4-6';
 
 // A tool that keeps answering the same (the same state).
 const E2E_PLUGIN = `export default { id: 'e2eops', register(ctx) {

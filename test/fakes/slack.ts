@@ -10,7 +10,9 @@
 //   slack.fail('chat.postMessage', { status: 429, retryAfter: 0 }, 2) // … 429 with Retry-After, twice
 //   await slack.close()
 //
-// Methods: `auth.test` and `chat.postMessage`; any other answers `{ ok: false, error: 'unknown_method' }`.
+// Methods: `auth.test`, `chat.postMessage` and `conversations.replies` (the messages this fake
+// posted in the thread `ts` of `channel`, or that are its parent, newer than `oldest`); any other
+// answers `{ ok: false, error: 'unknown_method' }`.
 // Bodies are form-encoded (what the client sends) or JSON; the token is read from
 // `Authorization: Bearer …` or a `token` field, as Slack does. No token is `not_authed`, a token
 // other than `fake.token` is `invalid_auth`. A chat.postMessage without `channel` is
@@ -118,6 +120,17 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           ts,
           message: { type: 'message', text, user: identity.userId, bot_id: identity.botId, ts, ...(threadTs ? { thread_ts: threadTs } : {}) },
         });
+      }
+      case 'conversations.replies': {
+        const channel = typeof args.channel === 'string' ? args.channel : '';
+        const ts = typeof args.ts === 'string' ? args.ts : '';
+        if (channel === '' || ts === '') return answer(200, { ok: false, error: 'invalid_arguments' });
+        const oldest = typeof args.oldest === 'string' ? Number(args.oldest) : -Infinity;
+        const messages = calls
+          .filter((c) => c.method === 'chat.postMessage' && c.status === 200 && c.response.ok === true && c.response.channel === channel)
+          .map((c) => c.response.message as { ts: string; thread_ts?: string })
+          .filter((m) => (m.thread_ts === ts || m.ts === ts) && Number(m.ts) > oldest);
+        return answer(200, { ok: true, messages, has_more: false });
       }
       default:
         return answer(200, { ok: false, error: 'unknown_method' });

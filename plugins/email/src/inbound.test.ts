@@ -1,7 +1,7 @@
 // Which inbound emails are answered, and how a reply is threaded: tables of cases.
 import { inboundEmail, type InboundEmail } from '@kora/runtime';
 import { describe, expect, it } from 'vitest';
-import { automationReason, classifyInbound, isUnreadAddress, replyReferences, replySubject } from './inbound.js';
+import { automationReason, classifyInbound, conversationOf, isUnreadAddress, replyReferences, replySubject } from './inbound.js';
 
 const OWN = new Set(['kora@kora.test']);
 
@@ -68,6 +68,14 @@ describe('threading', () => {
     [{ messageId: '<m@x>', inReplyTo: null, references: ['<r@x>', '<m@x>'] }, ['<r@x>', '<m@x>']],
   ])('References of the reply to %j', (original, references) => {
     expect(replyReferences(original)).toEqual(references);
+  });
+
+  it('keys a thread with a very long Message-ID by its digest, within the engine’s 512 characters, the same for every email of it', () => {
+    const root = `<${'x'.repeat(900)}@example.com>`;
+    const first = conversationOf({ messageId: root, inReplyTo: null, references: [] });
+    expect(first).toMatch(/^email:sha256:[0-9a-f]{64}$/);
+    expect(conversationOf({ messageId: '<reply@example.com>', inReplyTo: root, references: [root] })).toBe(first);
+    expect(conversationOf({ messageId: '<m@x>', inReplyTo: null, references: [] })).toBe('email:<m@x>');
   });
 
   it('reads automation headers and unread addresses', () => {

@@ -4,6 +4,7 @@
 // address nobody reads (noreply, mailer-daemon…). The answer goes to Reply-To, else From, with
 // `In-Reply-To` the message's Message-ID and `References` its References plus that Message-ID
 // (RFC 5322 §3.6.4), and the subject given one `Re: `.
+import { createHash } from 'node:crypto';
 import { emailThreadId, type InboundEmail } from '@kora/runtime';
 
 export interface ReplyPlan {
@@ -46,8 +47,15 @@ export function replyReferences(email: Pick<InboundEmail, 'messageId' | 'inReply
   return base.includes(email.messageId) ? base : [...base, email.messageId];
 }
 
+/** The engine keys conversations (its turns and usage rows) by varchar(512). */
+export const MAX_CONVERSATION_CHARS = 512;
+
 export function conversationOf(email: Pick<InboundEmail, 'messageId' | 'inReplyTo' | 'references'>): string {
-  return `email:${emailThreadId(email)}`;
+  const conversation = `email:${emailThreadId(email)}`;
+  // A Message-ID may run to a header line's 998 characters: a longer key would fail the engine's
+  // insert on PostgreSQL after the model call was paid for. Stable, so the thread stays one.
+  if (conversation.length <= MAX_CONVERSATION_CHARS) return conversation;
+  return `email:sha256:${createHash('sha256').update(emailThreadId(email)).digest('hex')}`;
 }
 
 /** `own`: the agent's addresses (its From, the SMTP and IMAP logins), lower-case. */

@@ -2,7 +2,7 @@
 // `smtp-server` (test/mail/smtp-sink.ts), imapflow reading a throwaway Dovecot
 // (test/mail/dovecot.ts), and a scripted engine provided by a test plugin as the `engine`
 // service — the dependency, a real implementation of the Engine contract, not the thing tested.
-import { definePlugin, type Engine, type EngineReply, type EngineRequest } from '@kora/runtime';
+import { definePlugin, KoraError, type Engine, type EngineReply, type EngineRequest } from '@kora/runtime';
 import { createPluginHarness, type PluginHarness } from '@kora/runtime/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutDovecot, startDovecot, type Dovecot } from '../../../test/mail/dovecot.js';
@@ -249,6 +249,18 @@ describe.skipIf(skipWithoutDovecot)('the IMAP poller and the reply consumer', ()
     expect(engine.requests).toHaveLength(1);
     const [row] = (await new Replies(h.store.pluginDb('email')).all()).filter((r) => r.inbound_message_id === payload.messageId);
     expect(row).toMatchObject({ state: 'sent', attempts: 2, reply_message_id: sent[0]!.parsed.messageId });
+  });
+
+  it('answers a refused model call (the budget’s hard stop) with the refusal’s message, threaded, instead of retrying it into a dead letter', async () => {
+    const refused = new KoraError('KORA_ERR_REASONING_REFUSED', 'the model call was refused (cost_hard_stop): budget used up', { route: 'email_inbound', refusal: 'cost_hard_stop', reason: "This month's LLM budget is used up." });
+    const h = await boot({ engine: new ScriptedEngine([refused]) });
+    const before = smtp.messages.length;
+    const payload = { messageId: '<refused1@example.com>', from: 'erin@example.com', subject: 'Report', text: 'Send me the report' };
+    expect(await h.deliver('email.inbound', { key: payload.messageId, payload })).toMatchObject({ status: 'ok' });
+    const sent = smtp.messages.slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.parsed.text?.trim()).toBe("This month's LLM budget is used up.");
+    expect(sent[0]!.parsed).toMatchObject({ subject: 'Re: Report', inReplyTo: '<refused1@example.com>' });
   });
 
   it('throws when the engine fails, so the inbox retries, and keeps nothing', async () => {

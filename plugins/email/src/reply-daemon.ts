@@ -83,7 +83,11 @@ export function replyDaemon(deps: ReplyDaemonDeps): DaemonSpec {
         });
         text = reply.text;
       } catch (err) {
-        throw new EmailError('KORA_ERR_EMAIL_REPLY_FAILED', `the engine did not answer email ${item.key}: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
+        const refusal = refusalOf(err);
+        if (refusal === null) throw new EmailError('KORA_ERR_EMAIL_REPLY_FAILED', `the engine did not answer email ${item.key}: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
+        // A refused call (the budget's hard stop) is answered with its short message, not retried into a dead letter.
+        log.warn({ key: item.key, conversation: plan.conversation }, `email: the model call for ${item.key} was refused; answering with the refusal`);
+        text = refusal;
       }
       if (text.trim() === '') throw new EmailError('KORA_ERR_EMAIL_REPLY_FAILED', `the engine answered email ${item.key} with no text`);
       kept = await deps.replies.keep({
@@ -126,6 +130,14 @@ export function replyDaemon(deps: ReplyDaemonDeps): DaemonSpec {
       },
     ],
   };
+}
+
+/** The message of an engine refusal (`KORA_ERR_REASONING_REFUSED`, e.g. the cost rung's hard stop), or null for any other failure. */
+export function refusalOf(err: unknown): string | null {
+  if (typeof err !== 'object' || err === null || (err as { code?: unknown }).code !== 'KORA_ERR_REASONING_REFUSED') return null;
+  const reason = (err as { details?: { reason?: unknown } }).details?.reason;
+  if (typeof reason === 'string' && reason.trim() !== '') return reason;
+  return 'The model call was refused, so there is no answer to this email for now.';
 }
 
 function promptOf(subject: string, raw: string): string {

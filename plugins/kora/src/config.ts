@@ -3,7 +3,7 @@
 // hold. Every key is optional; unknown keys are errors, as everywhere in kora.yaml.
 import { z } from '@kora/runtime';
 
-/** Anthropic's current aliases: Haiku for the cheap tier, Sonnet for the strong one. */
+/** Anthropic's current aliases: Haiku for the cheap tier, Sonnet for the strong one; used only when no engine says its own. */
 export const DEFAULT_MODELS = { cheap: 'claude-haiku-4-5', strong: 'claude-sonnet-4-5' } as const;
 
 /** Case-insensitive regular expressions; any match in the user's message asks for the strong model. */
@@ -48,9 +48,9 @@ export const koraConfigSchema = z
   .object({
     models: z
       .object({
-        /** The model for routine turns (and for every turn on the warn_75 and downshift_90 rungs). */
+        /** The model for routine turns (and for every turn on the warn_75 and downshift_90 rungs). Default: the engine's cheap model. */
         cheap: z.string().min(1).optional(),
-        /** The model for decisions, later tool-loop iterations, `/opus` and re-asked answers. */
+        /** The model for decisions, later tool-loop iterations, `/opus` and re-asked answers. Default: the engine's strong model. */
         strong: z.string().min(1).optional(),
       })
       .strict()
@@ -91,7 +91,10 @@ export type KoraConfig = z.infer<typeof koraConfigSchema>;
 
 /** The config with every default filled in and the patterns compiled, once, at register. */
 export interface KoraSettings {
+  /** The fallback ids: the configured ones, else the defaults. */
   readonly models: { readonly cheap: string; readonly strong: string };
+  /** What `plugins.config.kora.models` sets; an unset tier follows the engine's own (`engine.models`). */
+  readonly configuredModels: { readonly cheap?: string; readonly strong?: string };
   readonly decisionPatterns: readonly RegExp[];
   readonly router: { readonly lowConfidencePhrases: readonly string[]; readonly longQuestionChars: number; readonly shortAnswerChars: number };
   readonly audit: { readonly includePrompts: boolean; readonly includeDmText?: boolean; readonly maxChars: number };
@@ -100,6 +103,7 @@ export interface KoraSettings {
 export function koraSettings(config: KoraConfig | undefined): KoraSettings {
   return {
     models: { cheap: config?.models?.cheap ?? DEFAULT_MODELS.cheap, strong: config?.models?.strong ?? DEFAULT_MODELS.strong },
+    configuredModels: { ...(config?.models?.cheap ? { cheap: config.models.cheap } : {}), ...(config?.models?.strong ? { strong: config.models.strong } : {}) },
     decisionPatterns: (config?.costLadder?.decisionPatterns ?? DEFAULT_DECISION_PATTERNS).map((source) => new RegExp(source, 'iu')),
     router: {
       lowConfidencePhrases: config?.router?.lowConfidencePhrases ?? DEFAULT_LOW_CONFIDENCE_PHRASES,

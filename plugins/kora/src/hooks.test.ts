@@ -152,6 +152,29 @@ describe('cost_ladder through the waterfall', () => {
   });
 });
 
+describe('the model ids the hooks pick from', () => {
+  /** The engine service as the reasoning plugin provides it: its configured tiers (respond is not called here). */
+  const engineWith = (models: { cheap: string; strong: string }) => ({ models, respond: () => Promise.reject(new Error('not called')) });
+
+  it.each<[string, BootOptions, string, string, string]>([
+    ['the engine’s tiers when kora configures none', {}, 'what is on today?', 'should we renew?', 'engine-cheap / engine-strong'],
+    ['kora’s own where it configures them', { config: { models: { cheap: 'small', strong: 'big' } } }, 'what is on today?', 'should we renew?', 'small / big'],
+    ['kora’s one configured tier, the engine’s other', { config: { models: { strong: 'big' } } }, 'what is on today?', 'should we renew?', 'engine-cheap / big'],
+  ])('are %s', async (_name, options, routine, decision, expected) => {
+    const harness = await boot(options);
+    harness.services.provide('engine', engineWith({ cheap: 'engine-cheap', strong: 'engine-strong' }), 'plugin:reasoning');
+    const model = async (text: string) => (await harness.dispatch('pre_api_request_mutable', ladderTurn(request(text)))).request.model;
+    expect(`${await model(routine)} / ${await model(decision)}`).toBe(expected);
+  });
+
+  it('lets the router re-ask a hedging answer of the engine’s cheap tier, and of no other model', async () => {
+    const harness = await boot();
+    harness.services.provide('engine', engineWith({ cheap: 'engine-cheap', strong: 'engine-strong' }), 'plugin:reasoning');
+    expect(await harness.dispatch('post_llm_call_can_reissue', turn('why did it fail?', answer("I'm not sure.", 'engine-cheap')))).toMatchObject({ value: { model: 'engine-strong' } });
+    expect(await harness.dispatch('post_llm_call_can_reissue', turn('why did it fail?', answer("I'm not sure.", 'claude-haiku-4-5')))).toBeNull();
+  });
+});
+
 /** The value pre_api_request_mutable is dispatched with: a Kora route, the first call unless told. */
 const ladderTurn = (sent: ApiRequest, iteration = 1): ApiRequestTurn => ({ route: 'slack_dm', iteration, request: sent });
 

@@ -66,6 +66,20 @@ function compile(source: string): RegExp | null {
   }
 }
 
+/**
+ * The model ids now: `plugins.config.kora.models` where set, else the engine's own tiers (the
+ * reasoning plugin's `models`), else the defaults — so configuring the engine's models is enough.
+ */
+function modelsNow(ctx: PluginContext<unknown>, settings: KoraSettings): KoraSettings['models'] {
+  const { configuredModels } = settings;
+  if (configuredModels.cheap !== undefined && configuredModels.strong !== undefined) return settings.models;
+  const engine = ctx.services.tryGet('engine')?.models;
+  return {
+    cheap: configuredModels.cheap ?? engine?.cheap ?? settings.models.cheap,
+    strong: configuredModels.strong ?? engine?.strong ?? settings.models.strong,
+  };
+}
+
 export function registerKoraHooks(ctx: PluginContext<unknown>, settings: KoraSettings): void {
   // Read once, at register: a value that is neither on nor off fails the plugin, naming the variable.
   const forceStrong = readEnvFlag(ctx.env, FORCE_STRONG_ENV);
@@ -88,7 +102,7 @@ export function registerKoraHooks(ctx: PluginContext<unknown>, settings: KoraSet
       return { refusal: { code: decision.refusal.code, message: decision.refusal.message } };
     }
     ctx.log.debug({ tier: decision.tier, rule: decision.rule }, `cost ladder: ${decision.tier} model (${decision.rule})`);
-    const change = ladderChange(request, modelFor(decision.tier, settings));
+    const change = ladderChange(request, modelFor(decision.tier, { models: modelsNow(ctx, settings) }));
     return change ? { request: { ...request, ...change } } : null;
   });
 
@@ -104,7 +118,7 @@ export function registerKoraHooks(ctx: PluginContext<unknown>, settings: KoraSet
         answer: answerText(event.response),
         disabled: escalationDisabled,
       },
-      settings,
+      { ...settings, models: modelsNow(ctx, settings) },
     );
     if (!decision.reissue) return null;
     ctx.log.debug({ reason: decision.reason }, `haiku router: re-asking ${decision.model}`);

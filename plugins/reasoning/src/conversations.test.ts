@@ -10,6 +10,23 @@ const say = (content: string, conversation?: string) => ({ route: 'email_inbound
 const tool = definePlugin({ id: 'tools', register: (ctx) => ctx.registerTool({ name: 'clock', description: 'the time', run: () => '12:00' }) });
 
 describe('conversations', () => {
+  it('still gives a paid reply whose turn could not be kept (another writer took its sequence number), and says so', async () => {
+    const held: { db?: import('@kora/runtime').PluginContext['db'] } = {};
+    // Between the history read and the append: a row with the next sequence number, as a second writer would leave.
+    const racer = definePlugin({
+      id: 'racer',
+      register: (ctx) =>
+        ctx.on('post_llm_call', async (event) => {
+          if (event.conversationId === 'raced') await held.db!.insertInto('reasoning_turns').values({ conversation: 'raced', seq: 1, at: 0, route: 'cli', messages: '[]', tokens: 0 }).execute();
+        }),
+    });
+    const r = await rig({ plugins: [racer] });
+    held.db = r.db;
+    const reply = await r.engine.respond(say('hello', 'raced'));
+    expect(reply.text.length).toBeGreaterThan(0);
+    expect(r.harness.logs.some((l) => l.level === 'error' && l.msg.includes('could not be kept in its history'))).toBe(true);
+  });
+
   it('carries a conversation into its next reply, tool round trips included, and keeps others apart', async () => {
     const { api, engine } = await rig({ plugins: [tool] });
     api.enqueue(toolUse('clock', {}, { id: 'toolu_c' }), text('It is noon.'));

@@ -58,6 +58,18 @@ describe('credentials', () => {
     expect(api.requests).toHaveLength(1);
   });
 
+  it.each([['not-a-url'], ['ftp://api.example.com'], ['https://user:hunter2@']])('fails to start with KORA_ERR_ENV_INVALID naming ANTHROPIC_BASE_URL=%s, never its password', async (value) => {
+    const harness = await createPluginHarness([identityPlugin, plugin], { env: { ANTHROPIC_API_KEY: 'sk-ant-key', ANTHROPIC_BASE_URL: value } });
+    try {
+      await harness.resolveIdentity();
+      const [status] = await harness.startDaemons();
+      expect(status).toMatchObject({ name: 'reasoning_engine', state: 'failed', errorCode: 'KORA_ERR_ENV_INVALID', error: expect.stringContaining('ANTHROPIC_BASE_URL') });
+      expect(status!.error).not.toContain('hunter2');
+    } finally {
+      await harness.close();
+    }
+  });
+
   it('does not start without an identity: the agent does not speak', async () => {
     const harness = await createPluginHarness(plugin, { env: { CLAUDE_CODE_OAUTH_TOKEN: 't' } });
     try {

@@ -1,5 +1,6 @@
 // Which credential the engine uses, read from the gateway's environment (never process.env):
 // a Claude Code OAuth token first (a bearer token), else an API key. Blank counts as unset.
+import { EnvError } from '@kora/runtime';
 import { CREDENTIAL_ENVS, notConfigured } from './errors.js';
 
 export const BASE_URL_ENV = 'ANTHROPIC_BASE_URL';
@@ -25,7 +26,22 @@ export function readCredential(env: Env): Credential {
   throw notConfigured();
 }
 
-/** ANTHROPIC_BASE_URL over the config's baseUrl over the public API. */
+/**
+ * ANTHROPIC_BASE_URL over the config's baseUrl (checked by the schema) over the public API. An
+ * ANTHROPIC_BASE_URL that is not an http(s) URL is KORA_ERR_ENV_INVALID naming it (its value
+ * shown without any user:password part).
+ */
 export function baseUrl(env: Env, configured: string | undefined): string {
-  return set(env[BASE_URL_ENV]) ?? configured ?? DEFAULT_BASE_URL;
+  const fromEnv = set(env[BASE_URL_ENV]);
+  if (fromEnv === undefined) return configured ?? DEFAULT_BASE_URL;
+  let url: URL | undefined;
+  try {
+    url = new URL(fromEnv);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new EnvError([{ variable: BASE_URL_ENV, shown: fromEnv.replace(/\/\/[^/@]*@/, '//[redacted]@'), expected: 'the Messages API base URL, http(s)://… (e.g. https://api.anthropic.com), or unset' }]);
+  }
+  return fromEnv;
 }

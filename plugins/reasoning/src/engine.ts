@@ -65,6 +65,11 @@ export class ReasoningEngine implements Engine {
     this.#d = deps;
   }
 
+  /** The configured ids of the `cheap` and `strong` tiers. */
+  get models(): { readonly cheap: string; readonly strong: string } {
+    return this.#d.settings.models;
+  }
+
   close(): void {
     this.#closing.abort(new Error('the reasoning engine stopped'));
   }
@@ -130,7 +135,13 @@ export class ReasoningEngine implements Engine {
       // The turn ends with the assistant's text: a tool_use left unanswered (calls ran out) is not kept.
       const content: ContentBlock[] = last.response.content.filter((b) => b.type === 'text');
       turn.push({ role: 'assistant', content: content.length > 0 ? content : [{ type: 'text', text }] });
-      await history.append(request.conversation, lastSeq, { at: clock.now(), route: request.route, messages: turn });
+      try {
+        await history.append(request.conversation, lastSeq, { at: clock.now(), route: request.route, messages: turn });
+      } catch (err) {
+        // The reply is paid for and the person waits for it: a turn that could not be kept costs
+        // the next reply its context, never this reply. (A usage row's failed write is treated alike.)
+        this.#d.log.error({ err, conversation: request.conversation, route: request.route }, `the turn of conversation ${request.conversation} could not be kept in its history; the reply is still given`);
+      }
     }
     return {
       text,

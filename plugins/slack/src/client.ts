@@ -18,6 +18,14 @@ export interface SlackPosted {
   readonly ts: string;
 }
 
+/** A message of a thread, as conversations.replies gives it (the fields the DM consumer reads). */
+export interface SlackThreadMessage {
+  readonly ts: string;
+  readonly text: string;
+  readonly user: string | null;
+  readonly botId: string | null;
+}
+
 /** Who the token is, from `auth.test`. */
 export interface SlackBotIdentity {
   /** The bot's own user id: messages from it are never answered. */
@@ -34,6 +42,8 @@ export interface SlackClient {
   readonly apiUrl: string;
   /** chat.postMessage; rejects with a SlackPluginError `slack_api_error` naming Slack's error. */
   postMessage(message: SlackMessage): Promise<SlackPosted>;
+  /** conversations.replies: the messages of the thread `ts` in `channel` newer than `oldest` (needs `im:history` for a DM); rejects like postMessage. */
+  threadReplies(query: { readonly channel: string; readonly ts: string; readonly oldest?: string }): Promise<SlackThreadMessage[]>;
   /** The WebClient itself, for methods this interface does not wrap. */
   readonly web: WebClient;
 }
@@ -91,6 +101,20 @@ export async function connectSlack(options: ConnectOptions): Promise<SlackClient
         throw slackFailure('chat.postMessage', err);
       }
       return { channel: result.channel ?? message.channel, ts: result.ts ?? '' };
+    },
+    async threadReplies(query) {
+      let result;
+      try {
+        result = await web.conversations.replies({ channel: query.channel, ts: query.ts, limit: 200, ...(query.oldest ? { oldest: query.oldest } : {}) });
+      } catch (err) {
+        throw slackFailure('conversations.replies', err);
+      }
+      return (result.messages ?? []).map((m) => ({
+        ts: m.ts ?? '',
+        text: m.text ?? '',
+        user: m.user ?? null,
+        botId: m.bot_id ?? null,
+      }));
     },
   };
 }

@@ -1,8 +1,8 @@
 // The slack plugin in the harness: the real `@slack/web-api` against the local Slack Web API
 // server (test/fakes/slack.ts), and a scripted engine provided by a test plugin as the `engine`
 // service — the dependency, a real implementation of the Engine contract, not the thing tested.
-import { definePlugin, type Engine, type EngineReply, type EngineRequest, type LlmTool } from '@kora/runtime';
-import { createPluginHarness, type PluginHarness } from '@kora/runtime/testing';
+import { definePlugin, KoraError, type Engine, type EngineReply, type EngineRequest, type LlmTool } from '@kora/runtime';
+import { createPluginHarness, ManualClock, type PluginHarness } from '@kora/runtime/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeSlack, type FakeSlack } from '../../../test/fakes/slack.js';
 import plugin from './index.js';
@@ -146,7 +146,65 @@ describe('the slack plugin with a bot token', () => {
     expect(slack.posts()).toEqual([{ channel: 'D0ALICE', text: 'Up 42 days, no incident.', thread_ts: '1767225000.000100' }]);
     const post = slack.calls.find((c) => c.method === 'chat.postMessage');
     expect(post).toMatchObject({ token: slack.token, contentType: 'application/x-www-form-urlencoded' });
-    expect(await h.store.kv('slack').keys()).toEqual([]);
+    // Kept as sent, with the posted ts: a redelivery must find it (decision 0150).
+    expect(await h.store.kv('slack').get('reply:Ev0001')).toMatchObject({ state: 'sent', text: 'Up 42 days, no incident.', ts: expect.stringMatching(/^\d+\.\d{6}$/) });
+  });
+
+  it('posts nothing when the event comes again after its reply was posted (the gateway died before the inbox ack)', async () => {
+    const slack = await fakeSlack();
+    const engine = new ScriptedEngine(['Once.', 'Twice.']);
+    const h = await boot(slack, { engine });
+    expect(await h.deliver('slack.events', { key: 'Ev0001', payload: dm() })).toMatchObject({ status: 'ok' });
+    // The same item handed out again, as the inbox does when its completion was lost.
+    expect(await h.deliver('slack.events', { key: 'Ev0001', payload: dm(), attempt: 2 })).toMatchObject({ status: 'ok' });
+    expect(engine.requests).toHaveLength(1);
+    expect(slack.posts()).toEqual([{ channel: 'D0ALICE', text: 'Once.', thread_ts: '1767225000.000100' }]);
+    expect(h.logs.some((l) => l.level === 'info' && l.msg.includes('answered already'))).toBe(true);
+  });
+
+  it('posts nothing when the reply is in the thread already but was never marked sent (the gateway died right after Slack’s 200)', async () => {
+    const slack = await fakeSlack();
+    const engine = new ScriptedEngine();
+    const h = await boot(slack, { engine });
+    // What such an attempt leaves: the kept reply still pending, and the bot's post in the thread.
+    await h.store.kv('slack').set('reply:Ev0001', { text: 'Posted once.', conversation: 'slack:D0ALICE:1767225000.000100', state: 'pending' });
+    await h.callTool('kora__send_slack', { channel: 'D0ALICE', text: 'Posted once.', thread_ts: '1767225000.000100' });
+    expect(await h.deliver('slack.events', { key: 'Ev0001', payload: dm(), attempt: 2 })).toMatchObject({ status: 'ok' });
+    expect(slack.posts()).toHaveLength(1);
+    expect(engine.requests).toEqual([]);
+    expect(slack.calls.find((c) => c.method === 'conversations.replies')?.args).toMatchObject({ channel: 'D0ALICE', ts: '1767225000.000100', oldest: '1767225000.000100' });
+    expect(await h.store.kv('slack').get('reply:Ev0001')).toMatchObject({ state: 'sent', ts: expect.stringMatching(/^\d+\.\d{6}$/) });
+  });
+
+  it('posts the kept reply when the thread cannot be read to check for an earlier post (at least once)', async () => {
+    const slack = await fakeSlack();
+    const h = await boot(slack, { engine: new ScriptedEngine() });
+    await h.store.kv('slack').set('reply:Ev0001', { text: 'Owed.', conversation: 'slack:D0ALICE:1767225000.000100', state: 'pending' });
+    slack.fail('conversations.replies', { error: 'missing_scope' });
+    expect(await h.deliver('slack.events', { key: 'Ev0001', payload: dm(), attempt: 2 })).toMatchObject({ status: 'ok' });
+    expect(slack.posts()).toEqual([{ channel: 'D0ALICE', text: 'Owed.', thread_ts: '1767225000.000100' }]);
+    expect(h.logs.some((l) => l.level === 'warn' && l.msg.includes('could not read the DM thread'))).toBe(true);
+  });
+
+  it('prunes sent marks after 30 days and keeps pending replies, which are owed', async () => {
+    const slack = await fakeSlack();
+    const h = await boot(slack, { engine: new ScriptedEngine(['Answered.', 'Owed.']) });
+    expect(await h.deliver('slack.events', { key: 'Ev0001', payload: dm() })).toMatchObject({ status: 'ok' });
+    slack.fail('chat.postMessage', { error: 'channel_not_found' });
+    expect(await h.deliver('slack.events', { key: 'Ev0002', payload: dm({ ts: '1767225001.000100' }) })).toMatchObject({ status: 'failed' });
+    const kv = h.store.kv('slack');
+    expect(await h.runTask('slack.replies_prune')).toMatchObject({ status: 'ok' });
+    expect((await kv.keys()).sort()).toEqual(['reply:Ev0001', 'reply:Ev0002']);
+    await (h.clock as ManualClock).advance(30 * 86_400_000 + 1);
+    expect(await h.runTask('slack.replies_prune')).toMatchObject({ status: 'ok' });
+    expect(await kv.keys()).toEqual(['reply:Ev0002']);
+    expect(await kv.get('reply:Ev0002')).toMatchObject({ state: 'pending', text: 'Owed.' });
+  });
+
+  it('runs the DM consumer on the leader only (a conversation consumer)', async () => {
+    const slack = await fakeSlack();
+    const h = await boot(slack);
+    expect(state(h, 'slack_dm')).toMatchObject({ scope: 'leader' });
   });
 
   it('answers a DM the phrasebook knows with its canned reply and no engine call, audited as a short circuit', async () => {
@@ -257,6 +315,14 @@ describe('the slack plugin with a bot token', () => {
     expect(slack.posts()).toEqual([]);
     expect(await h.deliver('slack.events', { key: 'Ev0003', payload: dm(), attempt: 2 })).toMatchObject({ status: 'ok' });
     expect(slack.posts().map((p) => p.text)).toEqual(['Second time lucky.']);
+  });
+
+  it('answers a refused model call (the budget’s hard stop) with the refusal’s message, once, instead of retrying it into a dead letter', async () => {
+    const slack = await fakeSlack();
+    const refused = new KoraError('KORA_ERR_REASONING_REFUSED', 'the model call was refused (cost_hard_stop): budget used up', { route: 'slack_dm', refusal: 'cost_hard_stop', reason: "This month's LLM budget is used up." });
+    const h = await boot(slack, { engine: new ScriptedEngine([refused]) });
+    expect(await h.deliver('slack.events', { key: 'Ev0009', payload: dm() })).toMatchObject({ status: 'ok' });
+    expect(slack.posts()).toEqual([{ channel: 'D0ALICE', text: "This month's LLM budget is used up.", thread_ts: '1767225000.000100' }]);
   });
 
   it('throws engine_unavailable when no engine runs, instead of dropping the DM', async () => {

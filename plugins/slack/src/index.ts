@@ -7,7 +7,7 @@ import { slackConfigSchema, slackSettings, type SlackConfig } from './config.js'
 import { slackDmDaemon } from './dm-daemon.js';
 import { sendSlackTool } from './send-tool.js';
 
-export type { SlackBotIdentity, SlackClient, SlackMessage, SlackPosted } from './client.js';
+export type { SlackBotIdentity, SlackClient, SlackMessage, SlackPosted, SlackThreadMessage } from './client.js';
 export type { SlackConfig } from './config.js';
 export type { SendSlackResult } from './send-tool.js';
 export { SLACK_ERROR_CODES, SlackPluginError, type SlackErrorCode } from './errors.js';
@@ -20,7 +20,7 @@ export default definePlugin<SlackConfig | undefined>({
     if ('error' in settings) throw new PluginError('KORA_ERR_PLUGIN_REGISTER', settings.error, { pluginId: ctx.pluginId });
     const audit = (seam: string, details: Record<string, unknown>) => ctx.audit(seam, details);
     ctx.registerDaemon(slackClientDaemon({ settings, audit }));
-    ctx.registerDaemon(slackDmDaemon({ store: ctx.store, audit, attempts: settings.dmAttempts, backoff: settings.dmBackoff }));
+    ctx.registerDaemon(slackDmDaemon({ store: ctx.store, clock: ctx.clock, audit, attempts: settings.dmAttempts, backoff: settings.dmBackoff }));
     ctx.registerTool(sendSlackTool(ctx.services));
   },
 });

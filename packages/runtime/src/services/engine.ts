@@ -39,6 +39,11 @@ export interface EngineReply {
 
 export interface Engine {
   /**
+   * The model ids the engine sends its `cheap` and `strong` tiers to (its config), for hooks that
+   * pick or compare models (Kora's cost ladder and router follow them unless configured otherwise).
+   */
+  readonly models?: { readonly cheap: string; readonly strong: string };
+  /**
    * The tool-use loop through the hook pipeline. Rejects with a coded KoraError when the call is
    * refused (a cost rung's hard stop), times out, is cancelled or the API keeps failing.
    */
