@@ -101,6 +101,16 @@ describe('ledger.note', () => {
     expect(rows[0]?.status).toBe('running');
     expect(rows[0]).not.toHaveProperty('count');
   });
+
+  it('turns its own owner\'s running claim of the slot into the miss (a claim committed whose answer was lost), never another owner\'s', async () => {
+    await claim('a', 1000, 'gw-1');
+    await claim('b', 1000, 'gw-2');
+    await store.ledger.note({ ...noted('a', 1000, 'missed'), error: 'not run: the run ledger could not claim the slot', count: 1 });
+    await store.ledger.note({ ...noted('b', 1000, 'missed'), count: 1 });
+    const rows = await store.ledger.recent();
+    expect(rows.find((r) => r.task === 'a')).toMatchObject({ status: 'missed', owner: 'gw-1', count: 1, startedAt: null, error: 'not run: the run ledger could not claim the slot' });
+    expect(rows.find((r) => r.task === 'b')).toMatchObject({ status: 'running', owner: 'gw-2' });
+  });
 });
 
 describe('ledger.lastSlot', () => {

@@ -124,7 +124,19 @@ export class SqlRunLedger implements RunLedger {
           lease_until: null,
           trigger: run.trigger === 'manual' ? 'manual' : null,
         })
-        .onConflict((oc) => oc.columns(['task', 'slot']).doNothing())
+        .onConflict((oc) => {
+          const slot = oc.columns(['task', 'slot']);
+          // A miss this gateway records for a slot whose claim it saw fail may meet that very
+          // claim: committed by the store, its answer lost with the connection (a store outage).
+          // The gateway never ran it, so its own `running` row becomes the miss instead of
+          // staying `running` under a live owner's lease, where no takeover would ever look.
+          // Anything else already there (another gateway's claim or run) is left alone.
+          if (run.status !== 'missed' || run.owner === null) return slot.doNothing();
+          return slot
+            .doUpdateSet({ status: 'missed', error: run.error, count: run.count ?? null, lease_until: null, started_at: null, finished_at: null, duration_ms: null })
+            .where('kora_runs.status', '=', 'running')
+            .where('kora_runs.owner', '=', run.owner);
+        })
         .execute();
   }
 
