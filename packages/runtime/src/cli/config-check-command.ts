@@ -7,10 +7,12 @@ import type { Env } from '../config/locate.js';
 import { checkPluginConfig } from '../config/plugin-config-check.js';
 import { planBoot } from '../gateway/plan.js';
 import { inspect } from './inspect-commands.js';
-import { escaped, type Io } from './output.js';
+import { escaped, printJson, type Io } from './output.js';
 
 export interface ConfigCheckOptions {
-  configPath?: string;
+  configPath?: string | undefined;
+  /** The result as JSON on stdout, and every warning as a JSON line on stderr. */
+  json?: boolean;
   env: Env;
   cwd: string;
 }
@@ -31,10 +33,24 @@ export async function runConfigCheck(options: ConfigCheckOptions, io: Io): Promi
       plugins: gateway.plugins.map((p) => ({ id: p.id, enabled: p.enabled, hasSchema: p.hasConfigSchema })),
       daemons: gateway.daemons.names(),
     });
-    for (const w of warnings) io.err(escaped`kora: warning: ${gateway.configFile ?? 'kora.yaml'}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}`);
+    const file = gateway.configFile ?? 'kora.yaml';
+    // Its own warnings go where the plugins' went: readable lines on a terminal, JSON lines
+    // when stderr is not one or --json asked for JSON (the inspect logger decides which).
+    for (const w of warnings) gateway.logger.warn({ file, path: w.path, ...(w.line ? { line: w.line } : {}) }, `${file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}`);
     const failed = gateway.plugins.filter((p) => p.enabled && p.state === 'failed');
-    for (const p of failed) io.err(escaped`kora: warning: plugin ${p.id} fails to load (the gateway boots degraded without it): ${p.error ?? ''}`);
+    for (const p of failed) gateway.logger.warn({ plugin: p.id }, `plugin ${p.id} fails to load (the gateway boots degraded without it): ${p.error ?? ''}`);
     const enabled = config.plugins.enabled;
+    if (options.json) {
+      printJson(io, {
+        ok: true,
+        file: gateway.configFile,
+        enabled,
+        daemons: gateway.daemons.names(),
+        warnings: warnings.map((w) => ({ path: w.path, line: w.line ?? null, message: w.message })),
+        failedPlugins: failed.map((p) => ({ id: p.id, error: p.error, errorCode: p.errorCode })),
+      });
+      return 0;
+    }
     io.out(escaped`${gateway.configFile ?? '(no file)'}: OK (${enabled.length} plugin(s) enabled: ${enabled.join(', ') || 'none'}; ${gateway.daemons.names().length} daemon(s) planned${warnings.length ? `; ${warnings.length} warning(s)` : ''})`);
     return 0;
   } finally {

@@ -70,6 +70,24 @@ describe('inspection warnings', () => {
     }
   });
 
+  it('kora config check: its own warnings follow the same rule, and --json prints the result as JSON', async () => {
+    const p = project(['typo']);
+    const tty = await p.run(true, 'config', 'check');
+    expect(tty.code).toBe(0);
+    expect(tty.err).toMatch(/^kora: warning: .*kora\.yaml:\d+: plugins\.config\.configured: plugin "configured" is not in plugins\.enabled, so this config is not used: `kora plugins enable configured` enables it$/m);
+    expect(tty.err).not.toContain('{"level"');
+    for (const r of [await p.run(false, 'config', 'check'), await p.run(true, 'config', 'check', '--json')]) {
+      expect(r.code).toBe(0);
+      const lines = r.errLines.map((l) => JSON.parse(l) as { level: number; msg: string; path?: string; line?: number });
+      const line = lines.find((l) => l.path === 'plugins.config.configured');
+      expect(line?.msg).toMatch(/`kora plugins enable configured` enables it$/);
+      expect(line?.line).toBeGreaterThan(0);
+    }
+    const json = JSON.parse((await p.run(false, 'config', 'check', '--json')).out) as { ok: boolean; enabled: string[]; warnings: { path: string; line: number | null; message: string }[] };
+    expect(json).toMatchObject({ ok: true, enabled: ['typo'] });
+    expect(json.warnings).toEqual([expect.objectContaining({ path: 'plugins.config.configured', message: expect.stringContaining('`kora plugins enable configured`') as string })]);
+  });
+
   it('an error thrown in register() is logged with its stack and cause', async () => {
     const p = project(['broken']);
     const r = await p.run(false, 'plugins', 'info', 'broken');
