@@ -55,11 +55,13 @@ describe('kora init', () => {
     expect(runInit({ dir: project, env: {}, cwd: '/', bundledDir }, io)).toBe(0);
     const text = readFileSync(join(project, 'kora.yaml'), 'utf8');
     const config = parseConfigText(text, 'kora.yaml');
-    expect(config.plugins.enabled).toEqual(['kora', 'zeta', 'reasoning', 'email', 'slack', 'web', 'alerts', 'probes']);
+    // Only the first identity plugin would ever claim the identity: a second one is listed, commented out.
+    expect(config.plugins.enabled).toEqual(['kora', 'reasoning', 'email', 'slack', 'web', 'alerts', 'probes']);
     expect(config.home).toBe('./.kora');
     expect(text).toMatch(/^ {4}# identity: fixture kora\n {4}- kora$/m);
+    expect(text).toMatch(/^ {4}# identity: fixture zeta\n {4}# - zeta {3}\(another identity: only the first listed is used; move it above kora to use it\)$/m);
     expect(text).toMatch(/^ {4}# operations: fixture probes\n {4}- probes$/m);
-    expect(io.out_.join('\n')).toContain('8 bundled plugin(s) enabled: kora, zeta, reasoning, email, slack, web, alerts, probes');
+    expect(io.out_.join('\n')).toContain('7 bundled plugin(s) enabled: kora, reasoning, email, slack, web, alerts, probes; listed, commented out: zeta');
   });
 
   it('refuses to overwrite a kora.yaml, and leaves it as it was', async () => {
@@ -81,6 +83,13 @@ describe('kora init', () => {
     expect(enabled[0]).toBe('kora');
     expect(enabled.indexOf('reasoning')).toBeLessThan(enabled.indexOf('slack'));
     expect(enabled.indexOf('slack')).toBeLessThan(enabled.indexOf('web'));
+    // What the bundled manifests' `after` asks: mcp mounts on web's admin server; alerts reads
+    // probes and telemetry; snapshot rolls up alerts, proposals and the cost windows.
+    expect(enabled.indexOf('web')).toBeLessThan(enabled.indexOf('mcp'));
+    for (const [later, earlier] of [['alerts', 'probes'], ['alerts', 'telemetry'], ['snapshot', 'alerts'], ['snapshot', 'promote'], ['snapshot', 'telemetry']] as const) {
+      if (enabled.includes(later)) expect(enabled.indexOf(earlier)).toBeLessThan(enabled.indexOf(later));
+    }
+    expect(enabled).not.toContain('marvin'); // a second identity: listed, commented out
     const check = capture();
     expect(await main(['config', 'check'], check, { KORA_LOG_LEVEL: 'error' }, dir)).toBe(0);
     expect(check.out_.join('\n')).toContain(': OK (');
@@ -102,6 +111,25 @@ describe('kora init', () => {
       { id: 'c', role: 'identity', description: '' },
     ]);
     expect(sorted.map((p) => p.id)).toEqual(['c', 'a', 'b']);
+  });
+
+  it('puts a plugin after the listed plugins its manifest names in `after`, and breaks a cycle', () => {
+    const ids = (plugins: Parameters<typeof initOrder>[0]) => initOrder(plugins).map((p) => p.id);
+    expect(
+      ids([
+        { id: 'mcp', role: 'surface', description: '', after: ['web'] },
+        { id: 'web', role: 'surface', description: '' },
+        { id: 'alerts', role: 'operations', description: '', after: ['probes', 'telemetry', 'absent'] },
+        { id: 'probes', role: 'operations', description: '' },
+        { id: 'telemetry', role: 'operations', description: '' },
+      ]),
+    ).toEqual(['web', 'mcp', 'probes', 'telemetry', 'alerts']);
+    expect(
+      ids([
+        { id: 'b', role: 'operations', description: '', after: ['a'] },
+        { id: 'a', role: 'operations', description: '', after: ['b'] },
+      ]),
+    ).toEqual(['a', 'b']);
   });
 });
 

@@ -27,6 +27,8 @@ export interface InitPlugin {
   id: string;
   role: PluginRole;
   description: string;
+  /** Ids it loads after when both are listed (the manifest's `kora.after`). */
+  after?: readonly string[];
 }
 
 /**
@@ -38,10 +40,25 @@ export function roleOf(manifest: Pick<DiscoveredPlugin['manifest'], 'role' | 'ho
   return manifest.hooks.includes('pre_agent_identity_set') ? 'identity' : 'operations';
 }
 
-/** Load order: by role (identity, engine, channel, surface, operations), then by id. */
+/**
+ * Load order: by role (identity, engine, channel, surface, operations), then by id, except that
+ * a plugin waits for the listed plugins its manifest says it comes `after` (mcp after web, whose
+ * admin server it mounts on). A cycle is broken at the first plugin in role/id order.
+ */
 export function initOrder(plugins: readonly InitPlugin[]): InitPlugin[] {
   const rank = (p: InitPlugin) => PLUGIN_ROLES.indexOf(p.role);
-  return [...plugins].sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const pending = [...plugins].sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const listed = new Set(pending.map((p) => p.id));
+  const placed = new Set<string>();
+  const out: InitPlugin[] = [];
+  while (pending.length > 0) {
+    const ready = pending.findIndex((p) => (p.after ?? []).every((id) => id === p.id || placed.has(id) || !listed.has(id)));
+    const [next] = pending.splice(ready === -1 ? 0 : ready, 1);
+    if (!next) break;
+    placed.add(next.id);
+    out.push(next);
+  }
+  return out;
 }
 
 export function runInit(options: InitOptions, io: Io): number {
@@ -57,13 +74,16 @@ export function runInit(options: InitOptions, io: Io): number {
   }
   const discovery = discoverPlugins({ projectRoot: dir, home: join(dir, INIT_HOME), env: options.env, logger: createSilentLogger(), bundledDir: options.bundledDir });
   const bundled = initOrder(
-    [...discovery.plugins.values()].filter((p) => p.source === 'bundled').map((p) => ({ id: p.id, role: roleOf(p.manifest), description: p.manifest.description })),
+    [...discovery.plugins.values()].filter((p) => p.source === 'bundled').map((p) => ({ id: p.id, role: roleOf(p.manifest), description: p.manifest.description, after: p.manifest.after })),
   );
   const text = initConfigText(bundled);
-  parseConfigText(text, file); // never write a config the gateway would refuse
+  const enabled = parseConfigText(text, file).plugins.enabled; // never write a config the gateway would refuse
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, text, { flag: 'wx' });
-  io.out(escaped`Wrote ${file}: home ${INIT_HOME}, ${bundled.length} bundled plugin(s) enabled${bundled.length ? `: ${bundled.map((p) => p.id).join(', ')}` : ''}.`);
+  const listedOnly = bundled.filter((p) => !enabled.includes(p.id)).map((p) => p.id);
+  io.out(
+    escaped`Wrote ${file}: home ${INIT_HOME}, ${enabled.length} bundled plugin(s) enabled${enabled.length ? `: ${enabled.join(', ')}` : ''}${listedOnly.length ? `; listed, commented out: ${listedOnly.join(', ')}` : ''}.`,
+  );
   io.out('Next: `kora config check`, then `kora daemon --dev`. `kora plugins enable <id>` adds a plugin you install.');
   return 0;
 }
@@ -87,9 +107,12 @@ export function initConfigText(plugins: readonly InitPlugin[]): string {
     lines.push('  # This install has no bundled plugins: install one (npm install <package>), then enable it.', '  enabled: []');
   } else {
     lines.push('  enabled:');
+    const identity = plugins.find((p) => p.role === 'identity');
     for (const p of plugins) {
       lines.push(...wrapComment(`${p.role}: ${p.description || '(no description)'}`, '    # '));
-      lines.push(`    - ${p.id}`);
+      // Only the first identity plugin would ever claim the identity: another is listed, off.
+      if (p.role === 'identity' && p !== identity) lines.push(`    # - ${p.id}   (another identity: only the first listed is used; move it above ${identity?.id ?? ''} to use it)`);
+      else lines.push(`    - ${p.id}`);
     }
   }
   lines.push(
