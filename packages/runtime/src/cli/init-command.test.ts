@@ -59,7 +59,7 @@ describe('kora init', () => {
     expect(config.plugins.enabled).toEqual(['kora', 'reasoning', 'email', 'slack', 'web', 'alerts', 'probes']);
     expect(config.home).toBe('./.kora');
     expect(text).toMatch(/^ {4}# identity: fixture kora\n {4}- kora$/m);
-    expect(text).toMatch(/^ {4}# identity: fixture zeta\n {4}# - zeta {3}\(another identity: only the first listed is used; move it above kora to use it\)$/m);
+    expect(text).toMatch(/^ {4}# identity: fixture zeta\n {4}# - zeta {3}\(another identity: only the first listed is used; uncomment it above kora to use it\)$/m);
     expect(text).toMatch(/^ {4}# operations: fixture probes\n {4}- probes$/m);
     expect(io.out_.join('\n')).toContain('7 bundled plugin(s) enabled: kora, reasoning, email, slack, web, alerts, probes; listed, commented out: zeta');
   });

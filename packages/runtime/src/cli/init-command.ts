@@ -111,7 +111,7 @@ export function initConfigText(plugins: readonly InitPlugin[]): string {
     for (const p of plugins) {
       lines.push(...wrapComment(`${p.role}: ${p.description || '(no description)'}`, '    # '));
       // Only the first identity plugin would ever claim the identity: another is listed, off.
-      if (p.role === 'identity' && p !== identity) lines.push(`    # - ${p.id}   (another identity: only the first listed is used; move it above ${identity?.id ?? ''} to use it)`);
+      if (p.role === 'identity' && p !== identity) lines.push(`    # - ${p.id}   (another identity: only the first listed is used; uncomment it above ${identity?.id ?? ''} to use it)`);
       else lines.push(`    - ${p.id}`);
     }
   }
