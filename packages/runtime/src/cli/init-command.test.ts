@@ -55,13 +55,11 @@ describe('kora init', () => {
     expect(runInit({ dir: project, env: {}, cwd: '/', bundledDir }, io)).toBe(0);
     const text = readFileSync(join(project, 'kora.yaml'), 'utf8');
     const config = parseConfigText(text, 'kora.yaml');
-    // Only the first identity plugin would ever claim the identity: a second one is listed, commented out.
-    expect(config.plugins.enabled).toEqual(['kora', 'reasoning', 'email', 'slack', 'web', 'alerts', 'probes']);
+    expect(config.plugins.enabled).toEqual(['kora', 'zeta', 'reasoning', 'email', 'slack', 'web', 'alerts', 'probes']);
     expect(config.home).toBe('./.kora');
     expect(text).toMatch(/^ {4}# identity: fixture kora\n {4}- kora$/m);
-    expect(text).toMatch(/^ {4}# identity: fixture zeta\n {4}# - zeta {3}\(another identity: only the first listed is used; uncomment it above kora to use it\)$/m);
     expect(text).toMatch(/^ {4}# operations: fixture probes\n {4}- probes$/m);
-    expect(io.out_.join('\n')).toContain('7 bundled plugin(s) enabled: kora, reasoning, email, slack, web, alerts, probes; listed, commented out: zeta');
+    expect(io.out_.join('\n')).toContain('8 bundled plugin(s) enabled: kora, zeta, reasoning, email, slack, web, alerts, probes');
   });
 
   it('refuses to overwrite a kora.yaml, and leaves it as it was', async () => {
@@ -89,7 +87,7 @@ describe('kora init', () => {
     for (const [later, earlier] of [['alerts', 'probes'], ['alerts', 'telemetry'], ['snapshot', 'alerts'], ['snapshot', 'promote'], ['snapshot', 'telemetry']] as const) {
       if (enabled.includes(later)) expect(enabled.indexOf(earlier)).toBeLessThan(enabled.indexOf(later));
     }
-    expect(enabled).not.toContain('marvin'); // a second identity: listed, commented out
+    expect(enabled.indexOf('kora')).toBeLessThan(enabled.indexOf('marvin')); // kora speaks; marvin is one line to delete (0100)
     const check = capture();
     expect(await main(['config', 'check'], check, { KORA_LOG_LEVEL: 'error' }, dir)).toBe(0);
     expect(check.out_.join('\n')).toContain(': OK (');

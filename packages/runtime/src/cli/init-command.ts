@@ -77,13 +77,10 @@ export function runInit(options: InitOptions, io: Io): number {
     [...discovery.plugins.values()].filter((p) => p.source === 'bundled').map((p) => ({ id: p.id, role: roleOf(p.manifest), description: p.manifest.description, after: p.manifest.after })),
   );
   const text = initConfigText(bundled);
-  const enabled = parseConfigText(text, file).plugins.enabled; // never write a config the gateway would refuse
+  parseConfigText(text, file); // never write a config the gateway would refuse
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, text, { flag: 'wx' });
-  const listedOnly = bundled.filter((p) => !enabled.includes(p.id)).map((p) => p.id);
-  io.out(
-    escaped`Wrote ${file}: home ${INIT_HOME}, ${enabled.length} bundled plugin(s) enabled${enabled.length ? `: ${enabled.join(', ')}` : ''}${listedOnly.length ? `; listed, commented out: ${listedOnly.join(', ')}` : ''}.`,
-  );
+  io.out(escaped`Wrote ${file}: home ${INIT_HOME}, ${bundled.length} bundled plugin(s) enabled${bundled.length ? `: ${bundled.map((p) => p.id).join(', ')}` : ''}.`);
   io.out('Next: `kora config check`, then `kora daemon --dev`. `kora plugins enable <id>` adds a plugin you install.');
   return 0;
 }
@@ -107,12 +104,9 @@ export function initConfigText(plugins: readonly InitPlugin[]): string {
     lines.push('  # This install has no bundled plugins: install one (npm install <package>), then enable it.', '  enabled: []');
   } else {
     lines.push('  enabled:');
-    const identity = plugins.find((p) => p.role === 'identity');
     for (const p of plugins) {
       lines.push(...wrapComment(`${p.role}: ${p.description || '(no description)'}`, '    # '));
-      // Only the first identity plugin would ever claim the identity: another is listed, off.
-      if (p.role === 'identity' && p !== identity) lines.push(`    # - ${p.id}   (another identity: only the first listed is used; uncomment it above ${identity?.id ?? ''} to use it)`);
-      else lines.push(`    - ${p.id}`);
+      lines.push(`    - ${p.id}`);
     }
   }
   lines.push(
