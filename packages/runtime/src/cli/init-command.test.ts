@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../config/load.js';
 import { writePlugin } from '../plugins/fixture-plugins.test-helper.js';
+import { readPluginPackage } from '../plugins/manifest.js';
 import { initOrder, roleOf, runInit } from './init-command.js';
 import { main } from './main.js';
 import type { Io } from './output.js';
@@ -26,13 +27,14 @@ function capture(): Io & { out_: string[]; err_: string[] } {
 }
 
 /** A bundled plugins folder with the manifests given (role optional). */
-function bundled(plugins: { id: string; role?: string; hooks?: string[] }[]): string {
+function bundled(plugins: { id: string; role?: string; hooks?: string[]; after?: unknown }[]): string {
   const dir = join(tempDir(), 'bundled');
   for (const p of plugins) {
     const folder = writePlugin(dir, { id: p.id, ...(p.hooks ? { hooks: p.hooks } : {}) });
     const file = join(folder, 'package.json');
     const pkg = JSON.parse(readFileSync(file, 'utf8')) as { kora: Record<string, unknown> };
     if (p.role) pkg.kora.role = p.role;
+    if (p.after !== undefined) pkg.kora.after = p.after;
     writeFileSync(file, JSON.stringify(pkg));
   }
   return dir;
@@ -109,6 +111,17 @@ describe('kora init', () => {
       { id: 'c', role: 'identity', description: '' },
     ]);
     expect(sorted.map((p) => p.id)).toEqual(['c', 'a', 'b']);
+  });
+
+  it("reads `after` from the manifests it finds, and refuses a malformed one naming the field", () => {
+    const bundledDir = bundled([
+      { id: 'mcp', role: 'surface', after: ['web'] },
+      { id: 'web', role: 'surface' },
+    ]);
+    const project = join(tempDir(), 'agent');
+    expect(runInit({ dir: project, env: {}, cwd: '/', bundledDir }, capture())).toBe(0);
+    expect(parseConfigText(readFileSync(join(project, 'kora.yaml'), 'utf8'), 'kora.yaml').plugins.enabled).toEqual(['web', 'mcp']);
+    expect(() => readPluginPackage(join(bundled([{ id: 'bad', after: 'web' }]), 'bad'))).toThrow(/kora\.after/);
   });
 
   it('puts a plugin after the listed plugins its manifest names in `after`, and breaks a cycle', () => {
