@@ -32,6 +32,7 @@ function project(enabled: string[]) {
 export default { id: 'broken', register() { readSettings(); } };`,
   );
   userPlugin(home, 'spare', `export default { id: 'spare', register() {} };`);
+  userPlugin(home, 'unbuilt', `export default { id: 'unbuilt', register() {} };`, { entry: './dist/index.js' });
   userPlugin(home, 'configured', `export default { id: 'configured', register() {} };`);
   userPlugin(home, 'liar', `export default { id: 'liar', register(ctx) { ctx.registerIdentityProvider(() => ({ systemPrompt: '  ', soul: '', metadata: {} })); } };`, { hooks: ['pre_agent_identity_set'] });
   writeFileSync(join(dir, 'kora.yaml'), `plugins:\n  enabled: [${enabled.join(', ')}]\n  config:\n    configured: { a: 1 }\n`);
@@ -86,6 +87,13 @@ describe('inspection warnings', () => {
     const json = JSON.parse((await p.run(false, 'config', 'check', '--json')).out) as { ok: boolean; enabled: string[]; warnings: { path: string; line: number | null; message: string }[] };
     expect(json).toMatchObject({ ok: true, enabled: ['typo'] });
     expect(json.warnings).toEqual([expect.objectContaining({ path: 'plugins.config.configured', message: expect.stringContaining('`kora plugins enable configured`') as string })]);
+  });
+
+  it('a plugin whose entry was never compiled says to build it', async () => {
+    const p = project(['unbuilt']);
+    const r = await p.run(true, 'plugins', 'list');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/kora: error: plugin unbuilt failed to load: Plugin "unbuilt": its entry .*unbuilt[\\/]dist[\\/]index\.js does not exist \(kora\.entry in .*package\.json\)\. If the plugin compiles to it, run `npm run build` in /);
   });
 
   it('an error thrown in register() is logged with its stack and cause', async () => {
