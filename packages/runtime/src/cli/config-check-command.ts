@@ -5,6 +5,7 @@
 import { readKoraEnv } from '../config/env.js';
 import type { Env } from '../config/locate.js';
 import { checkPluginConfig } from '../config/plugin-config-check.js';
+import { ConfigError, KoraError } from '../errors.js';
 import { planBoot } from '../gateway/plan.js';
 import { inspect } from './inspect-commands.js';
 import { escaped, printJson, type Io } from './output.js';
@@ -18,6 +19,19 @@ export interface ConfigCheckOptions {
 }
 
 export async function runConfigCheck(options: ConfigCheckOptions, io: Io): Promise<number> {
+  try {
+    return await check(options, io);
+  } catch (err) {
+    // --json callers parse stdout: the failure is JSON there too (and still on stderr, exit 2).
+    if (options.json && err instanceof KoraError) {
+      const issues = err instanceof ConfigError ? err.issues.map((i) => ({ path: i.path, line: i.line ?? null, message: i.message })) : [];
+      printJson(io, { ok: false, file: err instanceof ConfigError ? (err.file ?? null) : null, error: { name: err.name, code: err.code, message: err.message }, issues });
+    }
+    throw err;
+  }
+}
+
+async function check(options: ConfigCheckOptions, io: Io): Promise<number> {
   readKoraEnv(options.env);
   const gateway = await inspect(options, io, { notEnabled: 'installed' });
   try {

@@ -45,6 +45,7 @@ export default { id: 'broken', register() { readSettings(); } };`,
       const code = await main(argv, io, env, dir);
       return { code, out: out.join('\n'), err: err.join('\n'), errLines: err };
     },
+    dir,
   };
 }
 
@@ -87,6 +88,15 @@ describe('inspection warnings', () => {
     const json = JSON.parse((await p.run(false, 'config', 'check', '--json')).out) as { ok: boolean; enabled: string[]; warnings: { path: string; line: number | null; message: string }[] };
     expect(json).toMatchObject({ ok: true, enabled: ['typo'] });
     expect(json.warnings).toEqual([expect.objectContaining({ path: 'plugins.config.configured', message: expect.stringContaining('`kora plugins enable configured`') as string })]);
+  });
+
+  it('kora config check --json on a config it refuses: the error as JSON on stdout, exit 2', async () => {
+    const p = project(['typo']);
+    writeFileSync(join(p.dir, 'kora.yaml'), 'plugins:\n  enabled: [typo]\ngateway:\n  drainBudget: soon\n');
+    const r = await p.run(false, 'config', 'check', '--json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.out)).toMatchObject({ ok: false, error: { code: 'KORA_ERR_CONFIG_INVALID' }, issues: [{ path: 'gateway.drainBudget', line: 4, message: expect.stringContaining('expected a duration') as string }] });
+    expect(r.err).toContain('KORA_ERR_CONFIG_INVALID');
   });
 
   it('a plugin whose entry was never compiled says to build it', async () => {
