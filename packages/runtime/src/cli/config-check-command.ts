@@ -48,11 +48,12 @@ async function check(options: ConfigCheckOptions, io: Io): Promise<number> {
       daemons: gateway.daemons.names(),
     });
     const file = gateway.configFile ?? 'kora.yaml';
-    // Its own warnings go where the plugins' went: readable lines on a terminal, JSON lines
-    // when stderr is not one or --json asked for JSON (the inspect logger decides which).
-    for (const w of warnings) gateway.logger.warn({ file, path: w.path, ...(w.line ? { line: w.line } : {}) }, `${file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}`);
+    // Its own warnings are `kora: warning: <file>:<line>: …` lines (what scripts have grepped
+    // since config check began); with --json, JSON log lines like the plugins' own.
+    const warn = (fields: Record<string, unknown>, text: string) => (options.json ? gateway.logger.warn(fields, text) : io.err(escaped`kora: warning: ${text}`));
+    for (const w of warnings) warn({ file, path: w.path, ...(w.line ? { line: w.line } : {}) }, `${file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}`);
     const failed = gateway.plugins.filter((p) => p.enabled && p.state === 'failed');
-    for (const p of failed) gateway.logger.warn({ plugin: p.id }, `plugin ${p.id} fails to load (the gateway boots degraded without it): ${p.error ?? ''}`);
+    for (const p of failed) warn({ plugin: p.id }, `plugin ${p.id} fails to load (the gateway boots degraded without it): ${p.error ?? ''}`);
     const enabled = config.plugins.enabled;
     if (options.json) {
       printJson(io, {

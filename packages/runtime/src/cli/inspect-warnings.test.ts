@@ -72,13 +72,15 @@ describe('inspection warnings', () => {
     }
   });
 
-  it('kora config check: its own warnings follow the same rule, and --json prints the result as JSON', async () => {
+  it('kora config check: readable warnings without --json, JSON lines and a JSON result with it', async () => {
     const p = project(['typo']);
-    const tty = await p.run(true, 'config', 'check');
-    expect(tty.code).toBe(0);
-    expect(tty.err).toMatch(/^kora: warning: .*kora\.yaml:\d+: plugins\.config\.configured: plugin "configured" is not in plugins\.enabled, so this config is not used: `kora plugins enable configured` enables it$/m);
-    expect(tty.err).not.toContain('{"level"');
-    for (const r of [await p.run(false, 'config', 'check'), await p.run(true, 'config', 'check', '--json')]) {
+    for (const tty of [true, false]) {
+      const r = await p.run(tty, 'config', 'check');
+      expect(r.code).toBe(0);
+      expect(r.err).toMatch(/^kora: warning: .*kora\.yaml:\d+: plugins\.config\.configured: plugin "configured" is not in plugins\.enabled, so this config is not used: `kora plugins enable configured` enables it$/m);
+      if (tty) expect(r.err).not.toContain('{"level"');
+    }
+    for (const r of [await p.run(false, 'config', 'check', '--json'), await p.run(true, 'config', 'check', '--json')]) {
       expect(r.code).toBe(0);
       const lines = r.errLines.map((l) => JSON.parse(l) as { level: number; msg: string; path?: string; line?: number });
       const line = lines.find((l) => l.path === 'plugins.config.configured');
