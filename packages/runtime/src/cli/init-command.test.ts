@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../config/load.js';
 import { writePlugin } from '../plugins/fixture-plugins.test-helper.js';
+import { readPluginPackage } from '../plugins/manifest.js';
 import { initOrder, roleOf, runInit } from './init-command.js';
 import { main } from './main.js';
 import type { Io } from './output.js';
@@ -26,13 +27,14 @@ function capture(): Io & { out_: string[]; err_: string[] } {
 }
 
 /** A bundled plugins folder with the manifests given (role optional). */
-function bundled(plugins: { id: string; role?: string; hooks?: string[] }[]): string {
+function bundled(plugins: { id: string; role?: string; hooks?: string[]; after?: unknown }[]): string {
   const dir = join(tempDir(), 'bundled');
   for (const p of plugins) {
     const folder = writePlugin(dir, { id: p.id, ...(p.hooks ? { hooks: p.hooks } : {}) });
     const file = join(folder, 'package.json');
     const pkg = JSON.parse(readFileSync(file, 'utf8')) as { kora: Record<string, unknown> };
     if (p.role) pkg.kora.role = p.role;
+    if (p.after !== undefined) pkg.kora.after = p.after;
     writeFileSync(file, JSON.stringify(pkg));
   }
   return dir;
@@ -81,6 +83,13 @@ describe('kora init', () => {
     expect(enabled[0]).toBe('kora');
     expect(enabled.indexOf('reasoning')).toBeLessThan(enabled.indexOf('slack'));
     expect(enabled.indexOf('slack')).toBeLessThan(enabled.indexOf('web'));
+    // What the bundled manifests' `after` asks: mcp mounts on web's admin server; alerts reads
+    // probes and telemetry; snapshot rolls up alerts, proposals and the cost windows.
+    expect(enabled.indexOf('web')).toBeLessThan(enabled.indexOf('mcp'));
+    for (const [later, earlier] of [['alerts', 'probes'], ['alerts', 'telemetry'], ['snapshot', 'alerts'], ['snapshot', 'promote'], ['snapshot', 'telemetry']] as const) {
+      if (enabled.includes(later)) expect(enabled.indexOf(earlier)).toBeLessThan(enabled.indexOf(later));
+    }
+    expect(enabled.indexOf('kora')).toBeLessThan(enabled.indexOf('marvin')); // kora speaks; marvin is one line to delete (0100)
     const check = capture();
     expect(await main(['config', 'check'], check, { KORA_LOG_LEVEL: 'error' }, dir)).toBe(0);
     expect(check.out_.join('\n')).toContain(': OK (');
@@ -102,6 +111,36 @@ describe('kora init', () => {
       { id: 'c', role: 'identity', description: '' },
     ]);
     expect(sorted.map((p) => p.id)).toEqual(['c', 'a', 'b']);
+  });
+
+  it("reads `after` from the manifests it finds, and refuses a malformed one naming the field", () => {
+    const bundledDir = bundled([
+      { id: 'mcp', role: 'surface', after: ['web'] },
+      { id: 'web', role: 'surface' },
+    ]);
+    const project = join(tempDir(), 'agent');
+    expect(runInit({ dir: project, env: {}, cwd: '/', bundledDir }, capture())).toBe(0);
+    expect(parseConfigText(readFileSync(join(project, 'kora.yaml'), 'utf8'), 'kora.yaml').plugins.enabled).toEqual(['web', 'mcp']);
+    expect(() => readPluginPackage(join(bundled([{ id: 'bad', after: 'web' }]), 'bad'))).toThrow(/kora\.after/);
+  });
+
+  it('puts a plugin after the listed plugins its manifest names in `after`, and breaks a cycle', () => {
+    const ids = (plugins: Parameters<typeof initOrder>[0]) => initOrder(plugins).map((p) => p.id);
+    expect(
+      ids([
+        { id: 'mcp', role: 'surface', description: '', after: ['web'] },
+        { id: 'web', role: 'surface', description: '' },
+        { id: 'alerts', role: 'operations', description: '', after: ['probes', 'telemetry', 'absent'] },
+        { id: 'probes', role: 'operations', description: '' },
+        { id: 'telemetry', role: 'operations', description: '' },
+      ]),
+    ).toEqual(['web', 'mcp', 'probes', 'telemetry', 'alerts']);
+    expect(
+      ids([
+        { id: 'b', role: 'operations', description: '', after: ['a'] },
+        { id: 'a', role: 'operations', description: '', after: ['b'] },
+      ]),
+    ).toEqual(['a', 'b']);
   });
 });
 

@@ -27,6 +27,8 @@ export interface InitPlugin {
   id: string;
   role: PluginRole;
   description: string;
+  /** Ids it loads after when both are listed (the manifest's `kora.after`). */
+  after?: readonly string[];
 }
 
 /**
@@ -38,10 +40,25 @@ export function roleOf(manifest: Pick<DiscoveredPlugin['manifest'], 'role' | 'ho
   return manifest.hooks.includes('pre_agent_identity_set') ? 'identity' : 'operations';
 }
 
-/** Load order: by role (identity, engine, channel, surface, operations), then by id. */
+/**
+ * Load order: by role (identity, engine, channel, surface, operations), then by id, except that
+ * a plugin waits for the listed plugins its manifest says it comes `after` (mcp after web, whose
+ * admin server it mounts on). A cycle is broken at the first plugin in role/id order.
+ */
 export function initOrder(plugins: readonly InitPlugin[]): InitPlugin[] {
   const rank = (p: InitPlugin) => PLUGIN_ROLES.indexOf(p.role);
-  return [...plugins].sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const pending = [...plugins].sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const listed = new Set(pending.map((p) => p.id));
+  const placed = new Set<string>();
+  const out: InitPlugin[] = [];
+  while (pending.length > 0) {
+    const ready = pending.findIndex((p) => (p.after ?? []).every((id) => id === p.id || placed.has(id) || !listed.has(id)));
+    const [next] = pending.splice(ready === -1 ? 0 : ready, 1);
+    if (!next) break;
+    placed.add(next.id);
+    out.push(next);
+  }
+  return out;
 }
 
 export function runInit(options: InitOptions, io: Io): number {
@@ -57,7 +74,7 @@ export function runInit(options: InitOptions, io: Io): number {
   }
   const discovery = discoverPlugins({ projectRoot: dir, home: join(dir, INIT_HOME), env: options.env, logger: createSilentLogger(), bundledDir: options.bundledDir });
   const bundled = initOrder(
-    [...discovery.plugins.values()].filter((p) => p.source === 'bundled').map((p) => ({ id: p.id, role: roleOf(p.manifest), description: p.manifest.description })),
+    [...discovery.plugins.values()].filter((p) => p.source === 'bundled').map((p) => ({ id: p.id, role: roleOf(p.manifest), description: p.manifest.description, after: p.manifest.after })),
   );
   const text = initConfigText(bundled);
   parseConfigText(text, file); // never write a config the gateway would refuse

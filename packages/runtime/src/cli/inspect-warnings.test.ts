@@ -32,6 +32,7 @@ function project(enabled: string[]) {
 export default { id: 'broken', register() { readSettings(); } };`,
   );
   userPlugin(home, 'spare', `export default { id: 'spare', register() {} };`);
+  userPlugin(home, 'unbuilt', `export default { id: 'unbuilt', register() {} };`, { entry: './dist/index.js' });
   userPlugin(home, 'configured', `export default { id: 'configured', register() {} };`);
   userPlugin(home, 'liar', `export default { id: 'liar', register(ctx) { ctx.registerIdentityProvider(() => ({ systemPrompt: '  ', soul: '', metadata: {} })); } };`, { hooks: ['pre_agent_identity_set'] });
   writeFileSync(join(dir, 'kora.yaml'), `plugins:\n  enabled: [${enabled.join(', ')}]\n  config:\n    configured: { a: 1 }\n`);
@@ -44,6 +45,7 @@ export default { id: 'broken', register() { readSettings(); } };`,
       const code = await main(argv, io, env, dir);
       return { code, out: out.join('\n'), err: err.join('\n'), errLines: err };
     },
+    dir,
   };
 }
 
@@ -68,6 +70,42 @@ describe('inspection warnings', () => {
       expect(lines.find((l) => l.plugin === 'spare')?.msg).toMatch(/`kora plugins enable spare`/);
       expect(lines.every((l) => l.level >= 40)).toBe(true);
     }
+  });
+
+  it('kora config check: readable warnings without --json, JSON lines and a JSON result with it', async () => {
+    const p = project(['typo']);
+    for (const tty of [true, false]) {
+      const r = await p.run(tty, 'config', 'check');
+      expect(r.code).toBe(0);
+      expect(r.err).toMatch(/^kora: warning: .*kora\.yaml:\d+: plugins\.config\.configured: plugin "configured" is not in plugins\.enabled, so this config is not used: `kora plugins enable configured` enables it$/m);
+      if (tty) expect(r.err).not.toContain('{"level"');
+    }
+    for (const r of [await p.run(false, 'config', 'check', '--json'), await p.run(true, 'config', 'check', '--json')]) {
+      expect(r.code).toBe(0);
+      const lines = r.errLines.map((l) => JSON.parse(l) as { level: number; msg: string; path?: string; line?: number });
+      const line = lines.find((l) => l.path === 'plugins.config.configured');
+      expect(line?.msg).toMatch(/`kora plugins enable configured` enables it$/);
+      expect(line?.line).toBeGreaterThan(0);
+    }
+    const json = JSON.parse((await p.run(false, 'config', 'check', '--json')).out) as { ok: boolean; enabled: string[]; warnings: { path: string; line: number | null; message: string }[] };
+    expect(json).toMatchObject({ ok: true, enabled: ['typo'] });
+    expect(json.warnings).toEqual([expect.objectContaining({ path: 'plugins.config.configured', message: expect.stringContaining('`kora plugins enable configured`') as string })]);
+  });
+
+  it('kora config check --json on a config it refuses: the error as JSON on stdout, exit 2', async () => {
+    const p = project(['typo']);
+    writeFileSync(join(p.dir, 'kora.yaml'), 'plugins:\n  enabled: [typo]\ngateway:\n  drainBudget: soon\n');
+    const r = await p.run(false, 'config', 'check', '--json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.out)).toMatchObject({ ok: false, error: { code: 'KORA_ERR_CONFIG_INVALID' }, issues: [{ path: 'gateway.drainBudget', line: 4, message: expect.stringContaining('expected a duration') as string }] });
+    expect(r.err).toContain('KORA_ERR_CONFIG_INVALID');
+  });
+
+  it('a plugin whose entry was never compiled says to build it', async () => {
+    const p = project(['unbuilt']);
+    const r = await p.run(true, 'plugins', 'list');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/kora: error: plugin unbuilt failed to load: Plugin "unbuilt": its entry .*unbuilt[\\/]dist[\\/]index\.js does not exist \(kora\.entry in .*package\.json\)\. If the plugin compiles to it, run `npm run build` in /);
   });
 
   it('an error thrown in register() is logged with its stack and cause', async () => {

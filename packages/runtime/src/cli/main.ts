@@ -284,9 +284,10 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     .command('check')
     .description('run every check `kora daemon` runs before starting daemons, without starting anything; exit 0 means the daemon will not exit 2')
     .addOption(configOption())
-    .action(async (o: { config?: string }) => {
+    .option('--json', 'the result as JSON on stdout, warnings as JSON lines on stderr')
+    .action(async (o: { config?: string; json?: boolean }) => {
       const { runConfigCheck } = await import('./config-check-command.js');
-      exitCode = await runConfigCheck({ configPath: o.config, env, cwd }, io);
+      exitCode = await runConfigCheck({ configPath: o.config, json: o.json === true, env, cwd }, io);
     });
   config
     .command('schema')

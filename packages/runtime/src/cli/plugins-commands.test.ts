@@ -105,6 +105,19 @@ describe('kora plugins enable', () => {
     expect(f.text()).toBe(COMMENTED.replace('    - fleet             # our daemons\n', '    - fleet             # our daemons\n    - extra\n'));
   });
 
+  it("puts a new plugin before an enabled one whose manifest says it comes after it (kora.after)", async () => {
+    const f = fixture();
+    userPlugin(join(f.dir, 'home'), 'surface', 'export default { id: "surface", register() {} };');
+    userPlugin(join(f.dir, 'home'), 'mounted', 'export default { id: "mounted", register() {} };', { after: ['surface'] });
+    expect((await f.run('plugins', 'enable', 'mounted')).code).toBe(0);
+    const r = await f.run('plugins', 'enable', 'surface');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('plugins.enabled is now [kora, fleet, surface, mounted].');
+    expect(r.out).toContain('Placed before mounted, whose manifest (kora.after) says it loads after surface.');
+    // An explicit placement is the operator's.
+    expect((await f.run('plugins', 'enable', 'surface', '--first')).out).toContain('plugins.enabled is now [surface, kora, fleet, mounted].');
+  });
+
   it('moves an enabled plugin with --first, --before and --after', async () => {
     const f = fixture();
     expect((await f.run('plugins', 'enable', 'fleet', '--first')).code).toBe(0);

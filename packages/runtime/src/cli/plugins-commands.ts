@@ -55,7 +55,10 @@ export async function runPluginsEnable(options: PluginsCommandOptions & { id: st
     throw notFound(id, project.discovery);
   }
   const { enabled, disabled } = project.config.plugins;
-  const nextEnabled = placeInOrder(enabled, id, placement);
+  // Without a placement, a new plugin goes before the first enabled one whose manifest says it
+  // comes after it (enabling web with mcp already there puts web first): the order kora init writes.
+  const waiting = placement.at === 'end' && !enabled.includes(id) ? enabled.find((e) => project.discovery.plugins.get(e)?.manifest.after.includes(id)) : undefined;
+  const nextEnabled = placeInOrder(enabled, id, waiting ? { at: 'before', anchor: waiting } : placement);
   const nextDisabled = disabled.filter((d) => d !== id);
   if (isSame(enabled, nextEnabled) && nextDisabled.length === disabled.length) {
     io.out(`${id} is already enabled (${position(enabled, id)} in plugins.enabled of ${project.file}); nothing changed.`);
@@ -66,6 +69,7 @@ export async function runPluginsEnable(options: PluginsCommandOptions & { id: st
   if (nextDisabled.length !== disabled.length) text = setPluginList(text, 'disabled', nextDisabled);
   save(project.file, text);
   io.out(`Enabled ${id} in ${project.file}: plugins.enabled is now [${nextEnabled.join(', ')}].`);
+  if (waiting) io.out(`  Placed before ${waiting}, whose manifest (kora.after) says it loads after ${id}.`);
   if (nextDisabled.length !== disabled.length) io.out(`  Removed ${id} from plugins.disabled, which would have kept it from loading.`);
   if (!semver.satisfies(HOST_API_VERSION, found.manifest.hostApi, { includePrerelease: true })) {
     io.err(

@@ -54,7 +54,10 @@ describe('kora plugins new', () => {
   });
 
   it('takes the runtime from a path or a tarball with --runtime, as an absolute file: spec', async () => {
-    const cwd = tempDir();
+    const cwd = join(tempDir(), 'project');
+    mkdirSync(join(cwd, '..', 'tarballs'), { recursive: true });
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, '..', 'tarballs', 'kora-runtime-0.1.0.tgz'), '');
     expect(await main(['plugins', 'new', 'demo', '--dir', 'p', '--runtime', '../tarballs/kora-runtime-0.1.0.tgz'], capture(), {}, cwd)).toBe(0);
     const pkg = JSON.parse(readFileSync(join(cwd, 'p', 'package.json'), 'utf8')) as { devDependencies: Record<string, string>; peerDependencies: Record<string, string> };
     expect(pkg.devDependencies['@kora/runtime']).toBe(`file:${join(cwd, '..', 'tarballs', 'kora-runtime-0.1.0.tgz')}`);
@@ -62,6 +65,24 @@ describe('kora plugins new', () => {
     expect(runtimeDependency('^0.2.0', cwd)).toBe('^0.2.0');
     expect(runtimeDependency('file:rt', '/x')).toBe('file:/x/rt');
     expect(runtimeDependency('/abs/runtime', '/x')).toBe('file:/abs/runtime');
+  });
+
+  it('refuses a --runtime path that does not exist, writing nothing', async () => {
+    const cwd = tempDir();
+    const io = capture();
+    expect(await main(['plugins', 'new', 'demo', '--runtime', './kora-runtme-0.1.0.tgz'], io, {}, cwd)).toBe(2);
+    expect(io.err_.join('\n')).toMatch(/--runtime \.\/kora-runtme-0\.1\.0\.tgz: .*kora-runtme-0\.1\.0\.tgz does not exist\. Pass the packed runtime[\s\S]*KORA_ERR_USAGE/);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it("warns when the id is a bundled plugin's, which the new one would shadow", async () => {
+    const cwd = tempDir();
+    const io = capture();
+    expect(await main(['plugins', 'new', 'web'], io, {}, cwd)).toBe(0); // the repository's plugins/web is bundled here
+    expect(io.err_.join('\n')).toMatch(/^kora: warning: "web" is the id of the bundled plugin at .*web: installed beside it, this plugin would shadow it/m);
+    const quiet = capture();
+    expect(await main(['plugins', 'new', 'weather'], quiet, {}, cwd)).toBe(0);
+    expect(quiet.err_).toEqual([]);
   });
 
   it('refuses a folder that has anything in it, writing nothing', async () => {

@@ -3,6 +3,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { KoraError, UsageError } from '../errors.js';
+import { createSilentLogger } from '../log/logger.js';
+import { discoverPlugins } from '../plugins/discovery.js';
 import { runtimePackageDir } from '../plugins/host-runtime.js';
 import { HOST_API_VERSION } from '../version.js';
 import { escaped, type Io } from './output.js';
@@ -27,7 +29,20 @@ export function runPluginsNew(options: PluginsNewOptions, io: Io): number {
     throw new KoraError('KORA_ERR_SCAFFOLD_EXISTS', `${dir} already exists and is not an empty folder; kora plugins new writes only into a new or empty one. Pass --dir <another folder>.`, { dir });
   }
   const version = runtimeVersion();
-  const files = scaffoldFiles({ id, runtimeSpec: options.runtime ? runtimeDependency(options.runtime, cwd) : `^${version}`, runtimeVersion: version, hostApi: HOST_API_VERSION });
+  const runtimeSpec = options.runtime ? runtimeDependency(options.runtime, cwd) : `^${version}`;
+  // A mistyped tarball path would otherwise surface only as npm's ENOENT at `npm install`.
+  if (runtimeSpec.startsWith('file:') && !existsSync(runtimeSpec.slice('file:'.length))) {
+    throw new UsageError(
+      `--runtime ${options.runtime ?? ''}: ${runtimeSpec.slice('file:'.length)} does not exist. Pass the packed runtime (\`npm pack --workspaces --pack-destination <dir>\` at the repository's root writes kora-runtime-<version>.tgz), the runtime's folder, or a version range.`,
+      { runtime: options.runtime },
+    );
+  }
+  // A plugin with a bundled plugin's id shadows it once installed (a later source wins an id clash).
+  const bundled = discoverPlugins({ projectRoot: cwd, home: join(cwd, '.kora'), env: {}, logger: createSilentLogger() }).plugins.get(id);
+  if (bundled?.source === 'bundled') {
+    io.err(escaped`kora: warning: "${id}" is the id of the bundled plugin at ${bundled.dir}: installed beside it, this plugin would shadow it. Pick another id unless you mean to replace it.`);
+  }
+  const files = scaffoldFiles({ id, runtimeSpec, runtimeVersion: version, hostApi: HOST_API_VERSION });
   for (const [path, text] of Object.entries(files)) {
     const file = join(dir, path);
     mkdirSync(dirname(file), { recursive: true });

@@ -1,6 +1,7 @@
 // Loading the enabled plugins in `plugins.enabled` order: host-API check, import, config
 // validation, `register(ctx)` with every registration recorded so a failure rolls back whole.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
 import type { KoraConfig } from '../config/schema.js';
@@ -199,6 +200,14 @@ export async function migrate(id: string, definition: PluginDefinition<unknown>,
  */
 async function importDefinition(plugin: DiscoveredPlugin, host: PluginHost): Promise<PluginDefinition<unknown>> {
   const entry = resolve(plugin.dir, plugin.manifest.entry);
+  if (!existsSync(entry)) {
+    // The usual cause is a TypeScript plugin installed from its folder before it was compiled.
+    throw new PluginError(
+      'KORA_ERR_PLUGIN_IMPORT',
+      `Plugin "${plugin.id}": its entry ${entry} does not exist (kora.entry in ${join(plugin.dir, 'package.json')}). If the plugin compiles to it, run \`npm run build\` in ${plugin.dir} (a tarball from \`npm pack\` is built by prepack); else fix kora.entry.`,
+      { pluginId: plugin.id, entry },
+    );
+  }
   provideHostRuntime(plugin.dir);
   let mod: { default?: unknown };
   try {

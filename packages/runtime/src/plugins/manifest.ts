@@ -18,6 +18,8 @@ const manifestSchema = z.object({
   critical: z.boolean().default(false),
   /** What part of an agent it is; `kora init` orders plugins.enabled by it (identity first). */
   role: z.enum(PLUGIN_ROLES, { message: `expected one of ${PLUGIN_ROLES.join(', ')}` }).optional(),
+  /** Plugins it belongs after in plugins.enabled when both are there (mcp after web); `kora init` writes that order. */
+  after: z.array(z.string()).default([]),
 });
 
 export type PluginManifest = z.output<typeof manifestSchema>;
