@@ -67,7 +67,7 @@ describe(`alerts tables on ${storeKind}`, () => {
     await tick(); // quiet: said an hour ago
     clock.jump(5 * HOUR);
     await tick(); // six hours: both said again
-    world.rung = 'warn_90';
+    world.rung = 'downshift_90';
     clock.jump(HOUR);
     await tick(); // the rung changed
     world.probes = [probe('site', 'ok', 'HTTP 200')];
@@ -90,7 +90,7 @@ describe(`alerts tables on ${storeKind}`, () => {
       resolvedAt: T0 + 8 * HOUR,
       notified: 3,
     });
-    expect(rows.get('rung')).toMatchObject({ state: 'resolved', fingerprint: 'warn_90', openedAt: T0, resolvedAt: T0 + 8 * HOUR, notified: 4 });
+    expect(rows.get('rung')).toMatchObject({ state: 'resolved', fingerprint: 'downshift_90', openedAt: T0, resolvedAt: T0 + 8 * HOUR, notified: 4 });
     expect(await pdb.selectFrom(ALERTS_TABLE).select('key').execute()).toHaveLength(2);
 
     const events = await readEvents(pdb, { limit: 50 });

@@ -130,4 +130,27 @@ describe(`reasoning tables on ${storeKind}`, () => {
     // A second writer of the same turn hits the primary key, on either database.
     await expect(history.append('c1', 7, { at: T0, route: 'cli', messages: [] })).rejects.toThrow();
   });
+
+  it('keep the turns and usage rows of a conversation id longer than its column (an email thread of a long Message-ID)', async () => {
+    const h = await boot();
+    const db = h.store.pluginDb('reasoning');
+    // An email conversation is `email:<the thread's first Message-ID>`, and a Message-ID may run to ~1000 characters.
+    const long = `email:<${'x'.repeat(900)}@example.com>`;
+    const sameStart = `email:<${'x'.repeat(900)}@example.org>`;
+    const history = new ConversationStore(db, { turns: 10, tokens: 100_000 });
+    await history.append(long, 0, { at: T0, route: 'email_inbound', messages: [{ role: 'user', content: 'first' }] });
+    await history.append(long, 1, { at: T0, route: 'email_inbound', messages: [{ role: 'user', content: 'second' }] });
+    await history.append(sameStart, 0, { at: T0, route: 'email_inbound', messages: [{ role: 'user', content: 'other thread' }] });
+    expect(await history.load(long)).toEqual({ lastSeq: 2, messages: [{ role: 'user', content: 'first' }, { role: 'user', content: 'second' }] });
+    expect((await history.load(sameStart)).messages.map((m) => m.content)).toEqual(['other thread']);
+
+    const logs: unknown[] = [];
+    const log = { ...createSilentLogger(), error: (...args: unknown[]) => void logs.push(args) } as unknown as ReturnType<typeof createSilentLogger>;
+    const recorder = new UsageRecorder(db, PRICE, log);
+    await recorder.record({ at: T0, route: 'email_inbound', conversation: long, model: 'claude-x', usage: usage(10, 1), durationMs: 1, outcome: 'ok', errorCode: null });
+    expect(logs).toEqual([]);
+    const [row] = await readUsage(db);
+    expect(row?.conversation?.length).toBeLessThanOrEqual(512);
+    expect(row?.conversation?.startsWith(long.slice(0, 400))).toBe(true);
+  });
 });

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { definePlugin, type SnapshotView } from '@kora/runtime';
+import { definePlugin, type CostRungName, type SnapshotView } from '@kora/runtime';
 import { createPluginHarness, ManualClock, type PluginHarness } from '@kora/runtime/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshPostgresUrl, storeKind } from '../../../packages/runtime/src/store/test-stores.test-helper.js';
@@ -23,11 +23,11 @@ afterEach(async () => {
   for (const d of homes.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const world = { rung: 'normal' as string };
+const world = { rung: 'normal' as CostRungName };
 const ops = definePlugin({
   id: 'ops',
   register(ctx) {
-    ctx.registerDaemon({ name: 'ops', start: (d) => d.services.provide('cost.rung', { current: () => world.rung as never }) });
+    ctx.registerDaemon({ name: 'ops', start: (d) => d.services.provide('cost.rung', { current: () => world.rung }) });
   },
 });
 
@@ -51,7 +51,7 @@ describe(`snapshot_snapshots on ${storeKind}`, () => {
     const db = await database();
     const clock = new ManualClock(T0);
     const first = await boot(db, clock);
-    const rungs = ['normal', 'warn_50', 'warn_75', 'warn_90', 'hard_stop_100'];
+    const rungs: CostRungName[] = ['normal', 'warn_75', 'downshift_90', 'warn_75', 'hard_stop_100'];
     for (const rung of rungs) {
       world.rung = rung;
       expect(await first.runTask(COMPUTE_TASK)).toMatchObject({ status: 'ok' });
