@@ -1,7 +1,7 @@
 // The alerts' tables (DESIGN §7), portable schema builder only: `alerts_alerts`, one row per
 // dedup key (open or resolved, when it was last said, what it said), and `alerts_events`, what
 // was said when (opened, changed, reminder, resolved), for the UI and the digest, pruned to a bound.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { PluginContext, PluginMigrations } from '@kora/runtime';
 
 export const ALERTS_TABLE = 'alerts_alerts';
@@ -106,18 +106,30 @@ export async function writeAlert(db: Db, row: AlertRow, exists: boolean): Promis
   else await db.insertInto(ALERTS_TABLE).values({ key: row.key, ...values }).execute();
 }
 
+let eventSeq = 0;
+
+/**
+ * An event's id, sortable as the events were said: its time, then its order within this process
+ * (two events of one tick share their time), then random. The id breaks ties of `at` when the
+ * events are read, the same on SQLite and PostgreSQL (neither keeps ties in insertion order).
+ */
+function eventId(at: number): string {
+  eventSeq = (eventSeq + 1) % 36 ** 6;
+  return `${Math.max(0, at).toString(36).padStart(9, '0')}-${eventSeq.toString(36).padStart(6, '0')}-${randomBytes(6).toString('hex')}`;
+}
+
 export async function addEvent(db: Db, event: AlertEvent): Promise<void> {
   await db
     .insertInto(EVENTS_TABLE)
-    .values({ id: randomUUID(), at: event.at, key: event.key, kind: event.kind, severity: event.severity, title: event.title.slice(0, 300), detail: event.detail?.slice(0, 1000) ?? null })
+    .values({ id: eventId(event.at), at: event.at, key: event.key, kind: event.kind, severity: event.severity, title: event.title.slice(0, 300), detail: event.detail?.slice(0, 1000) ?? null })
     .execute();
   const cut = await db.selectFrom(EVENTS_TABLE).select('at').orderBy('at', 'desc').offset(MAX_EVENTS).limit(1).executeTakeFirst();
   if (cut) await db.deleteFrom(EVENTS_TABLE).where('at', '<=', Number(cut.at)).execute();
 }
 
-/** Newest first; `since` inclusive (epoch ms). */
+/** Newest first, events of the same time last said first; `since` inclusive (epoch ms). */
 export async function readEvents(db: Db, options: { since?: number; limit: number }): Promise<AlertEvent[]> {
-  let query = db.selectFrom(EVENTS_TABLE).selectAll().orderBy('at', 'desc').limit(options.limit);
+  let query = db.selectFrom(EVENTS_TABLE).selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(options.limit);
   if (options.since !== undefined) query = query.where('at', '>=', options.since);
   const rows = await query.execute();
   return rows.map((r) => ({

@@ -2,8 +2,9 @@
 // one row of `reasoning_turns`, its messages as JSON, from the user's message to the assistant's
 // text with every tool_use/tool_result pair in between. Trimming drops whole turns, oldest first,
 // so a pair is never split and the history always starts with a user message.
+import { createHash } from 'node:crypto';
 import type { ContentBlock, LlmMessage, PluginContext } from '@kora/runtime';
-import { TURNS_TABLE } from './migrations.js';
+import { CONVERSATION_CHARS, TURNS_TABLE } from './migrations.js';
 
 type PluginDb = PluginContext['db'];
 
@@ -21,6 +22,21 @@ export function approxTokens(messages: readonly LlmMessage[]): number {
   let chars = 0;
   for (const m of messages) chars += typeof m.content === 'string' ? m.content.length : JSON.stringify(m.content).length;
   return Math.ceil(chars / 4);
+}
+
+/**
+ * How a conversation is keyed in the tables: itself when it fits their varchar(512) column, else
+ * its start, `#` and the SHA-256 of the whole (512 characters). PostgreSQL refuses a longer value
+ * where SQLite would keep it, and an email thread (`email:<Message-ID>`) may run to ~1000.
+ */
+export function conversationKey(conversation: string): string {
+  if (conversation.length <= CONVERSATION_CHARS) return conversation;
+  const digest = createHash('sha256').update(conversation).digest('hex');
+  let cut = CONVERSATION_CHARS - digest.length - 1;
+  // Never half a surrogate pair: the key must be valid UTF-16, so the same on every database.
+  const last = conversation.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut--;
+  return `${conversation.slice(0, cut)}#${digest}`;
 }
 
 export class ConversationStore {
@@ -56,7 +72,7 @@ export class ConversationStore {
     const rows = await this.#db
       .selectFrom(TURNS_TABLE)
       .select(['seq', 'messages', 'tokens'])
-      .where('conversation', '=', conversation)
+      .where('conversation', '=', conversationKey(conversation))
       .orderBy('seq', 'desc')
       .limit(this.#bounds.turns)
       .execute();
@@ -78,14 +94,15 @@ export class ConversationStore {
   async append(conversation: string, lastSeq: number, turn: { at: number; route: string; messages: readonly LlmMessage[] }): Promise<void> {
     if (this.#bounds.turns === 0) return;
     const seq = lastSeq + 1;
+    const key = conversationKey(conversation);
     await this.#db
       .insertInto(TURNS_TABLE)
-      .values({ conversation, seq, at: turn.at, route: turn.route, messages: JSON.stringify(turn.messages), tokens: approxTokens(turn.messages) })
+      .values({ conversation: key, seq, at: turn.at, route: turn.route, messages: JSON.stringify(turn.messages), tokens: approxTokens(turn.messages) })
       .execute();
     // Pruned every PRUNE_EVERY turns, not every turn: a reply reads at most `turns` of them anyway,
     // and a conversation keeps at most `turns + PRUNE_EVERY - 1` rows, for one statement in eight.
     if (seq > this.#bounds.turns && seq % PRUNE_EVERY === 0) {
-      await this.#db.deleteFrom(TURNS_TABLE).where('conversation', '=', conversation).where('seq', '<=', seq - this.#bounds.turns).execute();
+      await this.#db.deleteFrom(TURNS_TABLE).where('conversation', '=', key).where('seq', '<=', seq - this.#bounds.turns).execute();
     }
   }
 }

@@ -5,6 +5,8 @@ import type { PluginMigrations } from '@kora/runtime';
 
 export const USAGE_TABLE = 'reasoning_usage';
 export const TURNS_TABLE = 'reasoning_turns';
+/** The width of both tables' `conversation` column; a longer id is keyed by `conversationKey` (history.ts). */
+export const CONVERSATION_CHARS = 512;
 
 export const migrations: PluginMigrations = {
   '001_usage': {

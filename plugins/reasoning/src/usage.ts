@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger, LlmUsage, PluginContext, UsageLedger } from '@kora/runtime';
 import type { ModelPrice } from './config.js';
+import { conversationKey } from './history.js';
 import { USAGE_TABLE } from './migrations.js';
 
 type PluginDb = PluginContext['db'];
@@ -69,7 +70,7 @@ export class UsageRecorder {
       id: this.#nextId(call.at),
       at: call.at,
       route: call.route,
-      conversation: call.conversation ?? null,
+      conversation: call.conversation === undefined ? null : conversationKey(call.conversation),
       model: call.model,
       input_tokens: call.usage?.input_tokens ?? 0,
       output_tokens: call.usage?.output_tokens ?? 0,

@@ -250,9 +250,9 @@ export class CostTelemetry implements CostRung, CostWindows {
     return [...byKey.values()].sort((a, b) => a.day.localeCompare(b.day) || a.model.localeCompare(b.model));
   }
 
-  /** The most recent resets, newest first. */
+  /** The most recent resets, newest first; resets of the same time by window (the day's before the month's), on either database. */
   async resets(limit = 10): Promise<ResetRecord[]> {
-    const rows = await this.#d.db.selectFrom(RESETS_TABLE).selectAll().orderBy('at', 'desc').limit(limit).execute();
+    const rows = await this.#d.db.selectFrom(RESETS_TABLE).selectAll().orderBy('at', 'desc').orderBy('window_name', 'desc').orderBy('period', 'desc').limit(limit).execute();
     return rows.map((r) => ({
       window: String(r.window_name),
       period: String(r.period),
