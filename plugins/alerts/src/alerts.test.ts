@@ -2,7 +2,10 @@
 // real slack plugin against the fake Slack Web API (test/fakes/slack.ts), and small test plugins
 // providing `cost.rung`, `email.sender` and a daemon that fails. The inbox items the notifier
 // enqueues are claimed from the harness's store and handed to its consumer, as the gateway would.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { definePlugin, type CostRungName, type HttpRoute, type HttpRouteRequest } from '@kora/runtime';
 import emailPlugin from '@kora/plugin-email';
@@ -329,5 +332,25 @@ describe('the alerts’ surfaces', () => {
     const markup = String(await page.render({ path: '/alerts', query: {}, principal: 'admin', csrfToken: '' }));
     expect(markup).toContain('<caption>Open alerts</caption>');
     expect(markup).toContain('Probe site is down');
+  });
+
+  it('read the tables, so a gateway where alert_notifier does not run (a fleet’s other one) shows the same', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'kora-alerts-'));
+    closers.push(async () => rmSync(home, { recursive: true, force: true }));
+    const s0 = await site();
+    const options = { clock: new ManualClock(Date.UTC(2026, 11, 15, 10)), home, storeUrl: 'sqlite:kora.db', config: { probes: { http: [{ name: 'site', url: s0.url }] }, alerts: {} } };
+    const leader = await createPluginHarness([probesPlugin, alerts], options);
+    harnesses.push(leader);
+    await leader.startDaemons();
+    s0.status = 500;
+    await leader.runTask('heartbeat.service_probes');
+    await leader.runTask('alerts.notify');
+    // Same store, daemons not started.
+    const other = await createPluginHarness([probesPlugin, alerts], options);
+    harnesses.push(other);
+    const tool = await other.callTool('kora__alerts', {});
+    expect(tool.ok && (tool.result as { open: { key: string }[] }).open.map((a) => a.key)).toEqual(['probe:site']);
+    const page = other.contributions.list('web.page').map((c) => c.value as { path: string; render(r: unknown): unknown }).find((p) => p.path === '/alerts')!;
+    expect(String(await page.render({ path: '/alerts', query: {}, principal: 'admin', csrfToken: '' }))).toContain('Probe site is down');
   });
 });
