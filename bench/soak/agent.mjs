@@ -130,14 +130,22 @@ async function idle(seconds) {
 async function fast(seconds) {
   const dir = mkdtempSync(join(tmpdir(), 'kora-soak-agent-'));
   try {
-    // Which tasks the example agent has: from a first boot's status.
-    const first = await startGateway(dir, config(dir));
-    const booted = await runningStatus(dir);
-    await stop(first.child);
+    // Which tasks the example agent has: from a first boot's status, in a home of its own (its
+    // ledger rows would make the measured boot record, rightly, the slots it was down as missed).
+    const probe = mkdtempSync(join(tmpdir(), 'kora-soak-agent-'));
+    let booted;
+    try {
+      const first = await startGateway(probe, config(probe));
+      booted = await runningStatus(probe);
+      await stop(first.child);
+    } finally {
+      rmSync(probe, { recursive: true, force: true });
+    }
     const tasks = booted.daemons.flatMap((d) => d.tasks.map((t) => ({ daemon: d.name, task: t.name })));
     const byDaemon = new Map();
     for (const { daemon, task } of tasks) byDaemon.set(daemon, [...(byDaemon.get(daemon) ?? []), task]);
-    // The example's own `daemons:` block, extended with every task at 1 s.
+    // The example's own `daemons:` block, extended with every task at 1 s (offset 0: a task
+    // offset off its own period, such as email.replies_prune's 4h, is not valid at 1 s).
     const example = readFileSync(join(REPO, 'kora.yaml'), 'utf8');
     const overrides = [...byDaemon].map(([daemon, names]) => `  ${daemon}:\n    tasks:\n${names.map((n) => `      ${n}: { every: 1s, offset: 0s }`).join('\n')}`).join('\n');
     const file = join(dir, 'kora.yaml');

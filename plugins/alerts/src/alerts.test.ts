@@ -2,14 +2,19 @@
 // real slack plugin against the fake Slack Web API (test/fakes/slack.ts), and small test plugins
 // providing `cost.rung`, `email.sender` and a daemon that fails. The inbox items the notifier
 // enqueues are claimed from the harness's store and handed to its consumer, as the gateway would.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { definePlugin, type CostRungName, type HttpRoute, type HttpRouteRequest } from '@kora/runtime';
+import emailPlugin from '@kora/plugin-email';
 import slackPlugin from '@kora/plugin-slack';
 import probesPlugin from '@kora/plugin-probes';
 import { createPluginHarness, ManualClock, type PluginHarness } from '@kora/runtime/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeSlack, type FakeSlack } from '../../../test/fakes/slack.js';
+import { startSmtpSink } from '../../../test/mail/smtp-sink.js';
 import alerts from './index.js';
 
 const harnesses: PluginHarness[] = [];
@@ -259,6 +264,34 @@ describe('the dispatch', () => {
   });
 });
 
+describe('the real slack and email plugins as destinations', () => {
+  it('mails through the email plugin to an SMTP server, and says in status when there is no Slack client', async () => {
+    const smtp = await startSmtpSink();
+    closers.push(() => smtp.close());
+    const s0 = await site();
+    const h = await createPluginHarness([slackPlugin, emailPlugin, probesPlugin, alerts], {
+      clock: new ManualClock(Date.UTC(2026, 11, 15, 10)),
+      config: { probes: { http: [{ name: 'site', url: s0.url }] }, alerts: { slackChannel: 'C0ALERTS', emailTo: 'ops@example.com' } },
+      // No KORA_SLACK_BOT_TOKEN: the slack plugin runs without a client.
+      env: { KORA_PUREMAIL_SMTP_USERNAME: smtp.user, KORA_PUREMAIL_SMTP_APP_PASSWORD: smtp.password, KORA_PUREMAIL_SMTP_HOST: '127.0.0.1', KORA_PUREMAIL_SMTP_PORT: String(smtp.port), KORA_PUREMAIL_SMTP_TLS: 'false' },
+    });
+    harnesses.push(h);
+    await h.startDaemons();
+    expect(h.daemons().find((d) => d.name === 'alert_notifier')?.note).toBe('no Slack client (slack_client has no KORA_SLACK_BOT_TOKEN): Slack deliveries fail and are retried');
+    s0.status = 500;
+    await h.runTask('heartbeat.service_probes');
+    expect((await h.runTask('alerts.notify')).status).toBe('ok');
+    expect(await drain(h)).toEqual(['failed', 'failed', 'failed', 'failed', 'failed']);
+    // Email went once, though Slack failed every attempt (each failure audited, then dead-lettered).
+    expect(smtp.messages).toHaveLength(1);
+    expect(smtp.messages[0]).toMatchObject({ to: ['ops@example.com'] });
+    expect(smtp.messages[0]!.parsed.subject).toBe('[Kora critical] Alert: Probe site is down');
+    const failures = await h.audit({ seam: 'alerts.dispatch_failed' });
+    expect(failures.map((f) => [f.details.attempt, f.details.final])).toEqual([[1, false], [2, false], [3, false], [4, false], [5, true]]);
+    expect(failures.every((f) => (f.details.errors as string[]).every((e) => e.startsWith('slack: ')))).toBe(true);
+  });
+});
+
 describe('alerts.digest_flush', () => {
   it('posts the day’s alerts once a day when digest is on, and nothing when it is off', async () => {
     const s = await boot({ slackChannel: 'C0ALERTS', digest: true });
@@ -299,5 +332,25 @@ describe('the alerts’ surfaces', () => {
     const markup = String(await page.render({ path: '/alerts', query: {}, principal: 'admin', csrfToken: '' }));
     expect(markup).toContain('<caption>Open alerts</caption>');
     expect(markup).toContain('Probe site is down');
+  });
+
+  it('read the tables, so a gateway where alert_notifier does not run (a fleet’s other one) shows the same', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'kora-alerts-'));
+    closers.push(async () => rmSync(home, { recursive: true, force: true }));
+    const s0 = await site();
+    const options = { clock: new ManualClock(Date.UTC(2026, 11, 15, 10)), home, storeUrl: 'sqlite:kora.db', config: { probes: { http: [{ name: 'site', url: s0.url }] }, alerts: {} } };
+    const leader = await createPluginHarness([probesPlugin, alerts], options);
+    harnesses.push(leader);
+    await leader.startDaemons();
+    s0.status = 500;
+    await leader.runTask('heartbeat.service_probes');
+    await leader.runTask('alerts.notify');
+    // Same store, daemons not started.
+    const other = await createPluginHarness([probesPlugin, alerts], options);
+    harnesses.push(other);
+    const tool = await other.callTool('kora__alerts', {});
+    expect(tool.ok && (tool.result as { open: { key: string }[] }).open.map((a) => a.key)).toEqual(['probe:site']);
+    const page = other.contributions.list('web.page').map((c) => c.value as { path: string; render(r: unknown): unknown }).find((p) => p.path === '/alerts')!;
+    expect(String(await page.render({ path: '/alerts', query: {}, principal: 'admin', csrfToken: '' }))).toContain('Probe site is down');
   });
 });

@@ -15,6 +15,8 @@ export const NOTIFY_TASK = 'alerts.notify';
 export const DIGEST_TASK = 'alerts.digest_flush';
 export const SEND_SLACK_TOOL = 'kora__send_slack';
 export const EMAIL_SERVICE = 'email.sender';
+/** The slack plugin's client service: absent while `slack_client` has no token. */
+export const SLACK_CLIENT_SERVICE = 'slack.client';
 const DIGEST_SINCE_KEY = 'digest.since';
 
 /** What this plugin asks of an `email.sender` service (provided by the email plugin when it runs). */
@@ -22,9 +24,11 @@ export interface EmailSender {
   send(message: { to: readonly string[]; subject: string; text: string }): Promise<unknown>;
 }
 
+const serviceByName = (ctx: PluginContext<unknown>, name: string): unknown => (ctx.services as unknown as { tryGet(name: string): unknown }).tryGet(name);
+
 function emailSender(ctx: PluginContext<unknown>): EmailSender | null {
-  // Not in the runtime's ServiceMap (the email plugin declares it): read by name, checked by shape.
-  const service = (ctx.services as unknown as { tryGet(name: string): unknown }).tryGet(EMAIL_SERVICE);
+  // Read by name and checked by shape: this plugin needs `send` only, whoever provides it.
+  const service = serviceByName(ctx, EMAIL_SERVICE);
   return typeof service === 'object' && service !== null && typeof (service as { send?: unknown }).send === 'function' ? (service as EmailSender) : null;
 }
 
@@ -54,7 +58,8 @@ export function alertNotifier(ctx: PluginContext<unknown>, settings: AlertsSetti
     const notes: string[] = [];
     if (!delivers) notes.push('no slackChannel or emailTo in plugins.config.alerts: alerts are kept for the UI, CLI and MCP only');
     if (settings.slackChannel && !ctx.tools.list().some((t) => t.name === SEND_SLACK_TOOL)) notes.push(`no ${SEND_SLACK_TOOL} tool (enable the slack plugin): Slack deliveries fail and are retried`);
-    if (settings.emailTo.length > 0 && !emailSender(ctx)) notes.push(`no ${EMAIL_SERVICE} service (the email plugin is not running): email deliveries fail and are retried`);
+    else if (settings.slackChannel && serviceByName(ctx, SLACK_CLIENT_SERVICE) === undefined) notes.push('no Slack client (slack_client has no KORA_SLACK_BOT_TOKEN): Slack deliveries fail and are retried');
+    if (settings.emailTo.length > 0 && !emailSender(ctx)) notes.push(`no ${EMAIL_SERVICE} service (the email plugin is not enabled, or has no SMTP credentials): email deliveries fail and are retried`);
     return notes;
   };
 

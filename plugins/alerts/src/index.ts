@@ -23,8 +23,8 @@ export default definePlugin<AlertsConfig | undefined>({
     const settings = alertsSettings(ctx.config);
     const book = new AlertBook();
     ctx.registerDaemon(alertNotifier(ctx, settings, book));
-    ctx.contribute('http.admin', alertsRoute(ctx, book));
-    ctx.contribute('web.page', alertsPage(ctx, book));
-    ctx.registerTool(alertsTool(ctx, book));
+    ctx.contribute('http.admin', alertsRoute(ctx));
+    ctx.contribute('web.page', alertsPage(ctx));
+    ctx.registerTool(alertsTool(ctx));
   },
 });

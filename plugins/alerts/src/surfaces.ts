@@ -3,8 +3,7 @@
 // then what was said when).
 import type { HttpRoute, PluginContext, ToolSpec } from '@kora/runtime';
 import { html, type WebPage } from '@kora/plugin-web';
-import type { AlertBook } from './notifier.js';
-import { readEvents, type AlertEvent, type AlertRow } from './store.js';
+import { readAlerts, readEvents, type AlertEvent, type AlertRow } from './store.js';
 
 export const MAX_EVENTS_SHOWN = 500;
 
@@ -15,11 +14,17 @@ export interface AlertsAnswer {
   readonly events: readonly AlertEvent[];
 }
 
-export async function alertsView(ctx: PluginContext<unknown>, book: AlertBook, events: number): Promise<AlertsAnswer> {
-  return { open: book.rows().filter((r) => r.state === 'open'), events: events > 0 ? await readEvents(ctx.db, { limit: events }) : [] };
+/**
+ * Read from the tables, not the daemon's book: `alert_notifier` is leader-scoped, so on a fleet's
+ * other gateways (or while it is failed) the book is empty, while every transition is written to
+ * `alerts_alerts` before the book takes it.
+ */
+export async function alertsView(ctx: PluginContext<unknown>, events: number): Promise<AlertsAnswer> {
+  const open = [...(await readAlerts(ctx.db)).values()].filter((r) => r.state === 'open').sort((a, b) => b.openedAt - a.openedAt || a.key.localeCompare(b.key));
+  return { open, events: events > 0 ? await readEvents(ctx.db, { limit: events }) : [] };
 }
 
-export function alertsRoute(ctx: PluginContext<unknown>, book: AlertBook): HttpRoute {
+export function alertsRoute(ctx: PluginContext<unknown>): HttpRoute {
   return {
     method: 'GET',
     path: '/api/alerts',
@@ -29,12 +34,12 @@ export function alertsRoute(ctx: PluginContext<unknown>, book: AlertBook): HttpR
       if (!Number.isSafeInteger(events) || events < 0 || events > MAX_EVENTS_SHOWN) {
         return { status: 400, body: { error: { code: 'bad_request', message: `events must be a whole number from 0 to ${MAX_EVENTS_SHOWN} (got ${JSON.stringify(raw)})` } } };
       }
-      return { status: 200, body: await alertsView(ctx, book, events) };
+      return { status: 200, body: await alertsView(ctx, events) };
     },
   };
 }
 
-export function alertsTool(ctx: PluginContext<unknown>, book: AlertBook): ToolSpec {
+export function alertsTool(ctx: PluginContext<unknown>): ToolSpec {
   return {
     name: 'kora__alerts',
     description: 'The open alerts (failing probes, the cost rung, tasks failing in a row, dead letters, failed daemons) with severity and since when, and the latest alert messages said (opened, changed, reminder, resolved), newest first.',
@@ -46,19 +51,19 @@ export function alertsTool(ctx: PluginContext<unknown>, book: AlertBook): ToolSp
     mcp: true,
     async run(input) {
       const events = typeof input.events === 'number' && Number.isSafeInteger(input.events) ? Math.min(Math.max(input.events, 0), 100) : 20;
-      return alertsView(ctx, book, events);
+      return alertsView(ctx, events);
     },
   };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function alertsPage(ctx: PluginContext<unknown>, book: AlertBook): WebPage {
+export function alertsPage(ctx: PluginContext<unknown>): WebPage {
   return {
     path: '/alerts',
     title: 'Alerts',
     async render() {
-      const { open, events } = await alertsView(ctx, book, 100);
+      const { open, events } = await alertsView(ctx, 100);
       const openRows = open.map(
         (a) => html`<tr><th scope="row">${a.title}</th><td data-severity="${a.severity}">${a.severity}</td><td><code>${a.key}</code></td><td>${iso(a.openedAt)}</td><td>${iso(a.lastNotifiedAt)}</td><td>${a.detail ?? '—'}</td></tr>`,
       );

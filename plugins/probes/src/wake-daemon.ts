@@ -12,6 +12,8 @@ export const WAKE_DAEMON = 'probe_wake';
 export const WAKE_TASK = 'probe_wake.tail';
 export const INVESTIGATION_ROUTE = 'probe_investigation';
 export const SEND_SLACK_TOOL = 'kora__send_slack';
+/** The slack plugin's client service: absent while `slack_client` has no token. */
+export const SLACK_CLIENT_SERVICE = 'slack.client';
 
 interface WakeEvent {
   readonly probe: string;
@@ -31,6 +33,15 @@ function wakeEvent(entry: AuditEntry): WakeEvent | null {
     detail: typeof d.detail === 'string' ? d.detail : null,
     at: typeof d.at === 'number' ? d.at : entry.at,
   };
+}
+
+/** Posting an investigation failed after the engine answered: the answer travels with the error. */
+class PostFailed extends Error {
+  readonly reply: string;
+  constructor(message: string, reply: string) {
+    super(message);
+    this.reply = reply;
+  }
 }
 
 export function investigationPrompt(event: WakeEvent): string {
@@ -53,11 +64,15 @@ export function wakeDaemon(ctx: PluginContext<unknown>, settings: ProbesSettings
     daemon?.setNote(text);
   };
 
+  // Not in the runtime's ServiceMap (the slack plugin declares it): read by name.
+  const hasSlackClient = (): boolean => (ctx.services as unknown as { tryGet(name: string): unknown }).tryGet(SLACK_CLIENT_SERVICE) !== undefined;
+
   const missing = (): string | null => {
     const gaps: string[] = [];
     if (!ctx.services.tryGet('engine')) gaps.push('no engine service (the reasoning plugin is not running): investigations fail and are audited');
     if (!settings.wakeChannel) gaps.push('no plugins.config.probes.wake.slackChannel: investigations are audited, not posted');
     else if (!ctx.tools.list().some((t) => t.name === SEND_SLACK_TOOL)) gaps.push(`no ${SEND_SLACK_TOOL} tool (the slack plugin is not enabled): investigations are audited, not posted`);
+    else if (!hasSlackClient()) gaps.push('no Slack client (slack_client has no KORA_SLACK_BOT_TOKEN): investigations are audited, not posted');
     return gaps.length ? gaps.join('; ') : null;
   };
 
@@ -81,14 +96,15 @@ export function wakeDaemon(ctx: PluginContext<unknown>, settings: ProbesSettings
     let posted: { channel: string; ts: string } | null = null;
     let notPosted: string | null = null;
     if (!settings.wakeChannel) notPosted = 'no slack channel configured';
+    else if (ctx.tools.list().some((t) => t.name === SEND_SLACK_TOOL) && !hasSlackClient()) notPosted = 'no Slack client';
     else {
       const call = await ctx.tools.call(SEND_SLACK_TOOL, { channel: settings.wakeChannel, text }, { route: INVESTIGATION_ROUTE, signal });
       if (!call.ok) {
-        if (call.code !== 'KORA_ERR_TOOL_UNKNOWN') throw new Error(`posting to Slack failed: ${call.code}: ${call.error}`);
+        if (call.code !== 'KORA_ERR_TOOL_UNKNOWN') throw new PostFailed(`posting to Slack failed: ${call.code}: ${call.error}`, reply.text);
         notPosted = `no ${SEND_SLACK_TOOL} tool`;
       } else {
         const result = call.result as { ok?: boolean; channel?: string; ts?: string; error?: { code?: string; message?: string } } | null;
-        if (!result || result.ok !== true) throw new Error(`posting to Slack failed: ${result?.error?.code ?? 'unknown'}: ${result?.error?.message ?? 'no answer'}`);
+        if (!result || result.ok !== true) throw new PostFailed(`posting to Slack failed: ${result?.error?.code ?? 'unknown'}: ${result?.error?.message ?? 'no answer'}`, reply.text);
         posted = { channel: String(result.channel), ts: String(result.ts) };
       }
     }
@@ -146,7 +162,9 @@ export function wakeDaemon(ctx: PluginContext<unknown>, settings: ProbesSettings
             } catch (err) {
               const error = err instanceof Error ? err.message : String(err);
               log.warn({ probe: event.probe, eventId: entry.id, error }, `probe_wake could not handle ${event.probe} turning ${event.state}: ${error}`);
-              await ctx.audit('probe_wake.failed', { probe: event.probe, state: event.state, eventId: entry.id ?? null, error: error.slice(0, 500) });
+              // A post that failed keeps the investigation it could not post: the engine's work is not lost.
+              const reply = err instanceof PostFailed ? { reply: err.reply.slice(0, 2000) } : {};
+              await ctx.audit('probe_wake.failed', { probe: event.probe, state: event.state, eventId: entry.id ?? null, error: error.slice(0, 500), ...reply });
             }
           }
         },

@@ -139,6 +139,8 @@ describe('probe_wake.tail', () => {
       ['vercel', 'the model API answered 529 overloaded'],
       ['sentry', expect.stringContaining('channel_not_found')],
     ]);
+    // The investigation it could not post is kept in the audit row, not lost.
+    expect((await h.audit({ seam: 'probe_wake.failed' }))[1]?.details.reply).toBe('Looked into sentry: the deploy at 10:02 broke it.');
   });
 
   it('does less without an engine or a Slack client, says so, and never crashes', async () => {
@@ -157,5 +159,20 @@ describe('probe_wake.tail', () => {
     await wake(h2, 'fly');
     await h2.runTask('probe_wake.tail');
     expect((await h2.audit({ seam: 'probe_wake.investigated' })).map((e) => [e.details.probe, e.details.posted, e.details.reason])).toEqual([['fly', false, 'no kora__send_slack tool']]);
+  });
+
+  it('with the slack plugin but no Slack client (no token): says so, and audits the investigation unposted', async () => {
+    const engine = new ScriptedEngine();
+    const h = await createPluginHarness([slackPlugin, enginePlugin(engine), probes], { config: { probes: { wake: { slackChannel: 'C0OPS' } } }, env: {} });
+    harnesses.push(h);
+    await h.startDaemons();
+    expect(h.daemons().find((d) => d.name === 'probe_wake')?.note).toBe('no Slack client (slack_client has no KORA_SLACK_BOT_TOKEN): investigations are audited, not posted');
+    await h.runTask('probe_wake.tail');
+    await wake(h, 'doppler');
+    expect((await h.runTask('probe_wake.tail')).status).toBe('ok');
+    expect(await h.audit({ seam: 'probe_wake.failed' })).toEqual([]);
+    expect((await h.audit({ seam: 'probe_wake.investigated' })).map((e) => [e.details.probe, e.details.posted, e.details.reason, e.details.reply])).toEqual([
+      ['doppler', false, 'no Slack client', 'Looked into doppler: the deploy at 10:02 broke it.'],
+    ]);
   });
 });

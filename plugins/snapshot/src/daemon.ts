@@ -1,14 +1,23 @@
 // The `snapshot` daemon (non-fatal, DESIGN §8): serves the newest stored snapshot from its start
 // (marked stale when old) as the `snapshot` service, and computes one at start and every 5 min.
-import type { DaemonSpec } from '@kora/runtime';
+import type { DaemonSpec, SnapshotView } from '@kora/runtime';
 import { UNAVAILABLE } from './rollup.js';
-import type { SnapshotKeeper } from './snapshot.js';
+import type { SnapshotKeeper, StoredSnapshotReader } from './snapshot.js';
 
 export const DAEMON_NAME = 'snapshot';
 export const COMPUTE_TASK = 'snapshot.compute';
 
 export interface KeeperHolder {
   current: SnapshotKeeper | null;
+  /** The newest stored snapshot, for when `current` is null here. */
+  readonly stored: StoredSnapshotReader;
+}
+
+/** The view every surface shows: the running keeper's, else the newest stored one; `running` says which. */
+export async function currentView(holder: KeeperHolder): Promise<{ running: boolean; view: SnapshotView | null }> {
+  const keeper = holder.current;
+  if (keeper) return { running: true, view: keeper.latest() };
+  return { running: false, view: await holder.stored.latest() };
 }
 
 export function snapshotDaemon(make: () => SnapshotKeeper, holder: KeeperHolder): DaemonSpec {
@@ -16,8 +25,9 @@ export function snapshotDaemon(make: () => SnapshotKeeper, holder: KeeperHolder)
   return {
     name: DAEMON_NAME,
     fatalOnStartupFailure: false,
-    // Everywhere: each gateway's engine reads its own snapshot (its own daemons and services).
-    scope: 'everywhere',
+    // Leader (decision 0160): the roll-up reads the probes and alerts, whose daemons run on the
+    // leader, and a slot runs once across a fleet anyway. Other gateways serve the stored one.
+    scope: 'leader',
     async start(d) {
       note = (text) => d.setNote(text);
       const keeper = make();

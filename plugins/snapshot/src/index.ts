@@ -4,9 +4,9 @@
 import { definePlugin } from '@kora/runtime';
 import { snapshotConfigSchema, snapshotSettings, type SnapshotConfig } from './config.js';
 import { contextText } from './context.js';
-import { snapshotDaemon, type KeeperHolder } from './daemon.js';
+import { currentView, snapshotDaemon, type KeeperHolder } from './daemon.js';
 import { migrations } from './migrations.js';
-import { SnapshotKeeper } from './snapshot.js';
+import { SnapshotKeeper, StoredSnapshotReader } from './snapshot.js';
 import { snapshotPage, snapshotRoute, snapshotTool } from './surfaces.js';
 
 export type { SnapshotConfig } from './config.js';
@@ -17,16 +17,16 @@ export default definePlugin<SnapshotConfig | undefined>({
   migrations,
   register(ctx) {
     const settings = snapshotSettings(ctx.config);
-    const holder: KeeperHolder = { current: null };
+    const holder: KeeperHolder = { current: null, stored: new StoredSnapshotReader({ db: ctx.db, clock: ctx.clock, settings, log: ctx.log }) };
     const make = () => new SnapshotKeeper({ db: ctx.db, clock: ctx.clock, settings, log: ctx.log, gateway: ctx.gateway, services: ctx.services, tools: ctx.tools });
     ctx.registerDaemon(snapshotDaemon(make, holder));
     ctx.registerTool(snapshotTool(holder));
     ctx.contribute('http.admin', snapshotRoute(holder));
     ctx.contribute('web.page', snapshotPage(holder));
-    ctx.on('pre_llm_call', function snapshotContext(event) {
+    ctx.on('pre_llm_call', async function snapshotContext(event) {
       if (!settings.contextRoutes.has(event.route)) return null;
-      const view = holder.current?.latest();
-      return view ? { type: 'text', text: contextText(view, ctx.clock.now(), settings.contextChars) } : null;
+      const { view } = await currentView(holder);
+      return view ? { type: 'text' as const, text: contextText(view, ctx.clock.now(), settings.contextChars) } : null;
     });
   },
 });

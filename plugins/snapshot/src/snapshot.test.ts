@@ -122,6 +122,38 @@ describe('snapshot: the roll-up', () => {
   });
 });
 
+describe('snapshot: on a gateway where its daemon does not run', () => {
+  it('is leader-scoped, and another gateway serves the newest stored snapshot (re-read every 30 s), or 503 when none is stored', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'kora-snapshot-'));
+    homes.push(home);
+    const clock = new ManualClock(T0);
+    const leader = await harness([operations()], { clock, home, storeUrl: 'sqlite:kora.db', config: { staleAfterMs: 600_000 } });
+    expect(leader.daemons().find((d) => d.name === 'snapshot')?.scope).toBe('leader');
+
+    // A second gateway on the same store whose snapshot daemon is not running (not the leader).
+    const other = await createPluginHarness([operations(), plugin], { clock, home, storeUrl: 'sqlite:kora.db', config: { snapshot: { staleAfterMs: 600_000 } } });
+    open.push(other);
+    const route = other.contributions.list('http.admin').find((c) => c.value.path === '/api/snapshot')!.value;
+    const get = () => route.handle({ method: 'GET', path: '/api/snapshot', params: {}, query: {}, headers: {}, body: undefined, principal: 'admin', raw: undefined as never });
+    expect(await get()).toMatchObject({ status: 503, body: { error: { code: 'snapshot_unavailable' } } });
+    expect(await other.callTool('kora__snapshot')).toMatchObject({ ok: true, result: { snapshot: null, message: expect.stringContaining('not running on this gateway') } });
+
+    await leader.runTask(COMPUTE_TASK);
+    // Read again only once 30 s passed since the last read.
+    expect(await get()).toMatchObject({ status: 503 });
+    clock.jump(30_000);
+    expect(await get()).toMatchObject({ status: 200, body: { at: T0, stale: false, data: { alerts: [{ key: 'probe:vercel' }] } } });
+    const tool = await other.callTool('kora__snapshot');
+    expect((tool as { result: SnapshotView }).result).toMatchObject({ stale: false, data: { proposals: { pending: 2 } } });
+    const [block] = (await other.dispatch('pre_llm_call', { route: 'slack_dm', request: { model: 'cheap', max_tokens: 10, messages: [] } })) as { text: string }[];
+    expect(block?.text).toContain('Open alerts: [critical] vercel is down.');
+    const page = other.contributions.list('web.page').find((c) => c.value.path === '/snapshot')!.value;
+    expect(String(await page.render({ path: '/snapshot', query: {}, principal: 'admin', csrfToken: '' }))).toContain('data-section="alerts"');
+    clock.jump(600_001);
+    expect(await get()).toMatchObject({ status: 200, body: { stale: true } });
+  });
+});
+
 describe('snapshot: its surfaces', () => {
   it('answers GET /api/snapshot, kora__snapshot (also over MCP) and the Snapshot page', async () => {
     const h = await harness([operations()]);
