@@ -6,10 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { KoraError, z, type HttpRoute, type HttpRouteResponse, type PluginContext } from '@kora/runtime';
 import { CREDENTIAL_ENVS } from './errors.js';
 import { DAEMON_NAME } from './daemon.js';
-import { USAGE_TABLE } from './migrations.js';
+import { DAY_MS, usageLedger } from './usage.js';
 
 export const ASK_ROUTE = 'cli';
-const DAY_MS = 86_400_000;
 /** `kora usage --days` at most: a year of rows, per day and model, is still a short answer. */
 export const MAX_USAGE_DAYS = 366;
 
@@ -84,37 +83,22 @@ export interface UsageDay {
 /** Usage rows since the start of the UTC day `days - 1` days before `now`, summed per day and model, oldest first. */
 export async function usageByDay(db: PluginContext['db'], now: number, days: number): Promise<UsageDay[]> {
   const since = (Math.floor(now / DAY_MS) - (days - 1)) * DAY_MS;
-  const rows = await db
-    .selectFrom(USAGE_TABLE)
-    // Integer division of a bigint by an integer literal is the day number in SQLite and PostgreSQL
-    // alike; a literal, not a parameter, so the grouped and the selected expression are the same text.
-    .select((eb) => [
-      eb('at', '/', eb.lit(DAY_MS)).as('day'),
-      'model',
-      eb.fn.countAll().as('calls'),
-      eb.fn.sum(eb.case().when('outcome', '=', 'ok').then(eb.lit(0)).else(eb.lit(1)).end()).as('failed'),
-      eb.fn.sum('input_tokens').as('input_tokens'),
-      eb.fn.sum('output_tokens').as('output_tokens'),
-      eb.fn.sum('cache_read_tokens').as('cache_read_tokens'),
-      eb.fn.sum('cache_write_tokens').as('cache_write_tokens'),
-      eb.fn.sum('cost_usd').as('cost_usd'),
-    ])
-    .where('at', '>=', since)
-    .groupBy((eb) => [eb('at', '/', eb.lit(DAY_MS)), 'model'])
-    .orderBy('day')
-    .orderBy('model')
-    .execute();
-  return rows.map((r) => ({
-    day: new Date(Number(r.day) * DAY_MS).toISOString().slice(0, 10),
-    model: String(r.model),
-    calls: Number(r.calls),
-    failed: Number(r.failed),
-    inputTokens: Number(r.input_tokens),
-    outputTokens: Number(r.output_tokens),
-    cacheReadTokens: Number(r.cache_read_tokens),
-    cacheWriteTokens: Number(r.cache_write_tokens),
-    costUsd: Number(r.cost_usd),
-  }));
+  // The usage service's sums by day, model and route, summed again over the routes.
+  const totals = await usageLedger(db).totals({ since, until: Number.MAX_SAFE_INTEGER, byDay: true });
+  const byKey = new Map<string, { -readonly [K in keyof UsageDay]: UsageDay[K] }>();
+  for (const t of totals) {
+    const key = `${t.day}\u0000${t.model}`;
+    const sum = byKey.get(key) ?? { day: t.day!, model: t.model, calls: 0, failed: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 };
+    sum.calls += t.calls;
+    sum.failed += t.failed;
+    sum.inputTokens += t.inputTokens;
+    sum.outputTokens += t.outputTokens;
+    sum.cacheReadTokens += t.cacheReadTokens;
+    sum.cacheWriteTokens += t.cacheWriteTokens;
+    sum.costUsd += t.costUsd;
+    byKey.set(key, sum);
+  }
+  return [...byKey.values()].sort((a, b) => (a.day === b.day ? (a.model < b.model ? -1 : a.model > b.model ? 1 : 0) : a.day < b.day ? -1 : 1));
 }
 
 export function usageRoute(ctx: PluginContext<unknown>): HttpRoute {

@@ -118,7 +118,7 @@ export async function readUsage(db: PluginDb, query: { since?: number; limit?: n
   }));
 }
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /**
  * The `usage` service (read by `cost_telemetry`): rows with since ≤ at < until summed by model
@@ -130,7 +130,8 @@ export function usageLedger(db: PluginDb): UsageLedger {
       const rows = await db
         .selectFrom(USAGE_TABLE)
         .select((eb) => [
-          // Integer division by a literal is the day number in SQLite and PostgreSQL alike (see routes.ts).
+          // Integer division of a bigint by an integer literal is the day number in SQLite and PostgreSQL
+          // alike; a literal, not a parameter, so the grouped and the selected expression are the same text.
           (byDay ? eb('at', '/', eb.lit(DAY_MS)) : eb.lit(-1)).as('day'),
           'model',
           'route',

@@ -11,6 +11,17 @@ import type { Placement } from './plugins-commands.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** `--days N` of the commands that read per-day figures (`kora usage`, `kora costs`). */
+const daysOption = () => new Option('--days <n>', 'how many UTC days back, today included (1-366)').default('7');
+
+/** The `--days` value as a whole number of days, or a usage error (exit 2) naming what was given. */
+async function daysOf(value: string): Promise<number> {
+  const days = Number(value);
+  if (Number.isSafeInteger(days) && days >= 1 && days <= 366) return days;
+  const { UsageError } = await import('../errors.js');
+  throw new UsageError(`--days must be a whole number from 1 to 366 (got "${value}")`, { days: value });
+}
+
 /** `kora 0.1.0, host API 1.1.0`: the runtime package's version and the plugin API it provides. */
 export function versionText(): string {
   const dir = runtimePackageDir();
@@ -88,14 +99,10 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     .command('usage')
     .description('model calls, tokens and cost per day and model, from the running gateway (admin API)')
     .addOption(configOption())
-    .option('--days <n>', 'how many UTC days back, today included (1-366)', '7')
+    .addOption(daysOption())
     .option('--json', 'machine-readable output')
     .action(async (o: { config?: string; days: string; json?: boolean }) => {
-      const days = Number(o.days);
-      if (!Number.isSafeInteger(days) || days < 1 || days > 366) {
-        const { UsageError } = await import('../errors.js');
-        throw new UsageError(`--days must be a whole number from 1 to 366 (got "${o.days}")`, { days: o.days });
-      }
+      const days = await daysOf(o.days);
       const { runUsage } = await import('./ask-command.js');
       exitCode = await runUsage({ configPath: o.config, days, json: o.json === true, env, cwd }, io);
     });
@@ -124,14 +131,10 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     .command('costs')
     .description('the cost rung, the spend windows (rolling 24 h, month) against their budgets, and the cost per day and model, from the running gateway (admin API, plugin telemetry)')
     .addOption(configOption())
-    .option('--days <n>', 'how many UTC days back, today included (1-366)', '7')
+    .addOption(daysOption())
     .option('--json', 'machine-readable output')
     .action(async (o: { config?: string; days: string; json?: boolean }) => {
-      const days = Number(o.days);
-      if (!Number.isSafeInteger(days) || days < 1 || days > 366) {
-        const { UsageError } = await import('../errors.js');
-        throw new UsageError(`--days must be a whole number from 1 to 366 (got "${o.days}")`, { days: o.days });
-      }
+      const days = await daysOf(o.days);
       const { runCosts } = await import('./costs-command.js');
       exitCode = await runCosts({ configPath: o.config, days, json: o.json === true, env, cwd }, io);
     });
