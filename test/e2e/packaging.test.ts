@@ -133,6 +133,16 @@ describe('npm pack --workspaces', () => {
     expect(files).toEqual(expect.arrayContaining(['package.json', 'bin/kora.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js']));
   });
 
+  it('packs each bundled plugin with its script and the entry that loads it (decision 0142), without a code cache', () => {
+    const plugins = packed.filter((p) => p.name.startsWith('@kora/plugin-'));
+    expect(plugins.length).toBeGreaterThanOrEqual(12);
+    for (const p of plugins) {
+      expect(p.files, p.name).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts']));
+      expect(p.files.filter((f) => f.startsWith('dist/code-cache')), p.name).toEqual([]);
+      expect(readFileSync(join(REPO, 'plugins', p.name.slice('@kora/plugin-'.length), 'dist/index.js'), 'utf8'), p.name).toContain('loadPluginScript');
+    }
+  });
+
   it('packs marvin with its compiled entry, types and persona files', () => {
     const files = packed.find((p) => p.name === 'kora-plugin-marvin')?.files ?? [];
     expect(files).toEqual(expect.arrayContaining(['package.json', 'dist/index.js', 'dist/index.d.ts', 'data/MARVIN.md', 'data/system-prompt.md']));

@@ -79,7 +79,43 @@ await build({
 // holds only third-party code (no class of the runtime), so a second script shares nothing that
 // must be one; the few small libraries both use (pino, semver) are in each, and the surfaces run
 // Fastify with `logger: false`.
-await build({ ...common, entryPoints: ['src/http.ts'], outfile: 'dist/http.cjs' });
+//
+// Fastify requires its schema compilers (ajv, ajv-formats, fast-json-stringify: half of the
+// script) when an instance is created, though it calls them only to compile a route's schema,
+// and the surfaces declare none. Their requires are moved to the first call (decision 0143): the
+// same modules, evaluated when first needed instead of at every boot. Each rewrite must find
+// exactly the line it replaces, so a release of those packages that moves it fails the build
+// instead of silently loading them eagerly again.
+const LAZY_REQUIRES = [
+  {
+    file: /[\\/]@fastify[\\/]ajv-compiler[\\/]index\.js$/,
+    edits: [
+      ["const ValidatorCompiler = require('./lib/validator-compiler')", "const ValidatorCompiler = function (a, b) { return new (require('./lib/validator-compiler'))(a, b) }"],
+      ["const SerializerCompiler = require('./lib/serializer-compiler')", "const SerializerCompiler = function (a, b) { return new (require('./lib/serializer-compiler'))(a, b) }"],
+      ["module.exports.StandaloneValidator = require('./standalone')", "Object.defineProperty(module.exports, 'StandaloneValidator', { enumerable: true, configurable: true, get: () => require('./standalone') })"],
+    ],
+  },
+  {
+    file: /[\\/]@fastify[\\/]fast-json-stringify-compiler[\\/]standalone\.js$/,
+    edits: [["const fastJsonStringify = require('fast-json-stringify')", "const fastJsonStringify = (schema, options) => require('fast-json-stringify')(schema, options)"]],
+  },
+];
+const lazyRequires = {
+  name: 'lazy-schema-compilers',
+  setup(b) {
+    for (const { file, edits } of LAZY_REQUIRES) {
+      b.onLoad({ filter: file }, (args) => {
+        let contents = readFileSync(args.path, 'utf8');
+        for (const [from, to] of edits) {
+          if (contents.split(from).length !== 2) throw new Error(`${args.path}: expected exactly one \`${from}\` to make lazy (scripts/bundle.mjs, LAZY_REQUIRES)`);
+          contents = contents.replace(from, to);
+        }
+        return { contents, loader: 'js' };
+      });
+    }
+  },
+};
+await build({ ...common, entryPoints: ['src/http.ts'], outfile: 'dist/http.cjs', plugins: [lazyRequires] });
 
 // The scripts must be ASCII: dist/load.js reads them as latin1, a one-byte string, several times
 // faster than decoding UTF-8 and half the memory of the two-byte string a single non-ASCII

@@ -2,6 +2,8 @@
 // code cache, each once per process (decision 0140): dist/runtime.cjs (the runtime) and
 // dist/http.cjs (Fastify and its plugins, for the HTTP surfaces). Every entry point of the
 // package re-exports from what this returns, so the bin and all plugins share one copy.
+// The bundled plugins ship the same way (decision 0142): each a script `dist/index.cjs`, which
+// its generated entry `dist/index.js` loads here (`loadPluginScript`, `@kora/runtime/load`).
 //
 // A cache is V8's own bytecode of a script (`vm.Script` `cachedData`), written after a start
 // has run, so it holds the functions a boot compiles, not only the top level. It lives beside
@@ -35,6 +37,8 @@ const loaded = new Map();
 /** Per script: where its cache is, and what became of it in this process (for tests). */
 const status = new Map();
 const settlers = [];
+/** Caches to write at exit: those of scripts compiled without one. */
+const atExit = new Set();
 globalThis[SETTLE] = () => {
   for (const settle of settlers.splice(0)) setTimeout(settle, SETTLED_AFTER_MS).unref();
 };
@@ -51,17 +55,45 @@ export function codeCacheStatus() {
 export function load(name, hash) {
   let exports = loaded.get(name);
   if (!exports) {
-    exports = compile(name, hash);
+    const file = join(DIR, `${name}.cjs`);
+    exports = compile(name, file, hash, createRequire(file), (url) => import(url));
     loaded.set(name, exports);
   }
   return exports;
 }
 
-function compile(name, hash) {
-  const file = join(DIR, `${name}.cjs`);
+/**
+ * The exports of a bundled plugin's script (`<plugin>/dist/index.cjs`, written by
+ * scripts/bundle-plugins.mjs, decision 0142), compiled with a code cache like the runtime's, once
+ * per process. Its generated ES module entry (`dist/index.js`) calls this with what the script
+ * imports from outside itself, already imported as ES modules from the plugin's folder
+ * (`provided`: the runtime, other plugins, libraries its eager code imports), and its own
+ * `import()`, so a library the plugin imports lazily is resolved from the plugin's folder, when
+ * first asked for, exactly as from its ES modules. `preload` names, per lazily imported part of the
+ * plugin, the libraries that part imports statically: imported (from the plugin's folder) before it runs.
+ */
+export function loadPluginScript(entryUrl, name, hash, provided, importer) {
+  const file = fileURLToPath(new URL('./index.cjs', entryUrl));
+  let exports = loaded.get(file);
+  if (!exports) {
+    const builtin = createRequire(file);
+    const modules = new Map(Object.entries(provided));
+    const require = (id) => {
+      if (modules.has(id)) return modules.get(id);
+      if (id.startsWith('node:')) return builtin(id);
+      throw new Error(`${file}: "${id}" was not imported before the script asked for it (a build of scripts/bundle-plugins.mjs out of step with this loader?)`);
+    };
+    const preload = (ids) => Promise.all(ids.map(async (id) => modules.has(id) || modules.set(id, await importer(id))));
+    exports = compile(name, file, hash, require, importer, preload);
+    loaded.set(file, exports);
+  }
+  return exports;
+}
+
+function compile(name, file, hash, require, importer, preload) {
   // latin1: the script is ASCII (scripts/bundle.mjs makes sure), and a one-byte string is read fastest.
   const source = readFileSync(file, 'latin1');
-  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE ? undefined : cachePath(name, hash);
+  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE ? undefined : cachePath(dirname(file), name, hash);
   let cachedData;
   if (cacheFile) {
     try {
@@ -71,13 +103,13 @@ function compile(name, hash) {
     }
   }
   // The wrapper's first line is line 0, so the script's lines keep their numbers in stack traces.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname, __koraImportMetaUrl, __koraImport) {\n${source}\n})`, {
+  const script = new Script(`(function (exports, require, module, __filename, __dirname, __koraImportMetaUrl, __koraImport, __koraPreload) {\n${source}\n})`, {
     filename: file,
     lineOffset: -1,
     cachedData,
   });
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, DIR, pathToFileURL(file).href, (url) => import(url));
+  script.runInThisContext()(module.exports, require, module, file, dirname(file), pathToFileURL(file).href, importer, preload);
   const accepted = cachedData !== undefined && !script.cachedDataRejected;
   status.set(name, { file: cacheFile ?? null, read: cachedData !== undefined, accepted });
   if (cacheFile) keepCache(script, cacheFile, accepted ? cachedData.length : 0);
@@ -95,7 +127,7 @@ function keepCache(script, file, had) {
   const write = () => {
     if (done) return;
     done = true;
-    process.off('exit', write);
+    atExit.delete(write);
     try {
       const data = script.createCachedData();
       if (had && data.length < had * REFRESH_GROWTH) return;
@@ -107,7 +139,12 @@ function keepCache(script, file, had) {
       // A cache that cannot be written costs the next start its compile time, nothing else.
     }
   };
-  if (!had) process.once('exit', write);
+  if (!had) {
+    // One listener for every script (the runtime's two and each bundled plugin's), not one each.
+    if (!atExit.hooked) process.once('exit', () => [...atExit].forEach((w) => w()));
+    atExit.hooked = true;
+    atExit.add(write);
+  }
   setTimeout(write, REFRESH_AFTER_MS).unref();
   settlers.push(write);
 }
@@ -132,11 +169,11 @@ function flagsSuffix() {
   return `-o${(h >>> 0).toString(16)}`;
 }
 
-function cachePath(script, hash) {
+function cachePath(dir, script, hash) {
   const name = `${script}-${hash}-${process.version}-${process.arch}${flagsSuffix()}.v8`;
   try {
-    accessSync(DIR, constants.W_OK);
-    return join(DIR, 'code-cache', name);
+    accessSync(dir, constants.W_OK);
+    return join(dir, 'code-cache', name);
   } catch {
     const home = process.env.KORA_HOME?.trim() ? resolve(process.env.KORA_HOME) : join(homedir(), '.kora');
     return join(home, 'cache', name);

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as source from './index.js';
 
@@ -77,5 +78,79 @@ describe('the runtime script and its code cache', () => {
   it('is ASCII, so the loader can read it as latin1', () => {
     expect(/[^\p{ASCII}]/u.test(readFileSync(join(DIST, 'runtime.cjs'), 'utf8'))).toBe(false);
     expect(/[^\p{ASCII}]/u.test(readFileSync(join(DIST, 'http.cjs'), 'utf8'))).toBe(false);
+  });
+});
+
+// A bundled plugin ships the same way (decision 0142): `dist/index.cjs`, its own code bundled,
+// loaded by the generated entry `dist/index.js` through `@kora/runtime/load` with a cache of its
+// own. Checked on a copy of the built runtime and of the web plugin in a temp project.
+describe('a bundled plugin’s script and its code cache', () => {
+  const WEB = join(import.meta.dirname, '../../../plugins/web');
+  let project: string;
+  let webDir: string;
+
+  beforeAll(() => {
+    project = mkdtempSync(join(tmpdir(), 'kora-plugin-script-'));
+    const runtime = join(project, 'node_modules/@kora/runtime');
+    mkdirSync(join(runtime, 'dist'), { recursive: true });
+    copyFileSync(join(DIST, '../package.json'), join(runtime, 'package.json'));
+    for (const file of ['load.js', 'runtime.cjs', 'index.js', 'http.js', 'http.cjs']) copyFileSync(join(DIST, file), join(runtime, 'dist', file));
+    webDir = join(project, 'node_modules/@kora/plugin-web');
+    mkdirSync(join(webDir, 'dist'), { recursive: true });
+    copyFileSync(join(WEB, 'package.json'), join(webDir, 'package.json'));
+    for (const file of ['index.js', 'index.cjs']) copyFileSync(join(WEB, 'dist', file), join(webDir, 'dist', file));
+  });
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+  function runWeb(): { status: { file: string | null; read: boolean; accepted: boolean }; id: string; names: string[]; escaped: string; sameRuntime: boolean } {
+    const body = `const web = await import('@kora/plugin-web');
+const runtime = await import('@kora/runtime');
+const { codeCacheStatus } = await import('@kora/runtime/load');
+process.stdout.write(JSON.stringify({ status: codeCacheStatus()['kora-plugin-web'], id: web.default.id, names: Object.keys(web),
+  escaped: web.escapeHtml('<b>"x"</b>'), sameRuntime: Object.keys(codeCacheStatus()).sort().join() === 'http,kora-plugin-web,runtime' && typeof runtime.definePlugin === 'function' }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', body], { cwd: project, encoding: 'utf8', env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '' }, timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as ReturnType<typeof runWeb>;
+  }
+
+  it('re-exports every binding of the plugin’s sources, and runs them', async () => {
+    const source = (await import(/* @vite-ignore */ pathToFileURL(join(WEB, 'src/index.ts')).href)) as Record<string, unknown>;
+    const first = runWeb();
+    expect(first.names.sort()).toEqual(Object.keys(source).sort());
+    expect(first.id).toBe('web');
+    expect(first.escaped).toBe((source.escapeHtml as (s: string) => string)('<b>"x"</b>'));
+    expect(first.sameRuntime).toBe(true);
+  });
+
+  it('is compiled without a cache the first time, writes one beside itself at exit, and reads it back accepted', () => {
+    rmSync(join(webDir, 'dist/code-cache'), { recursive: true, force: true });
+    const first = runWeb().status;
+    expect(first).toMatchObject({ read: false, accepted: false });
+    expect(first.file).toMatch(new RegExp(`plugin-web/dist/code-cache/kora-plugin-web-[0-9a-f]{16}-${process.version}-${process.arch}\\.v8$`));
+    expect(readdirSync(join(webDir, 'dist/code-cache'))).toHaveLength(1);
+    expect(runWeb().status).toMatchObject({ read: true, accepted: true });
+  });
+
+  it('is ASCII, so the loader can read it as latin1', () => {
+    expect(/[^\p{ASCII}]/u.test(readFileSync(join(WEB, 'dist/index.cjs'), 'utf8'))).toBe(false);
+  });
+});
+
+// Fastify's schema compilers are required at their first use (decision 0143): a route with a
+// schema still validates its body (formats included) and serializes its reply by the schema.
+describe('@kora/runtime/http with its lazily required schema compilers', () => {
+  it('validates a body and serializes a reply by their schemas', () => {
+    const body = `const { Fastify } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'http.js')).href)});
+const app = Fastify({ logger: false });
+const schema = { body: { type: 'object', required: ['n'], properties: { n: { type: 'integer' }, day: { type: 'string', format: 'date' } } },
+  response: { 200: { type: 'object', properties: { n: { type: 'integer' } } } } };
+app.post('/s', { schema }, async (req) => ({ n: req.body.n, secret: 'not in the schema' }));
+const ok = await app.inject({ method: 'POST', url: '/s', payload: { n: 3, day: '2026-12-01' } });
+const bad = await app.inject({ method: 'POST', url: '/s', payload: { n: 'x' } });
+const badDay = await app.inject({ method: 'POST', url: '/s', payload: { n: 1, day: 'soon' } });
+process.stdout.write(JSON.stringify([ok.statusCode, ok.body, bad.statusCode, bad.json().message, badDay.statusCode, badDay.json().message]));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', body], { encoding: 'utf8', env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' }, timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([200, '{"n":3}', 400, 'body/n must be integer', 400, 'body/day must match format "date"']);
   });
 });

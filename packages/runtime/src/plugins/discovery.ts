@@ -1,6 +1,6 @@
 // Finding plugins: bundled → installed (node_modules, scoped too) → user ($KORA_HOME/plugins)
 // → project (./.kora/plugins, opt-in). A later source wins an id clash, and the shadowing is logged.
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readEnvFlag } from '../config/env-flag.js';
 import { PluginError } from '../errors.js';
@@ -113,7 +113,7 @@ function installedPackages(nodeModules: string): { dir: string; pkg: Record<stri
   const consider = (dir: string, scope: string | undefined) => {
     let bytes: Buffer;
     try {
-      bytes = readFileSync(join(dir, 'package.json'));
+      bytes = readPackageBytes(join(dir, 'package.json'));
     } catch {
       return;
     }
@@ -136,6 +136,23 @@ function installedPackages(nodeModules: string): { dir: string; pkg: Record<stri
     }
   }
   return out;
+}
+
+/**
+ * A package.json's bytes, read into one buffer reused for every package (no stat, no allocation
+ * per file: discovery reads hundreds at each boot); one that does not fit is read whole.
+ * The bytes are valid until the next call.
+ */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
+function readPackageBytes(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const length = readSync(fd, SCRATCH, 0, SCRATCH.length, 0);
+    if (length < SCRATCH.length) return SCRATCH.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+  return readFileSync(file);
 }
 
 function listDirs(parent: string): string[] {

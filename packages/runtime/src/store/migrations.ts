@@ -17,6 +17,17 @@ export interface MigrationDialect {
   autoIncrementId(column: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** The schema the store's tables live in, where the database has several (PostgreSQL); SQLite has none. */
   currentSchema?(db: Kysely<StoreSchema>): Promise<string | undefined>;
+  /**
+   * Every table and view with the fingerprint of its columns (`columnsFingerprint`), as the
+   * portable introspector would give them, in one statement: a plugin's migration compares them
+   * before and after it runs. Without it, the introspector is used.
+   */
+  tableShapes?(db: Kysely<StoreSchema>): Promise<Map<string, string>>;
+}
+
+/** A table's columns as the plugin-migration check compares them: name, type, nullable, has a default. */
+export function columnsFingerprint(columns: readonly { name: string; dataType: string; isNullable: boolean; hasDefaultValue: boolean }[]): string {
+  return JSON.stringify(columns.map((c) => [c.name, c.dataType, c.isNullable, c.hasDefaultValue]));
 }
 
 export interface Migration {

@@ -8,7 +8,7 @@ import { sql, type Kysely, type TableMetadata } from 'kysely';
 import { KoraError, PluginError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../time/clock.js';
-import type { MigrationDialect } from './migrations.js';
+import { columnsFingerprint, type MigrationDialect } from './migrations.js';
 import type { StoreSchema } from './schema.js';
 import type { PluginMigration, PluginMigrations, PluginTables } from './types.js';
 
@@ -39,13 +39,13 @@ export async function migratePlugin(cx: PluginMigrationContext, pluginId: string
           return false;
         }
         const schema = await cx.dialect.currentSchema?.(conn);
-        const before = await tablesOf(conn, schema);
+        const before = await tablesOf(conn, cx.dialect, schema);
         try {
           await migration.up(conn as unknown as Kysely<PluginTables>);
         } catch (err) {
           throw fail(`migration "${name}" failed: ${describeError(err)}. It was rolled back; the migrations before it stay applied.`, { migration: name }, err);
         }
-        checkTables(pluginId, name, before, await tablesOf(conn, schema), fail);
+        checkTables(pluginId, name, before, await tablesOf(conn, cx.dialect, schema), fail);
         await conn.insertInto('kora_plugin_migrations').values({ plugin: pluginId, name, applied_at: cx.clock.now() }).execute();
         await sql`commit`.execute(conn);
         return true;
@@ -125,11 +125,16 @@ function checkTables(
   }
 }
 
-/** Every table and view (of `schema`, where the database has several), with a fingerprint of its columns, through the portable introspector. */
-async function tablesOf(db: Kysely<StoreSchema>, schema: string | undefined): Promise<Map<string, string>> {
+/**
+ * Every table and view (of `schema`, where the database has several), with a fingerprint of its
+ * columns: in one statement where the dialect has one (SQLite: ten plugins' first migrations
+ * spent ~10 ms of a first boot in the introspector), else through the portable introspector.
+ */
+async function tablesOf(db: Kysely<StoreSchema>, dialect: MigrationDialect, schema: string | undefined): Promise<Map<string, string>> {
+  if (dialect.tableShapes) return dialect.tableShapes(db);
   const all: TableMetadata[] = await db.introspection.getTables({ withInternalKyselyTables: true });
   const tables = schema === undefined ? all : all.filter((t) => t.schema === schema);
-  return new Map(tables.map((t) => [t.name, JSON.stringify(t.columns.map((c) => [c.name, c.dataType, c.isNullable, c.hasDefaultValue]))]));
+  return new Map(tables.map((t) => [t.name, columnsFingerprint(t.columns)]));
 }
 
 async function appliedNames(db: Kysely<StoreSchema>, pluginId: string): Promise<Set<string>> {
