@@ -141,6 +141,14 @@ describe('a fleet of three gateways on one PostgreSQL', () => {
       db = await connect();
       await sleep(5_000);
       const until = Math.floor(Date.now() / 1000) * 1000 - 3_000;
+      // The window ends at a slot every task has passed: on a loaded machine a gateway's event
+      // loop can lag its slots by seconds, and a stop before it gets there would leave slots it
+      // was still going to run (and record) out of the ledger. Wait for the row of every task's
+      // last slot: a slot that never gets one within the wait is a silent miss, and fails.
+      for (const deadline = Date.now() + 30_000; ; await sleep(200)) {
+        const [{ n }] = (await rows<{ n: string }>("select count(*) as n from kora_runs where task like 'load.%' and slot = $1", [until])) as [{ n: string }];
+        if (Number(n) === TASKS || Date.now() > deadline) break;
+      }
       for (const g of others) g.run.child.kill('SIGTERM');
       await Promise.all(others.map((g) => g.run.exited));
 
