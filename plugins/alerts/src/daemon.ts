@@ -4,7 +4,7 @@
 // (the `email.sender` service), retried with backoff by the inbox and dead-lettered after its
 // attempts, every failed delivery audited (`alerts.dispatch_failed`). Task `alerts.digest_flush`
 // (daily, at midnight UTC) posts the day's alerts when `digest` is on. Provides `alerts`.
-import type { DaemonContext, DaemonSpec, InboxItem, PluginContext } from '@kora/runtime';
+import { KoraError, type DaemonContext, type DaemonSpec, type EmailSender, type InboxItem, type PluginContext } from '@kora/runtime';
 import type { AlertsSettings } from './config.js';
 import { AlertBook, applyTransitions, DISPATCH_TOPIC, type AlertMessage, type DispatchPayload } from './notifier.js';
 import { evaluate } from './sources.js';
@@ -14,23 +14,14 @@ export const NOTIFIER_DAEMON = 'alert_notifier';
 export const NOTIFY_TASK = 'alerts.notify';
 export const DIGEST_TASK = 'alerts.digest_flush';
 export const SEND_SLACK_TOOL = 'kora__send_slack';
-export const EMAIL_SERVICE = 'email.sender';
+export const EMAIL_SERVICE = 'email.sender' as const;
 /** The slack plugin's client service: absent while `slack_client` has no token. */
 export const SLACK_CLIENT_SERVICE = 'slack.client';
 const DIGEST_SINCE_KEY = 'digest.since';
 
-/** What this plugin asks of an `email.sender` service (provided by the email plugin when it runs). */
-export interface EmailSender {
-  send(message: { to: readonly string[]; subject: string; text: string }): Promise<unknown>;
-}
 
-const serviceByName = (ctx: PluginContext<unknown>, name: string): unknown => (ctx.services as unknown as { tryGet(name: string): unknown }).tryGet(name);
-
-function emailSender(ctx: PluginContext<unknown>): EmailSender | null {
-  // Read by name and checked by shape: this plugin needs `send` only, whoever provides it.
-  const service = serviceByName(ctx, EMAIL_SERVICE);
-  return typeof service === 'object' && service !== null && typeof (service as { send?: unknown }).send === 'function' ? (service as EmailSender) : null;
-}
+/** The email plugin's sender (`email.sender`, declared by the runtime), when one runs. */
+const emailSender = (ctx: PluginContext<unknown>): EmailSender | null => ctx.services.tryGet(EMAIL_SERVICE) ?? null;
 
 const ICON: Record<string, string> = { critical: ':red_circle:', warning: ':warning:', info: ':white_check_mark:' };
 
@@ -58,7 +49,7 @@ export function alertNotifier(ctx: PluginContext<unknown>, settings: AlertsSetti
     const notes: string[] = [];
     if (!delivers) notes.push('no slackChannel or emailTo in plugins.config.alerts: alerts are kept for the UI, CLI and MCP only');
     if (settings.slackChannel && !ctx.tools.list().some((t) => t.name === SEND_SLACK_TOOL)) notes.push(`no ${SEND_SLACK_TOOL} tool (enable the slack plugin): Slack deliveries fail and are retried`);
-    else if (settings.slackChannel && serviceByName(ctx, SLACK_CLIENT_SERVICE) === undefined) notes.push('no Slack client (slack_client has no KORA_SLACK_BOT_TOKEN): Slack deliveries fail and are retried');
+    else if (settings.slackChannel && !ctx.services.has(SLACK_CLIENT_SERVICE)) notes.push('no Slack client (slack_client has no KORA_SLACK_BOT_TOKEN): Slack deliveries fail and are retried');
     if (settings.emailTo.length > 0 && !emailSender(ctx)) notes.push(`no ${EMAIL_SERVICE} service (the email plugin is not enabled, or has no SMTP credentials): email deliveries fail and are retried`);
     return notes;
   };
@@ -73,7 +64,9 @@ export function alertNotifier(ctx: PluginContext<unknown>, settings: AlertsSetti
       return;
     }
     const sender = emailSender(ctx);
-    if (!sender) throw new Error(`no ${EMAIL_SERVICE} service is running (is the email plugin enabled and configured?)`);
+    if (!sender) {
+      throw new KoraError('KORA_ERR_EMAIL_SENDER_UNAVAILABLE', `no ${EMAIL_SERVICE} service is running: enable the email plugin and set KORA_PUREMAIL_SMTP_USERNAME and KORA_PUREMAIL_SMTP_APP_PASSWORD`, { service: EMAIL_SERVICE });
+    }
     await sender.send({ to: settings.emailTo, subject, text });
   }
 

@@ -11,7 +11,6 @@ import { migrations } from './store.js';
 import { alertsPage, alertsRoute, alertsTool } from './surfaces.js';
 
 export type { AlertsConfig } from './config.js';
-export type { EmailSender } from './daemon.js';
 export type { AlertsAnswer } from './surfaces.js';
 export type { AlertEvent, AlertRow } from './store.js';
 

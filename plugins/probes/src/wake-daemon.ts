@@ -4,7 +4,7 @@
 // ask the `engine` to investigate (route `probe_investigation`) and post its answer to Slack
 // through the `kora__send_slack` tool, at most once per probe per debounce period. The position
 // advances past an event whatever happens to it; a failure is audited (`probe_wake.failed`).
-import type { AuditCursor, AuditEntry, DaemonContext, DaemonSpec, PluginContext } from '@kora/runtime';
+import { KoraError, type AuditCursor, type AuditEntry, type DaemonContext, type DaemonSpec, type PluginContext } from '@kora/runtime';
 import type { ProbesSettings } from './config.js';
 import { WAKE_SEAM } from './heartbeat-daemon.js';
 
@@ -85,7 +85,9 @@ export function wakeDaemon(ctx: PluginContext<unknown>, settings: ProbesSettings
     }
     lastHandled.set(event.probe, now);
     const engine = ctx.services.tryGet('engine');
-    if (!engine) throw new Error('no engine service is running (is the reasoning plugin enabled and its daemon running?)');
+    if (!engine) {
+      throw new KoraError('KORA_ERR_ENGINE_UNAVAILABLE', 'no engine service is running: enable the reasoning plugin and set CLAUDE_CODE_OAUTH_TOKEN, KORA_ANTHROPIC_API_KEY or ANTHROPIC_API_KEY', { service: 'engine' });
+    }
     const reply = await engine.respond({
       route: INVESTIGATION_ROUTE,
       messages: [{ role: 'user', content: investigationPrompt(event) }],
