@@ -35,6 +35,23 @@ export async function launchChromium(): Promise<Browser> {
   };
 }
 
+/** The admin UI's origin, from the login link the gateway's boot summary prints. */
+export async function adminBase(gateway: { waitFor(pattern: RegExp, ms?: number): Promise<unknown>; stdout(): string }): Promise<string> {
+  const link = /admin UI (http:\/\/\S+)\/login/;
+  await gateway.waitFor(link, 30_000);
+  return link.exec(gateway.stdout())![1]!;
+}
+
+/** Log the browser's context in with the admin token, through the login form, as a person would. */
+export async function logIn(browser: Browser, base: string, token: string): Promise<void> {
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Admin token').fill(token);
+  await page.getByRole('button', { name: /log in/i }).click();
+  await page.waitForURL(`${base}/`);
+  await page.close();
+}
+
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 export interface AxeViolation {

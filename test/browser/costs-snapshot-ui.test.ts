@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, killAll, makeProject, startKora, type Project, type Running } from '../e2e/helpers.js';
-import { axeViolations, chromiumMissing, launchChromium, type Browser } from './chromium.js';
+import { adminBase, axeViolations, chromiumMissing, launchChromium, logIn, type Browser } from './chromium.js';
 
 const missing = chromiumMissing();
 const mustRun = process.env.CI === 'true';
@@ -38,8 +38,7 @@ describe.skipIf(missing !== null && !mustRun)('the Costs and Snapshot pages in c
     );
     const gw = startKora(['daemon'], project, { KORA_DEPLOY_ENV: 'e2e', KORA_ADMIN_TOKEN: TOKEN, KORA_WEB_PORT: '0' });
     running.push(gw);
-    await gw.waitFor(/admin UI (http:\/\/\S+)\/login/, 30_000);
-    base = /admin UI (http:\/\/\S+)\/login/.exec(gw.stdout())![1]!;
+    base = await adminBase(gw);
     // Usage rows as the engine writes them (yesterday and today, two models), into the running gateway's store.
     const db = new Database(join(project.home, 'kora.db'), { fileMustExist: true });
     const insert = db.prepare(
@@ -50,20 +49,14 @@ describe.skipIf(missing !== null && !mustRun)('the Costs and Snapshot pages in c
     insert.run(randomUUID(), now - 60_000, 'slack_dm', 'claude-haiku-4-5', 0.25, 'ok');
     insert.run(randomUUID(), now - 60_000, 'cli', 'claude-sonnet-4-5', 1.5, 'ok');
     db.close();
-    let ready = false;
-    await eventually(() => {
-      void fetch(`${base}/api/snapshot`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => {
-        if (r.status === 200) void r.json().then((v: { data: { costs?: { windows?: { costUsd: number }[] } } }) => (ready = (v.data.costs?.windows?.[0]?.costUsd ?? 0) >= 1.75));
-      });
-      return ready;
+    await eventually(async () => {
+      const r = await fetch(`${base}/api/snapshot`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      if (r.status !== 200) return false;
+      const v = (await r.json()) as { data: { costs?: { windows?: { costUsd: number }[] } } };
+      return (v.data.costs?.windows?.[0]?.costUsd ?? 0) >= 1.75;
     }, 20_000);
     browser = await launchChromium();
-    const page = await browser.context.newPage();
-    await page.goto(`${base}/login`);
-    await page.getByLabel('Admin token').fill(TOKEN);
-    await page.getByRole('button', { name: /log in/i }).click();
-    await page.waitForURL(`${base}/`);
-    await page.close();
+    await logIn(browser, base, TOKEN);
   }, 60_000);
 
   afterAll(async () => {

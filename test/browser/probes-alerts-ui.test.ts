@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, killAll, makeProject, startKora, type Project, type Running } from '../e2e/helpers.js';
-import { axeViolations, chromiumMissing, launchChromium, type Browser } from './chromium.js';
+import { adminBase, axeViolations, chromiumMissing, launchChromium, logIn, type Browser } from './chromium.js';
 
 const missing = chromiumMissing();
 const mustRun = process.env.CI === 'true';
@@ -41,23 +41,14 @@ describe.skipIf(missing !== null && !mustRun)('the Probes and Alerts pages in ch
     );
     const gw = startKora(['daemon'], project, { KORA_DEPLOY_ENV: 'e2e', KORA_ADMIN_TOKEN: TOKEN, KORA_WEB_PORT: '0' });
     running.push(gw);
-    await gw.waitFor(/admin UI (http:\/\/\S+)\/login/, 30_000);
-    base = /admin UI (http:\/\/\S+)\/login/.exec(gw.stdout())![1]!;
+    base = await adminBase(gw);
     const api = async (path: string) => (await (await fetch(base + path, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { open?: unknown[]; probes?: { history: unknown[] }[] };
-    let ready = false;
-    await eventually(() => {
-      void Promise.all([api('/api/alerts'), api('/api/probes')]).then(([a, p]) => {
-        ready = (a.open?.length ?? 0) > 0 && (p.probes ?? []).every((x) => x.history.length >= 2);
-      });
-      return ready;
+    await eventually(async () => {
+      const [a, p] = await Promise.all([api('/api/alerts'), api('/api/probes')]);
+      return (a.open?.length ?? 0) > 0 && (p.probes ?? []).every((x) => x.history.length >= 2);
     }, 20_000);
     browser = await launchChromium();
-    const page = await browser.context.newPage();
-    await page.goto(`${base}/login`);
-    await page.getByLabel('Admin token').fill(TOKEN);
-    await page.getByRole('button', { name: /log in/i }).click();
-    await page.waitForURL(`${base}/`);
-    await page.close();
+    await logIn(browser, base, TOKEN);
   }, 60_000);
 
   afterAll(async () => {

@@ -118,14 +118,14 @@ export function writeUserPlugin(project: Project, id: string, source: string, ma
 }
 
 /**
- * Poll until `check()` holds (a check that throws, e.g. on a status file not written yet,
+ * Poll until `check()` holds (or resolves true: a request to the gateway; a check that throws, e.g. on a status file not written yet,
  * counts as not yet). The process under test runs on the wall clock, so this polls it.
  */
-export async function eventually(check: () => boolean, ms = 15_000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {
     try {
-      if (check()) return;
+      if (await check()) return;
     } catch {
       // not there yet
     }
