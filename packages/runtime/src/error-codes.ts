@@ -98,6 +98,7 @@ export const ERROR_CODES = {
 
   // The email channel (bundled plugin `email`).
   KORA_ERR_EMAIL_SENDER_UNAVAILABLE: { exit: FATAL, meaning: 'No SMTP sender runs: the KORA_PUREMAIL_SMTP_* credentials are not set, or `purelymail_client` failed.', fix: 'Set KORA_PUREMAIL_SMTP_USERNAME and KORA_PUREMAIL_SMTP_APP_PASSWORD (and the host, port, TLS when not Purelymail’s) and restart; `kora status` shows purelymail_client’s note.' },
+  KORA_ERR_ALERT_NOT_DELIVERED: { exit: FATAL, meaning: 'An alert could not be queued or delivered to Slack or email; the inbox retries it, then dead-letters it.', fix: 'Read the destinations’ errors quoted (and the alerts.dispatch_failed audit rows); check the slack and email plugins in kora status.' },
   KORA_ERR_EMAIL_FROM_REFUSED: { exit: FATAL, meaning: 'An email was to be sent from an address outside the domains the agent may send from.', fix: 'Send from an address in KORA_EMAIL_KORA_ALLOWED_FROM_DOMAINS, or add its domain there (comma-separated) and restart.' },
   KORA_ERR_EMAIL_SEND_FAILED: { exit: FATAL, meaning: 'The SMTP server refused or failed an email (authentication, a recipient, the connection).', fix: 'The server’s answer is quoted: check the credentials, the recipient and KORA_PUREMAIL_SMTP_HOST/PORT/TLS.' },
   KORA_ERR_EMAIL_IMAP: { exit: FATAL, meaning: 'A cycle of the IMAP poller failed (connection, login, mailbox, a message it could not keep).', fix: 'The server’s answer is quoted: check KORA_PUREMAIL_IMAP_*; the messages not kept stay unseen and are fetched by the next cycle.' },

@@ -90,7 +90,7 @@ export function alertNotifier(ctx: PluginContext<unknown>, settings: AlertsSetti
     if (errors.length > 0) {
       const final = item.attempt >= settings.attempts;
       await ctx.audit('alerts.dispatch_failed', { key, kind, attempt: item.attempt, final, errors });
-      throw new Error(`alert ${key} (${kind}) not delivered${final ? ', dead-lettered' : ', retried'}: ${errors.join('; ')}`);
+      throw new KoraError('KORA_ERR_ALERT_NOT_DELIVERED', `alert ${key} (${kind}) not delivered${final ? ', dead-lettered' : ', retried'}: ${errors.join('; ')}`, { key, kind, attempt: item.attempt });
     }
     for (const destination of destinations) await ctx.store.delete(`sent:${item.key}:${destination}`);
     await ctx.audit('alerts.dispatched', { key, kind, destinations });
@@ -120,7 +120,7 @@ export function alertNotifier(ctx: PluginContext<unknown>, settings: AlertsSetti
           const { said, failed } = await applyTransitions(ctx, book, transitions, delivers);
           setNote([...destinationNotes(), ...evaluation.missing.map((m) => `${m}: not watched`)].join('; ') || null);
           if (said > 0) log.info({ said, open: book.open().length }, `${said} alert message(s) to dispatch`);
-          if (failed) throw new Error(`could not enqueue an alert on ${DISPATCH_TOPIC} (tried again next tick): ${failed}`);
+          if (failed) throw new KoraError('KORA_ERR_ALERT_NOT_DELIVERED', `could not enqueue an alert on ${DISPATCH_TOPIC} (tried again next tick): ${failed}`, { topic: DISPATCH_TOPIC });
         },
       },
       {
