@@ -201,7 +201,12 @@ describe('webhooks plugin: the server', () => {
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await post(url('/api/webhooks/slack/events'), body, slackHeaders(body))).status);
     expect(statuses).toEqual([200, 200, 429]);
-    expect((await post(url('/api/webhooks/email/inbound'), '{}', {})).body).toEqual({ error: 'rate_limited' });
+    const refused = await fetch(url('/api/webhooks/email/inbound'), { method: 'POST', body: '{}' });
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toEqual({ error: 'rate_limited' });
+    // When to come back, and no per-answer rate headers for senders that never read them.
+    expect(refused.headers.get('retry-after')).toBe('60');
+    expect([...refused.headers.keys()].filter((h) => h.startsWith('x-ratelimit'))).toEqual([]);
     for (let i = 0; i < 5; i++) {
       const health = await fetch(url('/healthz'));
       expect(health.status).toBe(200);

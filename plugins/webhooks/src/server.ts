@@ -1,10 +1,10 @@
 // The public receiver's Fastify app: one POST route per webhook source under /api/webhooks/,
 // /healthz, and nothing else. Bodies stay raw Buffers (signatures cover the bytes as sent) and
 // are parsed as JSON only once verified. Every refusal is audited without its body.
-import { fastifyRateLimit as rateLimit } from '@kora/runtime/http';
 import { Fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from '@kora/runtime/http';
 import { InboxError, type Clock, type InboxMessage, type Logger } from '@kora/runtime';
 import type { ListenOptions } from './config.js';
+import { FixedWindowLimiter, senderOf } from './rate-limit.js';
 import { isRejection, type WebhookRejection, type WebhookRequest, type WebhookSource } from './source.js';
 
 export const ROUTE_PREFIX = '/api/webhooks/';
@@ -34,12 +34,13 @@ export async function buildReceiver(deps: ReceiverDeps): Promise<FastifyInstance
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  await app.register(rateLimit, {
-    global: true,
-    max: deps.options.rateLimit.max,
-    timeWindow: deps.options.rateLimit.timeWindow,
-    errorResponseBuilder: (_request, context) => ({ statusCode: context.statusCode, error: 'rate_limited' }),
-  });
+  // Before the body is read; not audited: the limit exists to bound what a flood can write.
+  const limiter = new FixedWindowLimiter({ max: deps.options.rateLimit.max, windowMs: deps.options.rateLimit.timeWindow, clock: deps.clock });
+  const limit = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const waitMs = limiter.take(senderOf(request.ip));
+    if (waitMs === 0) return done();
+    void reply.code(429).header('retry-after', String(Math.ceil(waitMs / 1000))).send({ error: 'rate_limited' });
+  };
 
   const refuse = async (request: FastifyRequest, reply: FastifyReply, rejection: WebhookRejection, size: number | null) => {
     const route = request.routeOptions.url ?? request.url;
@@ -49,8 +50,6 @@ export async function buildReceiver(deps: ReceiverDeps): Promise<FastifyInstance
   };
 
   app.setErrorHandler(async (error: { statusCode?: number; code?: string; message: string }, request, reply) => {
-    // Rate-limited requests are not audited: the limit exists to bound what a flood can write.
-    if (error.statusCode === 429) return reply.code(429).send({ error: 'rate_limited' });
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return refuse(request, reply, { reason: 'body_too_large', status: 413 }, declaredSize(request));
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return refuse(request, reply, { reason: 'bad_request', status: error.statusCode }, declaredSize(request));
@@ -60,10 +59,10 @@ export async function buildReceiver(deps: ReceiverDeps): Promise<FastifyInstance
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found' }));
 
-  app.get('/healthz', { config: { rateLimit: false } }, () => ({ status: 'ok' }));
+  app.get('/healthz', () => ({ status: 'ok' }));
 
   for (const [route, source] of byRoute) {
-    app.post(route, async (request, reply) => {
+    app.post(route, { onRequest: limit }, async (request, reply) => {
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const webhook: WebhookRequest = { rawBody, headers: request.headers, now: deps.clock.now() };
       const failure = source.verify(webhook);

@@ -90,7 +90,8 @@ export class ConsumerRunner {
 
   /** An item may be waiting (a producer enqueued one): poll now rather than at the next tick. */
   wake(): void {
-    if (this.#stopped) return;
+    // No consumer, nothing to poll: the first one added wakes the runner itself.
+    if (this.#stopped || this.#consumers.size === 0) return;
     if (this.#polling) {
       this.#again = true;
       return;

@@ -1,7 +1,8 @@
 // Whether the store can still do its job, from what its statements and its file checks saw.
-// Two sources, kept apart: a failed write clears with the next write that succeeds, but a
-// database file that was deleted or replaced stays a fault until check() finds it back,
-// because writes to an unlinked file keep succeeding while nothing reaches the disk.
+// Three sources, kept apart: a failed write clears with the next write that succeeds, but a
+// database file that was deleted or replaced stays a fault until check() finds it back, and a
+// write-ahead log that cannot be synced until a sync succeeds, because in both cases writes
+// keep succeeding while nothing reaches the disk.
 import type { StoreErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../time/clock.js';
@@ -14,6 +15,7 @@ export class StoreHealthMonitor {
   readonly #log: Logger;
   readonly #listeners = new Set<(health: StoreHealth) => void>();
   #fileFault: StoreFault | undefined;
+  #syncFault: StoreFault | undefined;
   #writeFault: StoreFault | undefined;
   #current: StoreHealth = HEALTHY;
 
@@ -45,14 +47,28 @@ export class StoreHealthMonitor {
 
   /** `undefined`: the file is the one that was opened. */
   fileChecked(problem: { code: StoreErrorCode; reason: string } | undefined): void {
-    if (problem === undefined) {
-      if (this.#fileFault === undefined) return;
-      this.#fileFault = undefined;
-    } else {
-      if (this.#fileFault?.code === problem.code && this.#fileFault.reason === problem.reason) return;
-      this.#fileFault = this.#fault(problem.code, problem.reason, this.#fileFault);
-    }
+    const next = this.#checked(problem, this.#fileFault);
+    if (next === this.#fileFault) return;
+    this.#fileFault = next;
     this.#settle();
+  }
+
+  /**
+   * The write-ahead log's sync (wal-sync.ts): `undefined` once a sync reached the disk. Like a
+   * file fault it stays until then: writes keep succeeding while their commits are not durable.
+   */
+  syncChecked(problem: { code: StoreErrorCode; reason: string } | undefined): void {
+    const next = this.#checked(problem, this.#syncFault);
+    if (next === this.#syncFault) return;
+    this.#syncFault = next;
+    this.#settle();
+  }
+
+  /** The fault a check leaves: the same object when nothing changed. */
+  #checked(problem: { code: StoreErrorCode; reason: string } | undefined, fault: StoreFault | undefined): StoreFault | undefined {
+    if (problem === undefined) return undefined;
+    if (fault?.code === problem.code && fault.reason === problem.reason) return fault;
+    return this.#fault(problem.code, problem.reason, fault);
   }
 
   // A fault that changes its reason keeps the time the store first became unhealthy.
@@ -62,7 +78,7 @@ export class StoreHealthMonitor {
   }
 
   #settle(): void {
-    const next: StoreHealth = this.#fileFault ?? this.#writeFault ?? HEALTHY;
+    const next: StoreHealth = this.#fileFault ?? this.#syncFault ?? this.#writeFault ?? HEALTHY;
     if (next === this.#current) return;
     const was = this.#current;
     this.#current = next;

@@ -14,6 +14,7 @@ import type { StoreSchema } from './schema.js';
 import { SqlStore } from './sql-store.js';
 import type { Store } from './types.js';
 import type { StoreTarget } from './url.js';
+import { WalSync } from './wal-sync.js';
 import { WatchedDialect, runWatched, type StatementWatch, type StoreFaultKind } from './watched-dialect.js';
 
 /**
@@ -24,6 +25,8 @@ import { WatchedDialect, runWatched, type StatementWatch, type StoreFaultKind } 
 export const DEFAULT_BUSY_TIMEOUT_MS = 50;
 /** How long a statement keeps retrying a lock before failing with KORA_ERR_STORE_BUSY. */
 export const DEFAULT_BUSY_RETRY_MS = 5000;
+/** Pages of WAL between automatic checkpoints (SQLite's default: 1000). */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 /** Distinct SQL texts kept prepared; the store issues a few dozen shapes. */
 const STATEMENT_CACHE_SIZE = 200;
 
@@ -67,6 +70,8 @@ export interface SqliteStoreDeps {
   busyRetryMs?: number;
   leaseMs?: number;
   auditTailGraceMs?: number;
+  /** fsync of the WAL file (wal-sync.ts); tests count the calls. */
+  syncWal?: (file: string) => Promise<void>;
   /** Default true: one gateway per home (DESIGN §6a). False: interrupt only expired or listed owners' runs, as a shared database must. */
   exclusive?: boolean;
 }
@@ -92,12 +97,15 @@ async function open(target: SqliteTarget, deps: SqliteStoreDeps): Promise<Store>
   const started = performance.now();
   const log = deps.logger;
   const health = new StoreHealthMonitor(deps.clock, log);
+  // Commits reach the disk within WAL_SYNC_EVERY_MS (wal-sync.ts); an in-memory store has no file.
+  const walSync = target.file === null ? undefined : new WalSync({ file: `${target.file}-wal`, clock: deps.clock, health, ...(deps.syncWal ? { syncFile: deps.syncWal } : {}) });
   const watch: StatementWatch = {
     clock: deps.clock,
     location: target.location,
     health,
     classify: classifySqliteError,
     busyRetryForMs: deps.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS,
+    ...(walSync ? { changed: () => walSync.changed() } : {}),
   };
   const raw = openFile(target);
   let db: Kysely<StoreSchema> | undefined;
@@ -124,9 +132,13 @@ async function open(target: SqliteTarget, deps: SqliteStoreDeps): Promise<Store>
       leaseMs: deps.leaseMs,
       auditTailGraceMs: deps.auditTailGraceMs,
       checkFile: () => (target.file === null || opened === undefined ? undefined : checkSameFile(target.file, opened)),
-      release: () => kysely.destroy(),
+      release: async () => {
+        await walSync?.close();
+        await kysely.destroy();
+      },
     });
   } catch (err) {
+    await walSync?.close();
     await db?.destroy().catch(() => undefined);
     if (raw.open) raw.close();
     if (err instanceof KoraError) throw err;
@@ -189,6 +201,10 @@ async function applyPragmas(raw: Database.Database, target: SqliteTarget, log: L
     }
   }
   raw.pragma('synchronous = NORMAL');
+  // Durability no longer waits on checkpoints (above), so they can be rarer: a checkpoint copies
+  // each page once however often it changed, and a webhook burst rewrites the same few index
+  // pages. 10 000 pages (≈ 40 MB of WAL at most) made a commit ≈ 30 % cheaper (decision 0172).
+  raw.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   raw.pragma('foreign_keys = ON');
 }
 

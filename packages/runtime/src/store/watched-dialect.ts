@@ -32,6 +32,8 @@ export interface StatementWatch {
   busyRetryForMs: number;
   /** A database server (PostgreSQL): why it cannot be reached, naming host, port and database. */
   unreachable?(err: unknown): string;
+  /** After a statement that may have changed the database succeeded (anything but a SELECT, a COMMIT included): SQLite schedules its WAL sync. */
+  changed?(): void;
 }
 
 const FIRST_BACKOFF_MS = 5;
@@ -171,7 +173,13 @@ class WatchedConnection implements DatabaseConnection {
   }
 
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    return runWatched(this.#watch, isWrite(compiledQuery), () => this.raw.executeQuery<R>(compiledQuery));
+    const running = runWatched(this.#watch, isWrite(compiledQuery), () => this.raw.executeQuery<R>(compiledQuery));
+    const { changed } = this.#watch;
+    if (!changed || compiledQuery.query.kind === 'SelectQueryNode') return running;
+    return running.then((result) => {
+      changed();
+      return result;
+    });
   }
 
   streamQuery<R>(compiledQuery: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
