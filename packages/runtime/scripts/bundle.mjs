@@ -14,6 +14,7 @@ import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -56,11 +57,27 @@ const common = {
   external: ['better-sqlite3', 'pg-native'],
   logLevel: 'warning',
 };
+// zod's English messages only (decision 0020). The runtime hands plugins its `z` as a value
+// (`export { z } from 'zod'`), and a namespace that escapes cannot be tree-shaken: every one of
+// zod's 64 locales (≈ 300 KB of source, every boot deserialized and evaluated) came with it.
+// `z.locales` keeps `en`, the one zod configures itself with; a plugin that wants another
+// language imports zod itself.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
 await build({
   ...common,
   stdin: { contents: entry, resolveDir: root, sourcefile: 'runtime-entry.js', loader: 'js' },
   outfile: 'dist/runtime.cjs',
   plugins: [
+    zodEnglishOnly,
     {
       // A script compiled by node:vm has no `import()` on Node 20: a plugin's entry is imported
       // by dist/load.js, an ES module, on the script's behalf.
