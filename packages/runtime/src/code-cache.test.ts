@@ -154,3 +154,14 @@ process.stdout.write(JSON.stringify([ok.statusCode, ok.body, bad.statusCode, bad
     expect(JSON.parse(r.stdout)).toEqual([200, '{"n":3}', 400, 'body/n must be integer', 400, 'body/day must match format "date"']);
   });
 });
+
+describe('what the runtime script carries', () => {
+  it("holds zod's English messages and no other locale (decision 0020), and z.locales says so", async () => {
+    const map = JSON.parse(readFileSync(join(DIST, 'runtime.cjs.map'), 'utf8')) as { sources: string[] };
+    const locales = map.sources.filter((s) => s.includes('zod/v4/locales/')).map((s) => s.replace(/.*zod\/v4\/locales\//, ''));
+    expect(locales.sort()).toEqual(['en.js', 'index.js']);
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const { z } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'index.js')).href)}); process.stdout.write(JSON.stringify({ locales: Object.keys(z.locales), message: z.string().safeParse(1).error.issues[0].message }))`], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ locales: ['en'], message: 'Invalid input: expected string, received number' });
+  });
+});
