@@ -100,7 +100,8 @@ await build({
 // Fastify requires its schema compilers (ajv, ajv-formats, fast-json-stringify: half of the
 // script) when an instance is created, though it calls them only to compile a route's schema,
 // and the surfaces declare none. Their requires are moved to the first call (decision 0143): the
-// same modules, evaluated when first needed instead of at every boot. Each rewrite must find
+// same modules, evaluated when first needed instead of at every boot. So are two more libraries
+// a boot never calls: @fastify/static's glob and @fastify/rate-limit's ip-address. Each rewrite must find
 // exactly the line it replaces, so a release of those packages that moves it fails the build
 // instead of silently loading them eagerly again.
 const LAZY_REQUIRES = [
@@ -111,6 +112,17 @@ const LAZY_REQUIRES = [
       ["const SerializerCompiler = require('./lib/serializer-compiler')", "const SerializerCompiler = function (a, b) { return new (require('./lib/serializer-compiler'))(a, b) }"],
       ["module.exports.StandaloneValidator = require('./standalone')", "Object.defineProperty(module.exports, 'StandaloneValidator', { enumerable: true, configurable: true, get: () => require('./standalone') })"],
     ],
+  },
+  {
+    // glob (with minimatch, path-scurry, lru-cache, minipass: a fifth of the script) lists the
+    // files of a root only for `wildcard: false`; the admin UI serves its assets with the default.
+    file: /[\\/]@fastify[\\/]static[\\/]index\.js$/,
+    edits: [["const { glob } = require('glob')", "const glob = (pattern, options) => require('glob').glob(pattern, options)"]],
+  },
+  {
+    // ip-address parses IPv6 client addresses only, for a plugin that limits by address.
+    file: /[\\/]@fastify[\\/]rate-limit[\\/]index\.js$/,
+    edits: [["const { Address6 } = require('ip-address')", "const Address6 = function (address) { return new (require('ip-address').Address6)(address) }"]],
   },
   {
     file: /[\\/]@fastify[\\/]fast-json-stringify-compiler[\\/]standalone\.js$/,

@@ -153,6 +153,30 @@ process.stdout.write(JSON.stringify([ok.statusCode, ok.body, bad.statusCode, bad
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([200, '{"n":3}', 400, 'body/n must be integer', 400, 'body/day must match format "date"']);
   });
+
+  it('limits IPv6 senders per /64 and lists a static root with wildcard: false, their libraries required on first use', () => {
+    const root = mkdtempSync(join(tmpdir(), 'kora-static-'));
+    mkdirSync(join(root, 'css'));
+    writeFileSync(join(root, 'css', 'a.css'), 'body{}');
+    const body = `const { Fastify, fastifyRateLimit, fastifyStatic } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'http.js')).href)});
+const limited = Fastify({ logger: false });
+await limited.register(fastifyRateLimit, { max: 1, timeWindow: 60000 });
+limited.get('/', async () => 'ok');
+const codes = [];
+for (const remoteAddress of ['2001:db8:1:2::1', '2001:db8:1:2::ffff', '2001:db8:1:3::1']) codes.push((await limited.inject({ url: '/', remoteAddress })).statusCode);
+const files = Fastify({ logger: false });
+await files.register(fastifyStatic, { root: ${JSON.stringify(root)}, wildcard: false });
+const css = await files.inject({ url: '/css/a.css' });
+process.stdout.write(JSON.stringify({ codes, css: [css.statusCode, css.body], routes: files.printRoutes().includes('a.css') }));`;
+    try {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', body], { encoding: 'utf8', env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' }, timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      // The second address is in the first one's /64: refused; the third is another /64.
+      expect(JSON.parse(r.stdout)).toEqual({ codes: [200, 429, 200], css: [200, 'body{}'], routes: true });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('what the runtime script carries', () => {
