@@ -1,6 +1,6 @@
 import { readFleet } from '../fleet/view.js';
 import { createOperations } from '../gateway/operations.js';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -126,6 +126,42 @@ describe('plugin discovery', () => {
     expect(found?.source).toBe('user');
     expect(found?.version).toBe('2.0.0');
     expect(found?.shadows).toEqual([{ source: 'bundled', dir: join(w.bundled, 'kora') }]);
+  });
+
+  it('remembers which node_modules packages may be plugins, and reads them all again once a package comes, goes or is replaced', async () => {
+    const w = await world();
+    const nodeModules = join(w.root, 'node_modules');
+    writePlugin(nodeModules, { id: 'first' }, 'kora-plugin-first');
+    mkdirSync(join(nodeModules, 'left-pad'), { recursive: true });
+    writeFileSync(join(nodeModules, 'left-pad', 'package.json'), JSON.stringify({ name: 'left-pad', version: '1.0.0' }));
+    const ids = () => [...discover(w).plugins.keys()].sort();
+    expect(ids()).toEqual(['first']);
+    const cache = JSON.parse(readFileSync(join(nodeModules, '.cache', 'kora', 'discovery.json'), 'utf8')) as { candidates: { name: string }[] };
+    expect(cache.candidates.map((c) => c.name)).toEqual(['kora-plugin-first']);
+    expect(ids()).toEqual(['first']); // from the cache: the same answer
+
+    // A package edited in place is not looked at again (only the candidates are), until the folder changes.
+    writeFileSync(join(nodeModules, 'left-pad', 'package.json'), JSON.stringify({ name: 'left-pad', kora: { id: 'pad', entry: './index.js', hostApi: '^1.0.0' } }));
+    writeFileSync(join(nodeModules, 'left-pad', 'index.js'), 'export default { id: "pad", register() {} };');
+    expect(ids()).toEqual(['first']);
+    writePlugin(nodeModules, { id: 'second' }, 'kora-plugin-second'); // a new package folder
+    expect(ids()).toEqual(['first', 'pad', 'second']);
+
+    writePlugin(join(nodeModules, '@acme'), { id: 'scoped' }, 'kora-plugin-scoped'); // a new scope
+    expect(ids()).toEqual(['first', 'pad', 'scoped', 'second']);
+    writePlugin(join(nodeModules, '@acme'), { id: 'scoped2' }, 'kora-plugin-scoped2'); // into an existing scope
+    expect(ids()).toEqual(['first', 'pad', 'scoped', 'scoped2', 'second']);
+
+    rmSync(join(nodeModules, 'kora-plugin-first'), { recursive: true });
+    expect(ids()).toEqual(['pad', 'scoped', 'scoped2', 'second']);
+
+    // A candidate's manifest is read at every boot: never stale.
+    writeFileSync(join(nodeModules, 'kora-plugin-second', 'package.json'), JSON.stringify({ name: 'kora-plugin-second', version: '9.9.9', kora: { id: 'second', entry: './index.js', hostApi: '^1.0.0' } }));
+    expect(discover(w).plugins.get('second')?.version).toBe('9.9.9');
+
+    // A cache that cannot be read is no cache.
+    writeFileSync(join(nodeModules, '.cache', 'kora', 'discovery.json'), '{not json');
+    expect(ids()).toEqual(['pad', 'scoped', 'scoped2', 'second']);
   });
 
   it('reports an invalid manifest naming the file and field, without importing it', async () => {
