@@ -62,6 +62,32 @@ describe('inbox.enqueue', () => {
     ]);
   });
 
+  it('answers a burst some of whose keys are there already: those as duplicates of their rows, the others with the ids they got', async () => {
+    const b = await store.inbox.enqueue({ topic: 'slack.events', key: 'B', payload: 'first' });
+    const d = await store.inbox.enqueue({ topic: 'slack.events', key: 'D', payload: 'first' });
+    const burst = await Promise.all(['A', 'B', 'C', 'D', 'E'].map((key) => store.inbox.enqueue({ topic: 'slack.events', key, payload: 'burst' })));
+    const byKey = new Map((await rows()).map((r) => [String(r.key), r]));
+    expect(burst).toEqual([
+      { id: Number(byKey.get('A')!.id), duplicate: false },
+      { id: b.id, duplicate: true },
+      { id: Number(byKey.get('C')!.id), duplicate: false },
+      { id: d.id, duplicate: true },
+      { id: Number(byKey.get('E')!.id), duplicate: false },
+    ]);
+    expect([...byKey.values()].map((r) => [r.key, r.payload])).toEqual([
+      ['B', '"first"'],
+      ['D', '"first"'],
+      ['A', '"burst"'],
+      ['C', '"burst"'],
+      ['E', '"burst"'],
+    ]);
+    // All there already: each answered with its row.
+    expect(await Promise.all(['A', 'E'].map((key) => store.inbox.enqueue({ topic: 'slack.events', key, payload: 'again' })))).toEqual([
+      { id: Number(byKey.get('A')!.id), duplicate: true },
+      { id: Number(byKey.get('E')!.id), duplicate: true },
+    ]);
+  });
+
   it('keeps every row of bursts of every size whole, the same size twice included (its insert compiled once) and one past a statement', async () => {
     // 5 twice: the second runs the insert compiled for the first; 40: past the kept sizes; 250: two statements (200 + 50).
     const sizes = [5, 5, 40, 250];
