@@ -202,8 +202,8 @@ export class SqlInbox implements Inbox {
     this.#batch = undefined;
     try {
       // One insert statement is atomic on its own: a burst that fits in one (nearly all) needs
-      // no BEGIN and COMMIT around it, which were a fifth of a burst's store time. A larger one
-      // is one transaction, so that it is kept whole or not at all.
+      // no BEGIN and COMMIT around it (two statements more through the driver for each burst).
+      // A larger one is one transaction, so that it is kept whole or not at all.
       const results =
         batch.length === 1
           ? [await insertOrFind(this.#db, this.#inserts, batch[0]!)]

@@ -138,6 +138,11 @@ describe('the SQLite store', () => {
       synced.length = 0;
       await clock.advance(10 * WAL_SYNC_EVERY_MS);
       expect(synced).toEqual([]);
+      // Reads write nothing to the WAL: nothing to sync.
+      await store.kv('t').get('k');
+      await store.kv('t').keys();
+      await clock.advance(2 * WAL_SYNC_EVERY_MS);
+      expect(synced).toEqual([]);
       await store.kv('t').set('k', { v: 1 });
       await clock.advance(WAL_SYNC_EVERY_MS);
       expect(synced).toEqual([`${store.location}-wal`]);

@@ -39,7 +39,10 @@ export class WalSync {
     this.#syncFile = options.syncFile ?? syncFile;
   }
 
-  /** A statement that may have written to the WAL succeeded (a COMMIT included). */
+  /**
+   * A statement that may have written to the WAL succeeded (a COMMIT included). A read-only
+   * transaction's COMMIT counts too: it costs an fsync of a file with nothing new to flush.
+   */
   changed(): void {
     if (this.#closed) return;
     if (this.#syncing) this.#again = true;

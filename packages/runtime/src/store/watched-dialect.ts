@@ -32,7 +32,7 @@ export interface StatementWatch {
   busyRetryForMs: number;
   /** A database server (PostgreSQL): why it cannot be reached, naming host, port and database. */
   unreachable?(err: unknown): string;
-  /** After a statement that may have changed the database succeeded (anything but a SELECT, a COMMIT included): SQLite schedules its WAL sync. */
+  /** After a statement that may have changed the database succeeded (anything but a read, a COMMIT included): SQLite schedules its WAL sync. */
   changed?(): void;
 }
 
@@ -173,13 +173,7 @@ class WatchedConnection implements DatabaseConnection {
   }
 
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const running = runWatched(this.#watch, isWrite(compiledQuery), () => this.raw.executeQuery<R>(compiledQuery));
-    const { changed } = this.#watch;
-    if (!changed || compiledQuery.query.kind === 'SelectQueryNode') return running;
-    return running.then((result) => {
-      changed();
-      return result;
-    });
+    return runWatched(this.#watch, statementKind(compiledQuery), () => this.raw.executeQuery<R>(compiledQuery));
   }
 
   streamQuery<R>(compiledQuery: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
@@ -190,14 +184,17 @@ class WatchedConnection implements DatabaseConnection {
 // Reads never prove the database can be written (a full disk still serves them), so only
 // statements that change something clear a write fault.
 // A COMMIT is not counted either: a read-only transaction commits too, and the writes inside a
-// write transaction were counted as they ran (a commit that fails is still a fault).
-const READ_ONLY_RAW = /^\s*(select|pragma|begin|commit|end|rollback|savepoint|release|explain)\b/i;
+// write transaction were counted as they ran (a commit that fails is still a fault). But it is
+// not a read: it is what puts a transaction in the WAL.
+const READ_RAW = /^\s*(select|explain)\b/i;
+const CONTROL_RAW = /^\s*(pragma|begin|commit|end|rollback|savepoint|release)\b/i;
 
-function isWrite(compiledQuery: CompiledQuery): boolean {
+function statementKind(compiledQuery: CompiledQuery): StatementKind {
   const kind = compiledQuery.query.kind;
-  if (kind === 'SelectQueryNode') return false;
-  if (kind === 'RawNode') return !READ_ONLY_RAW.test(compiledQuery.sql);
-  return true;
+  if (kind === 'SelectQueryNode') return 'read';
+  if (kind !== 'RawNode') return 'write';
+  if (READ_RAW.test(compiledQuery.sql)) return 'read';
+  return CONTROL_RAW.test(compiledQuery.sql) ? 'other' : 'write';
 }
 
 function sleep(clock: Clock, ms: number): Promise<void> {
@@ -205,16 +202,24 @@ function sleep(clock: Clock, ms: number): Promise<void> {
 }
 
 /**
+ * What a statement may do to the database: `read` (a SELECT) nothing; `write` changes rows or
+ * the schema, and proves the database can be written; `other` (BEGIN, COMMIT, a pragma, a raw
+ * read) proves nothing, but a COMMIT writes to the WAL.
+ */
+export type StatementKind = 'read' | 'write' | 'other';
+
+/**
  * Run one statement (or, at open, one pragma) under the watch: retry while the database is
  * locked elsewhere, then fail with a coded error; record what it says about the store's health.
  */
-export async function runWatched<T>(watch: StatementWatch, write: boolean, fn: () => Promise<T>): Promise<T> {
+export async function runWatched<T>(watch: StatementWatch, kind: StatementKind, fn: () => Promise<T>): Promise<T> {
   const started = watch.clock.monotonic();
   let backoff = FIRST_BACKOFF_MS;
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await fn();
-      if (write) watch.health.writeSucceeded();
+      if (kind === 'write') watch.health.writeSucceeded();
+      if (kind !== 'read') watch.changed?.();
       return result;
     } catch (err) {
       const kind = watch.classify(err);
