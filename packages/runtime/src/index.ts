@@ -6,6 +6,8 @@ export { definePlugin } from './plugins/types.js';
 export { z } from 'zod';
 /** Durations in a plugin's config schema, with the runtime's grammar and message (`every: duration.default('1m')`). */
 export { duration, durationMs } from './config/duration-schema.js';
+/** A duration (or ms) to milliseconds, or a coded DurationError naming the grammar: what `duration` parsed, as a number. */
+export { parseDuration } from './time/duration.js';
 export type { Actor, GatewayOperations, GatewayView, ManualRun, PluginContext, PluginDefinition, PluginHooks, PluginPaths, ToolSource, ToolSpec } from './plugins/types.js';
 export type { HttpMethod, HttpRoute, HttpRouteRequest, HttpRouteResponse } from './plugins/http-routes.js';
 export { formatAddress, listenAddress, listenError, listenOn, type Listenable, type ListenAddress, type ListenSettings } from './plugins/listen.js';

@@ -1,19 +1,8 @@
 // The alerts plugin's config (`plugins.config.alerts`): where alerts go (a Slack channel, email
 // addresses), how long an alert still open stays quiet before it is said again, the optional
 // daily digest, how many failed runs in a row make a task's alert, and the dispatch's retries.
-import { z, type Duration } from '@kora/runtime';
+import { duration, parseDuration, z, type Duration } from '@kora/runtime';
 
-const DURATION_RE = /^(\d+)(ms|s|m|h|d)$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-export function durationMs(value: Duration | number): number {
-  if (typeof value === 'number') return value;
-  const m = DURATION_RE.exec(value);
-  return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : Number.NaN;
-}
-
-/** Kora's duration grammar, as the runtime reads it (`30s`, `5m`, `6h`, `1d`). */
-const duration = z.custom<Duration>((value) => typeof value === 'string' && DURATION_RE.test(value), { message: 'a duration such as 30s, 5m, 6h or 1d' });
 const email = z.email();
 
 export const alertsConfigSchema = z
@@ -50,7 +39,7 @@ export function alertsSettings(config: AlertsConfig | undefined): AlertsSettings
   return {
     slackChannel: config?.slackChannel ?? null,
     emailTo: to === undefined ? [] : Array.isArray(to) ? to : [to],
-    renotifyAfterMs: durationMs(config?.renotifyAfter ?? '6h'),
+    renotifyAfterMs: parseDuration(config?.renotifyAfter ?? '6h'),
     digest: config?.digest ?? false,
     failedRuns: config?.failedRuns ?? 3,
     attempts: config?.dispatch?.attempts ?? 5,

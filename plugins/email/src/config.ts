@@ -2,7 +2,7 @@
 // come from the environment only (a secret never sits in kora.yaml): KORA_PUREMAIL_SMTP_* for
 // the sender, KORA_PUREMAIL_IMAP_* for the poller, each with Purelymail's own server as the
 // default. A port or a TLS flag that cannot be read fails the plugin at register, by name.
-import { EnvError, parseEnvFlag, z, type Duration } from '@kora/runtime';
+import { duration, EnvError, parseEnvFlag, z, type Duration } from '@kora/runtime';
 
 export const SMTP_ENV = {
   username: 'KORA_PUREMAIL_SMTP_USERNAME',
@@ -25,8 +25,6 @@ export const ALLOWED_FROM_ENV = 'KORA_EMAIL_KORA_ALLOWED_FROM_DOMAINS';
 export const PURELYMAIL_SMTP_HOST = 'smtp.purelymail.com';
 export const PURELYMAIL_IMAP_HOST = 'imap.purelymail.com';
 
-/** A duration as the runtime reads it (`500ms`, `5s`, `2m`, `1h`, `1d`). */
-const duration = z.custom<Duration>((value) => typeof value === 'string' && /^\d+(?:ms|s|m|h|d)$/.test(value), { message: 'a duration such as 5s, 2m or 1h' });
 
 export const emailConfigSchema = z
   .object({

@@ -2,25 +2,14 @@
 // presets' base URLs (config over env over each API's own), the generic HTTP probes, the
 // per-probe timeout (10 s), the concurrency limit, the history bound and probe_wake's knobs.
 // Tokens come from the environment only (a secret never sits in kora.yaml).
-import { z, type Duration } from '@kora/runtime';
+import { duration, parseDuration, z } from '@kora/runtime';
 import { PRESETS, type PresetName } from './presets.js';
 
-/** Kora's duration grammar (`500ms`, `10s`, `5m`, `2h`, `1d`), as the runtime reads it. */
-const DURATION_RE = /^(\d+)(ms|s|m|h|d)$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-export function durationMs(value: Duration | number): number {
-  if (typeof value === 'number') return value;
-  const m = DURATION_RE.exec(value);
-  return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : Number.NaN;
-}
-
-const duration = z.custom<Duration>((value) => typeof value === 'string' && DURATION_RE.test(value), { message: 'a duration such as 500ms, 10s, 5m or 1h' });
 const httpUrl = z.url({ protocol: /^https?$/ });
 /** A probe's name: in the history table, the UI and alert keys (`probe:<name>`). */
 const probeName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'lower-case letters, digits, `_`, `.` and `-`, at most 64, starting with a letter or digit');
 const MAX_TIMEOUT_MS = 60_000;
-const timeout = duration.refine((d) => durationMs(d) >= 1 && durationMs(d) <= MAX_TIMEOUT_MS, { message: 'between 1ms and 60s' });
+const timeout = duration.refine((d) => parseDuration(d) >= 1 && parseDuration(d) <= MAX_TIMEOUT_MS, { message: 'between 1ms and 60s' });
 
 const httpProbe = z
   .object({
@@ -124,13 +113,13 @@ export function probesSettings(config: ProbesConfig | undefined, env: Readonly<R
     presets.push({ name, baseUrl: (own?.baseUrl ?? (fromEnv || spec.defaultUrl)).replace(/\/+$/, ''), tokenEnv: spec.tokenEnv, token, org });
   }
   return {
-    timeoutMs: durationMs(config?.timeout ?? '10s'),
+    timeoutMs: parseDuration(config?.timeout ?? '10s'),
     concurrency: config?.concurrency ?? 4,
-    slowAfterMs: durationMs(config?.slowAfter ?? '5s'),
+    slowAfterMs: parseDuration(config?.slowAfter ?? '5s'),
     history: config?.history ?? 288,
     presets,
     http: config?.http ?? [],
     wakeChannel: config?.wake?.slackChannel ?? null,
-    wakeDebounceMs: durationMs(config?.wake?.debounce ?? '30m'),
+    wakeDebounceMs: parseDuration(config?.wake?.debounce ?? '30m'),
   };
 }

@@ -2,9 +2,8 @@
 // each under its own timeout, and yields exactly one result — ok, degraded, down, error or
 // unconfigured, with its latency and a one-line detail that never carries a secret (no token,
 // no URL: a generic probe's URL may hold credentials in its userinfo or query).
-import type { Clock, ProbeResult, ProbeState } from '@kora/runtime';
+import { parseDuration, type Clock, type ProbeResult, type ProbeState } from '@kora/runtime';
 import type { HttpProbeConfig, PresetSettings, ProbesSettings } from './config.js';
-import { durationMs } from './config.js';
 import { PRESETS } from './presets.js';
 
 /** A body is read this far for `bodyMatch`, never further. */
@@ -78,7 +77,7 @@ function httpProbe(probe: HttpProbeConfig, settings: ProbesSettings): ProbeDefin
     name: probe.name,
     kind: 'http',
     target: safeTarget(method, probe.url),
-    timeoutMs: probe.timeout ? durationMs(probe.timeout) : settings.timeoutMs,
+    timeoutMs: probe.timeout ? parseDuration(probe.timeout) : settings.timeoutMs,
     request: { url: url.toString(), method, headers },
     unconfigured: null,
     readsBody: pattern !== null,

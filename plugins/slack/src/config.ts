@@ -1,15 +1,13 @@
 // The slack plugin's config (`plugins.config.slack`) and the settings it runs with: the bot
 // token from KORA_SLACK_BOT_TOKEN only (a secret never sits in kora.yaml), the API's base URL
 // from KORA_SLACK_API_URL over the config over Slack's own.
-import { z, type Duration } from '@kora/runtime';
+import { duration, z, type Duration } from '@kora/runtime';
 
 export const TOKEN_ENV = 'KORA_SLACK_BOT_TOKEN';
 export const API_URL_ENV = 'KORA_SLACK_API_URL';
 export const DEFAULT_API_URL = 'https://slack.com/api/';
 
 const httpUrl = z.url({ protocol: /^https?$/ });
-/** A duration as the runtime reads it (`500ms`, `5s`, `2m`, `1h`, `1d`). */
-const duration = z.custom<Duration>((value) => typeof value === 'string' && /^\d+(?:ms|s|m|h|d)$/.test(value), { message: 'a duration such as 5s, 2m or 1h' });
 
 export const slackConfigSchema = z
   .object({
