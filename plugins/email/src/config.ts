@@ -2,7 +2,7 @@
 // come from the environment only (a secret never sits in kora.yaml): KORA_PUREMAIL_SMTP_* for
 // the sender, KORA_PUREMAIL_IMAP_* for the poller, each with Purelymail's own server as the
 // default. A port or a TLS flag that cannot be read fails the plugin at register, by name.
-import { duration, EnvError, parseEnvFlag, z, type Duration } from '@kora/runtime';
+import { consumerRetry, EnvError, parseEnvFlag, z, type Duration } from '@kora/runtime';
 
 export const SMTP_ENV = {
   username: 'KORA_PUREMAIL_SMTP_USERNAME',
@@ -39,13 +39,7 @@ export const emailConfigSchema = z
     /** Connection, greeting and socket timeout of the SMTP and IMAP clients, in ms (default 30 s). */
     timeoutMs: z.number().int().positive().optional(),
     /** The reply consumer: deliveries of one email before it is dead-lettered (default 5), and the first retry's delay, doubled after each (default 30s). */
-    reply: z
-      .object({
-        attempts: z.number().int().min(1).max(50).optional(),
-        backoff: z.union([duration, z.number().int().positive()]).optional(),
-      })
-      .strict()
-      .optional(),
+    reply: consumerRetry.optional(),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 // The slack plugin's config (`plugins.config.slack`) and the settings it runs with: the bot
 // token from KORA_SLACK_BOT_TOKEN only (a secret never sits in kora.yaml), the API's base URL
 // from KORA_SLACK_API_URL over the config over Slack's own.
-import { duration, z, type Duration } from '@kora/runtime';
+import { consumerRetry, z, type Duration } from '@kora/runtime';
 
 export const TOKEN_ENV = 'KORA_SLACK_BOT_TOKEN';
 export const API_URL_ENV = 'KORA_SLACK_API_URL';
@@ -18,13 +18,7 @@ export const slackConfigSchema = z
     /** Retries of the Web API client on a network error or a 5xx, before the call fails (default 2). A 429 is waited out as Slack's Retry-After says. */
     retries: z.number().int().min(0).max(10).optional(),
     /** The DM consumer: deliveries of one event before it is dead-lettered (default 5), and the first retry's delay, doubled after each (default 5s). */
-    dm: z
-      .object({
-        attempts: z.number().int().min(1).max(50).optional(),
-        backoff: z.union([duration, z.number().int().positive()]).optional(),
-      })
-      .strict()
-      .optional(),
+    dm: consumerRetry.optional(),
   })
   .strict();
 

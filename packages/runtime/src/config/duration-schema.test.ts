@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as z from 'zod';
-import { duration, durationMs } from '../index.js';
+import { consumerRetry, duration, durationMs } from '../index.js';
 import { validatePluginConfig } from '../plugins/loader.js';
 import type { Duration } from '../time/duration.js';
 
@@ -28,5 +28,14 @@ describe('the duration schema for plugin configs', () => {
   it('names the plugin config field in the config error', () => {
     const definition = { id: 'demo', configSchema: z.strictObject({ every: duration.default('1m') }), register() {} };
     expect(() => validatePluginConfig(definition, { every: 'soon' }, '/p/kora.yaml', 'demo')).toThrow(/plugins\.config\.demo\.every: expected a duration: .*\(got "soon"\)/);
+  });
+
+  it("reads a consumer's retry settings: 1–50 deliveries, a backoff as a duration or ms, nothing else", () => {
+    expect(consumerRetry.parse({ attempts: 3, backoff: '10s' })).toEqual({ attempts: 3, backoff: '10s' });
+    expect(consumerRetry.parse({ backoff: 2_000 })).toEqual({ backoff: 2_000 });
+    expect(consumerRetry.safeParse({ attempts: 0 }).success).toBe(false);
+    expect(consumerRetry.safeParse({ attempts: 51 }).success).toBe(false);
+    expect(consumerRetry.safeParse({ backoff: 'soon' }).success).toBe(false);
+    expect(consumerRetry.safeParse({ retries: 2 }).success).toBe(false);
   });
 });

@@ -25,3 +25,15 @@ export const duration = z
 
 /** The same grammar, parsed to milliseconds: `durationMs.parse('2s') === 2000`. */
 export const durationMs = z.string().transform((text, ctx) => check(text, ctx) ?? z.NEVER);
+
+/**
+ * A consumer's retry settings as a plugin's config offers them (`ConsumerSpec.attempts` and
+ * `backoff`): deliveries before the dead letter (1–50), and the first retry's delay, a duration
+ * or ms, doubled after each. `slack: { dm: { attempts: 3, backoff: 10s } }`.
+ */
+export const consumerRetry = z
+  .object({
+    attempts: z.number().int().min(1).max(50).optional(),
+    backoff: z.union([duration, z.number().int().positive()]).optional(),
+  })
+  .strict();
