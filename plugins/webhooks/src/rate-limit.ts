@@ -1,8 +1,8 @@
 // The public receiver's per-sender rate limit: a fixed window per client address, checked
 // synchronously before the body is read. It replaces @fastify/rate-limit on this server, whose
-// asynchronous hook and three x-ratelimit-* headers on every answer cost about a sixth of a
-// verified webhook's CPU (decision 0172). A sender that needs an IPv6 /64 to itself is one
-// sender, as the library counted it: a host is handed a whole /64 and may rotate within it.
+// asynchronous hook and three x-ratelimit-* headers on every answer cost ≈ 5 % of a verified
+// webhook's CPU (decision 0173). An IPv6 sender counts per /64, as the library counted it: a
+// host is handed a whole /64 and may rotate through it.
 import { isIPv6 } from 'node:net';
 import type { Clock } from '@kora/runtime';
 
