@@ -62,6 +62,27 @@ describe('inbox.enqueue', () => {
     ]);
   });
 
+  // On SQLite a commit is done within the turn that runs it, which makes the turns observable.
+  it.skipIf(storeKind === 'postgres')('lets a small burst wait one more turn of the event loop for the items of that turn, and commits a large one in its own turn', async () => {
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    const settled: string[] = [];
+    const enqueue = (key: string) => store.inbox.enqueue({ topic: 'slack.events', key, payload: key }).then((r) => (settled.push(key), r));
+
+    const small = [enqueue('s1'), enqueue('s2')];
+    await nextTurn();
+    expect(settled).toEqual([]);
+    small.push(enqueue('s3'));
+    const ids = (await Promise.all(small)).map((r) => r.id);
+    expect(ids).toEqual([ids[0], ids[0]! + 1, ids[0]! + 2]);
+
+    settled.length = 0;
+    const large = Array.from({ length: 16 }, (_, i) => enqueue(`l${i}`));
+    const late = nextTurn().then(() => enqueue('late'));
+    await Promise.all(large);
+    expect(settled).not.toContain('late');
+    expect((await late).duplicate).toBe(false);
+  });
+
   it('answers a burst some of whose keys are there already: those as duplicates of their rows, the others with the ids they got', async () => {
     const b = await store.inbox.enqueue({ topic: 'slack.events', key: 'B', payload: 'first' });
     const d = await store.inbox.enqueue({ topic: 'slack.events', key: 'D', payload: 'first' });

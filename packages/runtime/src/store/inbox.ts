@@ -38,13 +38,22 @@ interface PendingEnqueue {
   reject(err: unknown): void;
 }
 
-/** A new row's columns, in the order its values are given to the compiled insert. */
-const ROW_COLUMNS = ['topic', 'key', 'payload', 'status', 'owner', 'lease_until', 'available_at', 'attempts', 'replays', 'errors', 'enqueued_at', 'finished_at'] as const;
-type NewRow = Readonly<Record<(typeof ROW_COLUMNS)[number], unknown>>;
+/**
+ * What a new row is given, one bound value each: the rest are the same for every new row and go
+ * into the statement's text (status) or come from the table's defaults (attempts, replays and
+ * errors; owner, lease and finish empty). Binding twelve values a row where five vary made a
+ * burst of ten ≈ 10 % slower in a raw better-sqlite3 loop.
+ */
+const BOUND_COLUMNS = ['topic', 'key', 'payload', 'available_at', 'enqueued_at'] as const;
+type BoundColumn = (typeof BOUND_COLUMNS)[number];
 
-function newRow({ topic, key, payload, at }: PendingEnqueue): NewRow {
-  return { topic, key, payload, status: 'pending', owner: null, lease_until: null, available_at: at, attempts: 0, replays: 0, errors: '[]', enqueued_at: at, finished_at: null };
-}
+const BOUND_VALUE: Readonly<Record<BoundColumn, (item: PendingEnqueue) => unknown>> = {
+  topic: (item) => item.topic,
+  key: (item) => item.key,
+  payload: (item) => item.payload,
+  available_at: (item) => item.at,
+  enqueued_at: (item) => item.at,
+};
 
 /**
  * Bursts up to this many rows keep their compiled insert: a burst is at most one per connection
@@ -63,7 +72,7 @@ const KEPT_INSERTS = 32;
  */
 class CompiledInserts {
   readonly #db: Kysely<StoreSchema>;
-  readonly #byCount = new Map<number, { query: CompiledQuery; columns: readonly (typeof ROW_COLUMNS)[number][] }>();
+  readonly #byCount = new Map<number, { query: CompiledQuery; values: readonly ((item: PendingEnqueue) => unknown)[] }>();
 
   /** `db`: the store's Kysely; the queries it compiles run on it or on any transaction of it. */
   constructor(db: Kysely<StoreSchema>) {
@@ -72,31 +81,28 @@ class CompiledInserts {
 
   /** Insert the rows, none that is there already, on `db` (the store or a transaction of it): those inserted, with their ids. */
   async insert(db: Kysely<StoreSchema>, items: readonly PendingEnqueue[]): Promise<{ id: number | bigint; topic: string; key: string }[]> {
-    const { query, columns } = this.#byCount.get(items.length) ?? this.#compile(items.length);
+    const { query, values } = this.#byCount.get(items.length) ?? this.#compile(items.length);
     const parameters: unknown[] = [];
-    for (const item of items) {
-      const row = newRow(item);
-      for (const column of columns) parameters.push(row[column]);
-    }
+    for (const item of items) for (const value of values) parameters.push(value(item));
     const result = await db.executeQuery<{ id: number | bigint; topic: string; key: string }>({ ...query, parameters });
     return result.rows;
   }
 
   #compile(n: number) {
     const marker = (row: number, column: string) => `kora-inbox-slot:${row}:${column}`;
-    const rows = Array.from({ length: n }, (_, i) => Object.fromEntries(ROW_COLUMNS.map((c) => [c, marker(i, c)])));
+    const rows = Array.from({ length: n }, (_, i) => ({ ...Object.fromEntries(BOUND_COLUMNS.map((c) => [c, marker(i, c)])), status: sql.lit('pending') }));
     const query = this.#db
       .insertInto('kora_inbox')
       .values(rows as never)
       .onConflict((oc) => oc.columns(['topic', 'key']).doNothing())
       .returning(['id', 'topic', 'key'])
       .compile();
-    const columns = query.parameters.slice(0, ROW_COLUMNS.length).map((value) => /^kora-inbox-slot:0:(\w+)$/.exec(String(value))?.[1] as (typeof ROW_COLUMNS)[number]);
+    const columns = query.parameters.slice(0, BOUND_COLUMNS.length).map((value) => /^kora-inbox-slot:0:(\w+)$/.exec(String(value))?.[1] as BoundColumn);
     const expected = rows.flatMap((_, i) => columns.map((c) => marker(i, c)));
     if (query.parameters.length !== expected.length || query.parameters.some((value, k) => value !== expected[k])) {
       throw new Error(`the inbox insert did not compile to its rows' values, row by row (got ${query.parameters.length} parameters for ${n} rows)`);
     }
-    const compiled = { query, columns };
+    const compiled = { query, values: columns.map((c) => BOUND_VALUE[c]) };
     if (n <= KEPT_INSERTS) this.#byCount.set(n, compiled);
     return compiled;
   }
@@ -116,8 +122,10 @@ async function insertOrFind(db: Kysely<StoreSchema>, inserts: CompiledInserts, i
   }
 }
 
-/** Rows per multi-row insert: 12 parameters each, well under SQLite's and PostgreSQL's limits. */
+/** Rows per multi-row insert: 5 parameters each, well under SQLite's and PostgreSQL's limits. */
 const BURST_ROWS = 200;
+/** A burst this large or larger is committed at the end of the turn that started it (see `#commitSoon`). */
+const SMALL_BURST = 16;
 
 /**
  * A burst as multi-row inserts (one statement per 200 items, not one per item), then one read
@@ -190,12 +198,24 @@ export class SqlInbox implements Inbox {
       return new Promise<Enqueued>((resolve, reject) => {
         if (!this.#batch) {
           this.#batch = [];
-          setImmediate(() => void this.#flush());
+          setImmediate(this.#commitSoon);
         }
         this.#batch.push({ topic, key, payload, at, resolve, reject });
       });
     });
   }
+
+  /**
+   * At the end of the turn that started a burst: a small burst waits one more turn, so that the
+   * requests already read by then join it (decision 0175). Most of a small burst's cost is its
+   * commit (≈ 30 µs in SQLite, against ≈ 5 µs a row), and under steady load the connections
+   * otherwise fall into two half-size bursts that pay it twice. One turn at most: an item waits
+   * for what has already arrived, never for a timer.
+   */
+  readonly #commitSoon = (): void => {
+    if (this.#batch !== undefined && this.#batch.length < SMALL_BURST) setImmediate(() => void this.#flush());
+    else void this.#flush();
+  };
 
   async #flush(): Promise<void> {
     const batch = this.#batch ?? [];
