@@ -133,7 +133,11 @@ describe('a fleet of three gateways on one PostgreSQL', () => {
       const outageAt = Date.now();
       // Seen within a heartbeat or two when the machine is idle; with the rest of the suite on the
       // same two cores, a gateway running 200 tasks a second can lag its heartbeats by seconds.
-      await eventually(() => others.every((g) => status(g.project).state === 'degraded' && status(g.project).problems.some((p) => /cannot be reached/.test(p))), 20_000);
+      await eventually(() => others.every((g) => status(g.project).state === 'degraded' && status(g.project).problems.some((p) => /cannot be reached/.test(p))), 20_000).catch((err: unknown) => {
+        // Say what each gateway reported instead, so a failure shows why.
+        const seen = others.map((g) => ({ state: status(g.project).state, problems: status(g.project).problems }));
+        throw new Error(`${String(err)}: ${(Date.now() - outageAt) / 1000} s into the outage, the gateways say ${JSON.stringify(seen)}`);
+      });
       const degraded = status(others[0]!.project).problems.find((p) => /cannot be reached/.test(p))!;
       expect(degraded).toMatch(/PostgreSQL at host 127\.0\.0\.1, port \d+, database kora_e2e_fleet_/);
       await sleep(Math.max(0, outageAt + 4_000 - Date.now()));
