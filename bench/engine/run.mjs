@@ -57,7 +57,11 @@ const hooks = definePlugin({
 });
 // Kora's hooks without its identity (benchbot speaks); the turns are on Kora's `cli` route, so
 // the cost ladder routes and marks every request and the audit hook writes a row per turn.
-const harness = await createPluginHarness([identity, reasoning, kora, hooks], { env: { CLAUDE_CODE_OAUTH_TOKEN: 'bench-token', ANTHROPIC_BASE_URL: api.url, KORA_DISABLE_IDENTITY_PROVIDER: 'true' } });
+// The gateway's own logger at its default level (info, secrets scrubbed), writing nowhere: the
+// harness's default keeps every line from debug up in an array, which a gateway never does.
+const { createLogger } = await import(pathToFileURL(resolve(REPO, 'packages/runtime/dist/internal.js')).href);
+const logger = await createLogger({ level: 'info', destination: { write: () => true } });
+const harness = await createPluginHarness([identity, reasoning, kora, hooks], { logger, env: { CLAUDE_CODE_OAUTH_TOKEN: 'bench-token', ANTHROPIC_BASE_URL: api.url, KORA_DISABLE_IDENTITY_PROVIDER: 'true' } });
 await harness.resolveIdentity();
 const [status] = await harness.startDaemons();
 if (status?.state !== 'running') throw new Error(`reasoning_engine did not start: ${status?.error}`);
