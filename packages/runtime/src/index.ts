@@ -5,7 +5,7 @@ export { definePlugin } from './plugins/types.js';
 /** The zod the host validates plugin config with: a bundled plugin's schemas use this copy rather than load their own. */
 export { z } from 'zod';
 /** Durations in a plugin's config schema, with the runtime's grammar and message (`every: duration.default('1m')`). */
-export { consumerRetry, duration, durationMs } from './config/duration-schema.js';
+export { consumerRetry, duration, durationMs, durationOrMs } from './config/duration-schema.js';
 /** A duration (or ms) to milliseconds, or a coded DurationError naming the grammar: what `duration` parsed, as a number. */
 export { parseDuration } from './time/duration.js';
 export type { Actor, GatewayOperations, GatewayView, ManualRun, PluginContext, PluginDefinition, PluginHooks, PluginPaths, ToolSource, ToolSpec } from './plugins/types.js';

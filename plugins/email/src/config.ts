@@ -25,7 +25,6 @@ export const ALLOWED_FROM_ENV = 'KORA_EMAIL_KORA_ALLOWED_FROM_DOMAINS';
 export const PURELYMAIL_SMTP_HOST = 'smtp.purelymail.com';
 export const PURELYMAIL_IMAP_HOST = 'imap.purelymail.com';
 
-
 export const emailConfigSchema = z
   .object({
     /** The From address of what the agent sends (default: KORA_PUREMAIL_SMTP_USERNAME, Purelymail's login being the address). */

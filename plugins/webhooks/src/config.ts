@@ -1,6 +1,6 @@
 // The webhooks plugin's config (`plugins.config.webhooks`) and where the server listens:
 // KORA_WEBHOOK_HOST / KORA_WEBHOOK_PORT over the config over the defaults.
-import { durationMs, listenAddress, z, type ListenSettings } from '@kora/runtime';
+import { durationOrMs, listenAddress, parseDuration, z, type ListenSettings } from '@kora/runtime';
 
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_PORT = 9118;
@@ -8,15 +8,6 @@ export const HOST_ENV = 'KORA_WEBHOOK_HOST';
 export const PORT_ENV = 'KORA_WEBHOOK_PORT';
 
 const port = z.number().int().min(0).max(65_535);
-
-/** ms, or a duration as kora.yaml writes them (`30s`, `1m`), with the runtime's message for a string that is neither. */
-const windowMs = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
-  if (typeof value === 'number') return value;
-  const parsed = durationMs.safeParse(value);
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, input: value });
-  return z.NEVER;
-});
 
 export const webhooksConfigSchema = z
   .object({
@@ -26,7 +17,8 @@ export const webhooksConfigSchema = z
     rateLimit: z
       .object({
         max: z.number().int().positive(),
-        timeWindow: windowMs,
+        /** ms, or a duration as kora.yaml writes them (`30s`, `1m`); read as ms. */
+        timeWindow: durationOrMs.transform((window) => parseDuration(window)),
       })
       .strict()
       .optional(),

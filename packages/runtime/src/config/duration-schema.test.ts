@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as z from 'zod';
-import { consumerRetry, duration, durationMs } from '../index.js';
+import { consumerRetry, duration, durationMs, durationOrMs } from '../index.js';
 import { validatePluginConfig } from '../plugins/loader.js';
 import type { Duration } from '../time/duration.js';
 
@@ -37,5 +37,15 @@ describe('the duration schema for plugin configs', () => {
     expect(consumerRetry.safeParse({ attempts: 51 }).success).toBe(false);
     expect(consumerRetry.safeParse({ backoff: 'soon' }).success).toBe(false);
     expect(consumerRetry.safeParse({ retries: 2 }).success).toBe(false);
+  });
+
+  it('takes ms or a duration as given, and says which grammar a bad one missed, not "Invalid input"', () => {
+    expect(durationOrMs.parse(' 10s ')).toBe('10s');
+    expect(durationOrMs.parse(2_000)).toBe(2_000);
+    const definition = { id: 'demo', configSchema: z.strictObject({ dm: consumerRetry.optional() }), register() {} };
+    expect(() => validatePluginConfig(definition, { dm: { backoff: 'soon' } }, '/p/kora.yaml', 'demo')).toThrow(/plugins\.config\.demo\.dm\.backoff: expected a duration: .*\(got "soon"\)/);
+    for (const bad of [0, -5, 1.5, true, null]) {
+      expect(() => validatePluginConfig(definition, { dm: { backoff: bad } }, '/p/kora.yaml', 'demo')).toThrow(/dm\.backoff: expected a number of ms \(a positive integer\) or a duration: /);
+    }
   });
 });

@@ -202,9 +202,9 @@ function sleep(clock: Clock, ms: number): Promise<void> {
 }
 
 /**
- * What a statement may do to the database: `read` (a SELECT) nothing; `write` changes rows or
- * the schema, and proves the database can be written; `other` (BEGIN, COMMIT, a pragma, a raw
- * read) proves nothing, but a COMMIT writes to the WAL.
+ * What a statement may do to the database: `read` (a SELECT, built or raw) nothing; `write`
+ * changes rows or the schema, and proves the database can be written; `other` (BEGIN, COMMIT, a
+ * pragma) proves nothing, but a COMMIT writes to the WAL.
  */
 export type StatementKind = 'read' | 'write' | 'other';
 
@@ -222,15 +222,15 @@ export async function runWatched<T>(watch: StatementWatch, kind: StatementKind, 
       if (kind !== 'read') watch.changed?.();
       return result;
     } catch (err) {
-      const kind = watch.classify(err);
-      if (kind === undefined) throw err;
+      const faultKind = watch.classify(err);
+      if (faultKind === undefined) throw err;
       const elapsed = watch.clock.monotonic() - started;
-      if (kind === 'busy' && elapsed + backoff <= watch.busyRetryForMs) {
+      if (faultKind === 'busy' && elapsed + backoff <= watch.busyRetryForMs) {
         await sleep(watch.clock, backoff);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         continue;
       }
-      throw fault(watch, kind, err, attempt, elapsed);
+      throw fault(watch, faultKind, err, attempt, elapsed);
     }
   }
 }
