@@ -148,6 +148,12 @@ function installedPackages(nodeModules: string): { dir: string; pkg: Record<stri
   return out;
 }
 
+/** A node_modules package whose package.json mentions "kora": maybe a plugin. */
+interface Candidate {
+  readonly dir: string;
+  readonly scope: string | undefined;
+}
+
 /**
  * The packages of a node_modules folder whose package.json mentions "kora" are remembered in
  * `node_modules/.cache/kora/discovery.json`, with a fingerprint of the folder: the modification
@@ -157,11 +163,6 @@ function installedPackages(nodeModules: string): { dir: string; pkg: Record<stri
  * read again; the candidates' own package.json are read at every boot, so a plugin's manifest is
  * never stale. Reading the ≈ 450 package.json of a project took ≈ 13 ms of each boot (decision 0174).
  */
-interface Candidate {
-  readonly dir: string;
-  readonly scope: string | undefined;
-}
-
 const CACHE_VERSION = 1;
 const cacheFile = (nodeModules: string) => join(nodeModules, '.cache', 'kora', 'discovery.json');
 
