@@ -135,7 +135,7 @@ describe('a fleet of three gateways on one PostgreSQL', () => {
       // same two cores, a gateway running 200 tasks a second can lag its heartbeats by seconds.
       await eventually(() => others.every((g) => status(g.project).state === 'degraded' && status(g.project).problems.some((p) => /cannot be reached/.test(p))), 20_000).catch((err: unknown) => {
         // Say what each gateway reported instead, so a failure shows why.
-        const seen = others.map((g) => ({ state: status(g.project).state, problems: status(g.project).problems }));
+        const seen = others.map((g) => ({ state: status(g.project).state, problems: status(g.project).problems, exit: status(g.project).exit, log: g.run.stderr().split('\n').slice(-15) }));
         throw new Error(`${String(err)}: ${(Date.now() - outageAt) / 1000} s into the outage, the gateways say ${JSON.stringify(seen)}`);
       });
       const degraded = status(others[0]!.project).problems.find((p) => /cannot be reached/.test(p))!;

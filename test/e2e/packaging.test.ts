@@ -168,6 +168,16 @@ describe('installed from the tarballs', () => {
     expect(marvin?.path).toBe(join(project, 'node_modules', 'kora-plugin-marvin'));
     expect(plugins.find((p) => p.id === 'kora')).toMatchObject({ source: 'bundled', thirdParty: false, state: 'loaded' });
   });
+
+  it('loads the bundled plugins by their scripts without their entries (decision 0176), one that imports another too, and marvin by its entry', () => {
+    writeConfig('plugins:\n  enabled: [kora, web, alerts, marvin]\n');
+    const r = kora(['plugins', 'list', '--json'], home('via'), { KORA_LOG_LEVEL: 'debug' });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('{'));
+    const via = Object.fromEntries(lines.map((l) => JSON.parse(l) as { plugin?: string; via?: string }).flatMap((j) => (j.via ? [[j.plugin, j.via]] : [])));
+    expect(via).toEqual({ kora: 'script', web: 'script', alerts: 'script', marvin: 'entry' });
+    expect((JSON.parse(r.stdout) as PluginJson[]).filter((p) => p.state === 'loaded').map((p) => p.id).sort()).toEqual(['alerts', 'kora', 'marvin', 'web']);
+  });
 });
 
 describe('identity chosen by plugins.enabled order', () => {

@@ -72,38 +72,13 @@ const zodEnglishOnly = {
     }));
   },
 };
-await build({
-  ...common,
-  stdin: { contents: entry, resolveDir: root, sourcefile: 'runtime-entry.js', loader: 'js' },
-  outfile: 'dist/runtime.cjs',
-  plugins: [
-    zodEnglishOnly,
-    {
-      // A script compiled by node:vm has no `import()` on Node 20: a plugin's entry is imported
-      // by dist/load.js, an ES module, on the script's behalf.
-      name: 'import-entry',
-      setup(b) {
-        b.onLoad({ filter: /[\\/]plugins[\\/]import-entry\.ts$/ }, () => ({
-          contents: 'export function importEntry(url) { return __koraImport(url); }',
-          loader: 'js',
-        }));
-      },
-    },
-  ],
-});
-// @kora/runtime/http, its own script with its own cache: Fastify and its plugins are half of all
-// the code, and a gateway without an HTTP surface should neither load nor deserialize them. It
-// holds only third-party code (no class of the runtime), so a second script shares nothing that
-// must be one; the few small libraries both use (pino, semver) are in each, and the surfaces run
-// Fastify with `logger: false`.
-//
-// Fastify requires its schema compilers (ajv, ajv-formats, fast-json-stringify: half of the
-// script) when an instance is created, though it calls them only to compile a route's schema,
-// and the surfaces declare none. Their requires are moved to the first call (decision 0143): the
-// same modules, evaluated when first needed instead of at every boot. So are two more libraries
-// a boot never calls: @fastify/static's glob and @fastify/rate-limit's ip-address. Each rewrite must find
-// exactly the line it replaces, so a release of those packages that moves it fails the build
-// instead of silently loading them eagerly again.
+// Requires moved to their first call: modules a script would evaluate at every boot, though a
+// boot never calls them. Fastify requires its schema compilers (ajv, ajv-formats,
+// fast-json-stringify: half of dist/http.cjs) when an instance is created, though it calls them
+// only to compile a route's schema, and the surfaces declare none (decision 0143). So are
+// @fastify/static's glob, @fastify/rate-limit's ip-address, and three of Node's own modules
+// (decision 0176). Each rewrite must find exactly the line it replaces, so a release of those
+// packages that moves it fails the build instead of silently loading them eagerly again.
 const LAZY_REQUIRES = [
   {
     file: /[\\/]@fastify[\\/]ajv-compiler[\\/]index\.js$/,
@@ -125,12 +100,29 @@ const LAZY_REQUIRES = [
     edits: [["const { Address6 } = require('ip-address')", "const Address6 = function (address) { return new (require('ip-address').Address6)(address) }"]],
   },
   {
+    // Node's https and http2 (with tls: ≈ 6 ms of built-in modules to compile at a boot) serve
+    // only a surface configured for TLS or HTTP/2; the surfaces are plain HTTP/1.1.
+    file: /[\\/]fastify[\\/]lib[\\/]server\.js$/,
+    edits: [
+      ["const https = require('node:https')", "const https = { createServer: (...args) => require('node:https').createServer(...args) }"],
+      [
+        "const http2 = require('node:http2')",
+        "const http2 = { createServer: (...args) => require('node:http2').createServer(...args), createSecureServer: (...args) => require('node:http2').createSecureServer(...args) }",
+      ],
+    ],
+  },
+  {
+    // commander spawns a child process only for a stand-alone executable subcommand; kora has none.
+    file: /[\\/]commander[\\/]lib[\\/]command\.js$/,
+    edits: [["const childProcess = require('node:child_process');", "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };"]],
+  },
+  {
     file: /[\\/]@fastify[\\/]fast-json-stringify-compiler[\\/]standalone\.js$/,
     edits: [["const fastJsonStringify = require('fast-json-stringify')", "const fastJsonStringify = (schema, options) => require('fast-json-stringify')(schema, options)"]],
   },
 ];
 const lazyRequires = {
-  name: 'lazy-schema-compilers',
+  name: 'lazy-requires',
   setup(b) {
     for (const { file, edits } of LAZY_REQUIRES) {
       b.onLoad({ filter: file }, (args) => {
@@ -144,6 +136,31 @@ const lazyRequires = {
     }
   },
 };
+await build({
+  ...common,
+  stdin: { contents: entry, resolveDir: root, sourcefile: 'runtime-entry.js', loader: 'js' },
+  outfile: 'dist/runtime.cjs',
+  plugins: [
+    zodEnglishOnly,
+    lazyRequires,
+    {
+      // A script compiled by node:vm has no `import()` on Node 20: a plugin's entry is imported
+      // by dist/load.js, an ES module, on the script's behalf.
+      name: 'import-entry',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]plugins[\\/]import-entry\.ts$/ }, () => ({
+          contents: 'export function importEntry(url) { return __koraImport(url); }',
+          loader: 'js',
+        }));
+      },
+    },
+  ],
+});
+// @kora/runtime/http, its own script with its own cache: Fastify and its plugins are half of all
+// the code, and a gateway without an HTTP surface should neither load nor deserialize them. It
+// holds only third-party code (no class of the runtime), so a second script shares nothing that
+// must be one; the few small libraries both use (pino, semver) are in each, and the surfaces run
+// Fastify with `logger: false`.
 await build({ ...common, entryPoints: ['src/http.ts'], outfile: 'dist/http.cjs', plugins: [lazyRequires] });
 
 // The scripts must be ASCII: dist/load.js reads them as latin1, a one-byte string, several times

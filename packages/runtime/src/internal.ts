@@ -12,5 +12,6 @@ export { Gateway } from './gateway/gateway.js';
 export { loadConfigFile } from './config/load.js';
 export { discoverPlugins } from './plugins/discovery.js';
 export { loadPlugins } from './plugins/loader.js';
+export { importPluginEntry } from './plugins/plugin-script.js';
 export { resolveIdentity } from './identity/resolve.js';
 export { statusFilePath, writeStatusFile } from './gateway/status-file.js';

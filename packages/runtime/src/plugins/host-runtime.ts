@@ -49,3 +49,18 @@ function runtimeVisibleFrom(dir: string): boolean {
     if (dirname(d) === d) return false;
   }
 }
+
+/**
+ * Node options that can make a module resolve elsewhere than the default resolution finds it:
+ * other export conditions, symlinks kept, code run first that may register resolution hooks.
+ */
+const RESOLUTION_OPTIONS = /(?:^|\s)(?:--conditions|-C|--import|--loader|--experimental-loader|--require|-r|--preserve-symlinks|--experimental-policy)(?:[=\s]|$)/;
+
+/**
+ * Whether module resolution may differ from Node's default in this process: hooks registered
+ * here (provideHostRuntime) or Node options that change it. Loading a bundled plugin's script
+ * without its entry (plugin-script.ts) resolves its imports by the default rules, so it is off then.
+ */
+export function resolutionHooked(): boolean {
+  return registered || RESOLUTION_OPTIONS.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`);
+}

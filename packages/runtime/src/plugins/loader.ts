@@ -2,14 +2,13 @@
 // validation, `register(ctx)` with every registration recorded so a failure rolls back whole.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import semver from 'semver';
 import type { KoraConfig } from '../config/schema.js';
 import { ConfigError, describeError, KoraError, PluginError } from '../errors.js';
 import { attempt, raceTimeout, TIMED_OUT } from '../time/timeout.js';
 import { HOST_API_VERSION } from '../version.js';
 import { provideHostRuntime } from './host-runtime.js';
-import { importEntry } from './import-entry.js';
+import { importPluginEntry, type LoadedPackages } from './plugin-script.js';
 import type { Discovery, DiscoveredPlugin, PluginSource } from './discovery.js';
 import { createPluginScope, emptyRegistrations, type ContextHost, type Registrations } from './context.js';
 import { declaredHookWarnings } from './notices.js';
@@ -74,6 +73,8 @@ export async function loadPlugins(discovery: Discovery, config: KoraConfig, host
   const disabled = new Set(config.plugins.disabled);
   const enabledOrder = config.plugins.enabled;
   const records = new Map<string, PluginRecord>();
+  // The plugins imported so far, so a bundled plugin's script can be handed the plugins it imports (plugin-script.ts).
+  const imported: LoadedPackages = new Map();
 
   for (const p of discovery.plugins.values()) {
     const enabled = enabledOrder.includes(p.id);
@@ -103,11 +104,11 @@ export async function loadPlugins(discovery: Discovery, config: KoraConfig, host
     const record = records.get(id);
     if (!plugin || !record) continue; // checkEnabled already refused these
     try {
-      const loaded = await loadOne(plugin, config, host);
+      const loaded = await loadOne(plugin, config, host, imported);
       record.registered = loaded.registered;
       record.hasConfigSchema = loaded.hasConfigSchema;
       record.state = 'loaded';
-      host.logger.debug({ plugin: id, source: plugin.source }, `plugin ${id} loaded`);
+      host.logger.debug({ plugin: id, source: plugin.source, via: loaded.via }, `plugin ${id} loaded`);
       for (const warning of declaredHookWarnings(id, plugin.manifest.hooks, loaded.registered.hooks, (hook) => host.hooks.kindOf(hook))) host.logger.warn({ plugin: id }, warning);
     } catch (err) {
       if (err instanceof ConfigError) throw err; // invalid plugin config is an invalid config: exit 2
@@ -147,7 +148,7 @@ export async function loadPlugins(discovery: Discovery, config: KoraConfig, host
   return [...ordered, ...rest, ...invalid];
 }
 
-async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: PluginHost): Promise<{ registered: Registrations; hasConfigSchema: boolean }> {
+async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: PluginHost, imported: LoadedPackages): Promise<{ registered: Registrations; hasConfigSchema: boolean; via: 'script' | 'entry' }> {
   const { id, manifest } = plugin;
   if (!semver.validRange(manifest.hostApi)) {
     throw new PluginError('KORA_ERR_PLUGIN_MANIFEST', `Plugin "${id}" (${plugin.file}) has an invalid kora.hostApi range "${manifest.hostApi}"`, { pluginId: id });
@@ -160,7 +161,7 @@ async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: Plugi
     );
   }
 
-  const definition = await importDefinition(plugin, host);
+  const { definition, via } = await importDefinition(plugin, host, imported);
   const pluginConfig = validatePluginConfig(definition, config.plugins.config[id], host.configFile, id);
   const hasTables = await migrate(id, definition, host);
   const scope = createPluginScope({ id, dir: plugin.dir, declared: manifest }, pluginConfig, host, { hasTables });
@@ -179,7 +180,7 @@ async function loadOne(plugin: DiscoveredPlugin, config: KoraConfig, host: Plugi
     throw new PluginError('KORA_ERR_PLUGIN_REGISTER', `Plugin "${id}" failed in register(): ${describeError(err)}`, { pluginId: id }, { cause: err });
   }
   scope.seal();
-  return { registered: scope.registered, hasConfigSchema: definition.configSchema !== undefined };
+  return { registered: scope.registered, hasConfigSchema: definition.configSchema !== undefined, via };
 }
 
 /** Apply the plugin's migrations, before its `register`: a failing one fails this plugin (coded), not the gateway. */
@@ -198,7 +199,7 @@ export async function migrate(id: string, definition: PluginDefinition<unknown>,
  * Import the entry under the register timeout: a top-level `await` that never settles fails
  * this plugin instead of hanging boot (the module stays half-evaluated; nothing uses it).
  */
-async function importDefinition(plugin: DiscoveredPlugin, host: PluginHost): Promise<PluginDefinition<unknown>> {
+async function importDefinition(plugin: DiscoveredPlugin, host: PluginHost, imported: LoadedPackages): Promise<{ definition: PluginDefinition<unknown>; via: 'script' | 'entry' }> {
   const entry = resolve(plugin.dir, plugin.manifest.entry);
   if (!existsSync(entry)) {
     // The usual cause is a TypeScript plugin installed from its folder before it was compiled.
@@ -209,10 +210,10 @@ async function importDefinition(plugin: DiscoveredPlugin, host: PluginHost): Pro
     );
   }
   provideHostRuntime(plugin.dir);
-  let mod: { default?: unknown };
+  let mod: Awaited<ReturnType<typeof importPluginEntry>>;
   try {
-    const imported = host.attribution.run({ pluginId: plugin.id }, () => importEntry(pathToFileURL(entry).href) as Promise<{ default?: unknown }>);
-    const outcome = await raceTimeout(imported, host.registerTimeoutMs, host.clock);
+    const importing = host.attribution.run({ pluginId: plugin.id }, () => importPluginEntry(entry, plugin.dir, imported));
+    const outcome = await raceTimeout(importing, host.registerTimeoutMs, host.clock);
     if (outcome === TIMED_OUT) {
       throw new PluginError(
         'KORA_ERR_PLUGIN_IMPORT_TIMEOUT',
@@ -225,7 +226,7 @@ async function importDefinition(plugin: DiscoveredPlugin, host: PluginHost): Pro
     if (err instanceof PluginError) throw err;
     throw new PluginError('KORA_ERR_PLUGIN_IMPORT', `Plugin "${plugin.id}": cannot import its entry ${entry}: ${describeError(err)}`, { pluginId: plugin.id, entry }, { cause: err });
   }
-  const def = mod.default as Partial<PluginDefinition<unknown>> | undefined;
+  const def = mod.exports.default as Partial<PluginDefinition<unknown>> | undefined;
   if (!def || typeof def !== 'object' || typeof def.register !== 'function') {
     throw new PluginError('KORA_ERR_PLUGIN_ENTRY_INVALID', `Plugin "${plugin.id}": ${entry} must default-export definePlugin({ id, register(ctx) }) (or a plain object of that shape)`, {
       pluginId: plugin.id,
@@ -238,7 +239,7 @@ async function importDefinition(plugin: DiscoveredPlugin, host: PluginHost): Pro
       entry,
     });
   }
-  return def as PluginDefinition<unknown>;
+  return { definition: def as PluginDefinition<unknown>, via: mod.via };
 }
 
 export function validatePluginConfig(definition: PluginDefinition<unknown>, raw: unknown, configFile: string | undefined, id: string): unknown {
