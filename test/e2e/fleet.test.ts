@@ -54,6 +54,8 @@ interface Status {
   state: string;
   problems: string[];
   fleet: { leader: string | null; leading: boolean } | null;
+  /** Once stopped: why, with which code. */
+  exit: { code: number; reason: string } | null;
 }
 
 const SERVER = new URL(inject('postgresUrl'));

@@ -51,10 +51,15 @@ const common = {
   // ES modules are strict; the script keeps them so (and the CommonJS libraries bundled with
   // them, which ran strict in the ESM bundle too).
   banner: { js: '"use strict";' },
-  // dist/load.js passes the script the URL of its file for `import.meta.url`.
-  define: { 'import.meta.url': '__koraImportMetaUrl' },
-  // The native addons stay packages (pg-native is pg's optional one, never installed). pino-pretty is bundled: the logger imports it only in dev.
-  external: ['better-sqlite3', 'pg-native'],
+  // pg-native (pg's optional addon, never installed) stays a package. better-sqlite3's JavaScript
+  // is bundled and handed its installed addon by path, when the installed package is the version
+  // bundled (store/sqlite-driver.ts, decision 0176). pino-pretty is bundled: the logger imports it only in dev.
+  external: ['pg-native'],
+  define: {
+    // dist/load.js passes the script the URL of its file for `import.meta.url`.
+    'import.meta.url': '__koraImportMetaUrl',
+    __KORA_BUNDLED_BETTER_SQLITE3__: JSON.stringify(createRequire(`${root}/package.json`)('better-sqlite3/package.json').version),
+  },
   logLevel: 'warning',
 };
 // zod's English messages only (decision 0020). The runtime hands plugins its `z` as a value
@@ -108,6 +113,26 @@ const LAZY_REQUIRES = [
       [
         "const http2 = require('node:http2')",
         "const http2 = { createServer: (...args) => require('node:http2').createServer(...args), createSecureServer: (...args) => require('node:http2').createSecureServer(...args) }",
+      ],
+    ],
+  },
+  {
+    // find-my-way compiles each static route segment's matcher with `new Function` (code no
+    // cache holds: 105 of them at a boot of the example config, as routes split segments).
+    // `startsWith` at the same offset is the same test: the caller has matched the first
+    // character, and a shorter path fails both.
+    file: /[\\/]find-my-way[\\/]lib[\\/]node\.js$/,
+    edits: [
+      [
+        [
+          '  const lines = []',
+          '  for (let i = 1; i < prefix.length; i++) {',
+          '    const charCode = prefix.charCodeAt(i)',
+          '    lines.push(`path.charCodeAt(i + ${i}) === ${charCode}`)',
+          '  }',
+          "  return new Function('path', 'i', `'use strict'\\nreturn ${lines.join(' && ')}`) // eslint-disable-line",
+        ].join('\n'),
+        '  return function matchPrefix (path, i) { return path.startsWith(prefix, i) }',
       ],
     ],
   },

@@ -197,6 +197,30 @@ await Promise.all([tls.close(), h2.close()]);`;
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ answer: 'ok', before: [], after: ['http2', 'https'], https: true, http2: 'Http2Server' });
   });
+
+  it('routes static paths that share prefixes without compiling a matcher at run time (decision 0176)', () => {
+    const body = `const { Fastify } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'http.js')).href)});
+let compiled = 0;
+const F = globalThis.Function;
+// find-my-way's static segment matchers were new Function('path', 'i', …).
+globalThis.Function = new Proxy(F, { construct: (t, args) => ((args[0] === 'path' && args[1] === 'i' && compiled++), Reflect.construct(t, args)) });
+const app = Fastify({ logger: false });
+for (const url of ['/api/status', '/api/statistics', '/api/stat', '/api/tasks', '/api/tasks/:name/run', '/api/task-runs', '/a-very-long-static-prefix/x', '/a-very-long-static-prefix/y']) app.get(url, async () => url);
+await app.ready();
+const got = [];
+for (const url of ['/api/status', '/api/statistics', '/api/stat', '/api/stats', '/api/statu', '/api/tasks', '/api/tasks/t1/run', '/api/task-runs', '/api/task-run', '/a-very-long-static-prefix/y', '/a-very-long-static-prefix/z']) {
+  const r = await app.inject({ url });
+  got.push(r.statusCode === 200 ? r.body : r.statusCode);
+}
+globalThis.Function = F;
+process.stdout.write(JSON.stringify({ got, compiled }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', body], { encoding: 'utf8', env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' }, timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      got: ['/api/status', '/api/statistics', '/api/stat', 404, 404, '/api/tasks', '/api/tasks/:name/run', '/api/task-runs', 404, '/a-very-long-static-prefix/y', 404],
+      compiled: 0,
+    });
+  });
 });
 
 describe('what the runtime script carries', () => {

@@ -4,6 +4,7 @@ export { HookBus } from './hooks/hook-bus.js';
 export { Scheduler } from './schedule/scheduler.js';
 export { resolveTask } from './schedule/resolve.js';
 export { openStore } from './store/index.js';
+export { sqliteDriver } from './store/sqlite-driver.js';
 export { createSystemClock } from './time/clock.js';
 export { createLogger, createSilentLogger } from './log/logger.js';
 export { createSecretScrubber } from './log/scrubber.js';

@@ -18,9 +18,9 @@ export interface MigrationDialect {
   /** The schema the store's tables live in, where the database has several (PostgreSQL); SQLite has none. */
   currentSchema?(db: Kysely<StoreSchema>): Promise<string | undefined>;
   /**
-   * Every table and view with the fingerprint of its columns (`columnsFingerprint`), as the
-   * portable introspector would give them, in one statement: a plugin's migration compares them
-   * before and after it runs. Without it, the introspector is used.
+   * Every table and view, each with a fingerprint that changes whenever its columns do, in one
+   * statement: a plugin's migration compares them before and after it runs. Without it, the
+   * portable introspector's columns are used (`columnsFingerprint`).
    */
   tableShapes?(db: Kysely<StoreSchema>): Promise<Map<string, string>>;
 }
