@@ -16,4 +16,12 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  {
+    // The runtime builds its schemas with the zod of src/zod.ts, configured before any is built.
+    files: ['packages/runtime/src/**/*.ts'],
+    ignores: ['packages/runtime/src/zod.ts', 'packages/runtime/src/**/*.test.ts', 'packages/runtime/src/**/*.test-helper.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'zod', message: "Import { z } from src/zod.ts (configured once, decision 0176).", allowTypeImports: true }] }],
+    },
+  },
 );

@@ -77,14 +77,14 @@ const zodEnglishOnly = {
     }));
   },
 };
-// Requires moved to their first call: modules a script would evaluate at every boot, though a
-// boot never calls them. Fastify requires its schema compilers (ajv, ajv-formats,
+// Requires (and code generation) moved to their first call: work a script would do at every
+// boot, though a boot never needs it. Fastify requires its schema compilers (ajv, ajv-formats,
 // fast-json-stringify: half of dist/http.cjs) when an instance is created, though it calls them
 // only to compile a route's schema, and the surfaces declare none (decision 0143). So are
-// @fastify/static's glob, @fastify/rate-limit's ip-address, and three of Node's own modules
-// (decision 0176). Each rewrite must find exactly the line it replaces, so a release of those
+// @fastify/static's glob, @fastify/rate-limit's ip-address, @fastify/send's http-errors, and
+// three of Node's own modules (decision 0176). Each rewrite must find exactly the line it replaces, so a release of those
 // packages that moves it fails the build instead of silently loading them eagerly again.
-const LAZY_REQUIRES = [
+const LAZY_EDITS = [
   {
     file: /[\\/]@fastify[\\/]ajv-compiler[\\/]index\.js$/,
     edits: [
@@ -137,6 +137,41 @@ const LAZY_REQUIRES = [
     ],
   },
   {
+    // Two more `new Function`s per route handler (218 at a boot of the example config): the
+    // params-object builder and the constraint matcher, each compiled when the route is first
+    // matched instead of when it is added. The builder replaces its getter with itself; the
+    // matcher stub compiles the handlers as they are then (what the last eager compile saw).
+    file: /[\\/]find-my-way[\\/]lib[\\/]handler-storage\.js$/,
+    edits: [
+      [
+        '      _createParamsObject: this._compileCreateParamsObject(params)\n',
+        [
+          '      get _createParamsObject () {',
+          '        const fn = storage._compileCreateParamsObject(params)',
+          "        Object.defineProperty(this, '_createParamsObject', { value: fn, writable: true, enumerable: true, configurable: true })",
+          '        return fn',
+          '      }\n',
+        ].join('\n'),
+      ],
+      ['    const handlerObject = {\n', '    const storage = this\n    const handlerObject = {\n'],
+      [
+        '      this._compileGetHandlerMatchingConstraints(constrainer, constraints)\n',
+        [
+          '      this._getHandlerMatchingConstraints = function (derivedConstraints) {',
+          '        this._compileGetHandlerMatchingConstraints(constrainer)',
+          '        return this._getHandlerMatchingConstraints(derivedConstraints)',
+          '      }\n',
+        ].join('\n'),
+      ],
+    ],
+  },
+  {
+    // http-errors builds a class for every HTTP status (and depd inspects the stack) when
+    // required; @fastify/send makes one only for a file it cannot serve.
+    file: /[\\/]@fastify[\\/]send[\\/]lib[\\/]createHttpError\.js$/,
+    edits: [["const createError = require('http-errors')", "const createError = (...args) => require('http-errors')(...args)"]],
+  },
+  {
     // commander spawns a child process only for a stand-alone executable subcommand; kora has none.
     file: /[\\/]commander[\\/]lib[\\/]command\.js$/,
     edits: [["const childProcess = require('node:child_process');", "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };"]],
@@ -149,11 +184,11 @@ const LAZY_REQUIRES = [
 const lazyRequires = {
   name: 'lazy-requires',
   setup(b) {
-    for (const { file, edits } of LAZY_REQUIRES) {
+    for (const { file, edits } of LAZY_EDITS) {
       b.onLoad({ filter: file }, (args) => {
         let contents = readFileSync(args.path, 'utf8');
         for (const [from, to] of edits) {
-          if (contents.split(from).length !== 2) throw new Error(`${args.path}: expected exactly one \`${from}\` to make lazy (scripts/bundle.mjs, LAZY_REQUIRES)`);
+          if (contents.split(from).length !== 2) throw new Error(`${args.path}: expected exactly one \`${from}\` to make lazy (scripts/bundle.mjs, LAZY_EDITS)`);
           contents = contents.replace(from, to);
         }
         return { contents, loader: 'js' };

@@ -154,7 +154,7 @@ process.stdout.write(JSON.stringify([ok.statusCode, ok.body, bad.statusCode, bad
     expect(JSON.parse(r.stdout)).toEqual([200, '{"n":3}', 400, 'body/n must be integer', 400, 'body/day must match format "date"']);
   });
 
-  it('limits IPv6 senders per /64 and lists a static root with wildcard: false, their libraries required on first use', () => {
+  it('limits IPv6 senders per /64, lists a static root with wildcard: false and answers 404 for a missing file, their libraries required on first use', () => {
     const root = mkdtempSync(join(tmpdir(), 'kora-static-'));
     mkdirSync(join(root, 'css'));
     writeFileSync(join(root, 'css', 'a.css'), 'body{}');
@@ -167,12 +167,16 @@ for (const remoteAddress of ['2001:db8:1:2::1', '2001:db8:1:2::ffff', '2001:db8:
 const files = Fastify({ logger: false });
 await files.register(fastifyStatic, { root: ${JSON.stringify(root)}, wildcard: false });
 const css = await files.inject({ url: '/css/a.css' });
-process.stdout.write(JSON.stringify({ codes, css: [css.statusCode, css.body], routes: files.printRoutes().includes('a.css') }));`;
+// A file @fastify/send cannot serve (the default wildcard route): its http-errors error, required at that first use.
+const wild = Fastify({ logger: false });
+await wild.register(fastifyStatic, { root: ${JSON.stringify(root)} });
+const missing = await wild.inject({ url: '/css/missing.css' });
+process.stdout.write(JSON.stringify({ codes, css: [css.statusCode, css.body], missing: missing.statusCode, routes: files.printRoutes().includes('a.css') }));`;
     try {
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', body], { encoding: 'utf8', env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' }, timeout: 30_000 });
       expect(r.status, r.stderr).toBe(0);
       // The second address is in the first one's /64: refused; the third is another /64.
-      expect(JSON.parse(r.stdout)).toEqual({ codes: [200, 429, 200], css: [200, 'body{}'], routes: true });
+      expect(JSON.parse(r.stdout)).toEqual({ codes: [200, 429, 200], css: [200, 'body{}'], missing: 404, routes: true });
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -198,27 +202,34 @@ await Promise.all([tls.close(), h2.close()]);`;
     expect(JSON.parse(r.stdout)).toEqual({ answer: 'ok', before: [], after: ['http2', 'https'], https: true, http2: 'Http2Server' });
   });
 
-  it('routes static paths that share prefixes without compiling a matcher at run time (decision 0176)', () => {
+  it('routes static paths that share prefixes, params and constraints, compiling nothing as routes are added (decision 0176)', () => {
     const body = `const { Fastify } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'http.js')).href)});
 let compiled = 0;
 const F = globalThis.Function;
-// find-my-way's static segment matchers were new Function('path', 'i', …).
-globalThis.Function = new Proxy(F, { construct: (t, args) => ((args[0] === 'path' && args[1] === 'i' && compiled++), Reflect.construct(t, args)) });
+globalThis.Function = new Proxy(F, { construct: (t, args) => (compiled++, Reflect.construct(t, args)) });
 const app = Fastify({ logger: false });
-for (const url of ['/api/status', '/api/statistics', '/api/stat', '/api/tasks', '/api/tasks/:name/run', '/api/task-runs', '/a-very-long-static-prefix/x', '/a-very-long-static-prefix/y']) app.get(url, async () => url);
+for (const url of ['/api/status', '/api/statistics', '/api/stat', '/api/tasks', '/api/task-runs', '/a-very-long-static-prefix/x', '/a-very-long-static-prefix/y']) app.get(url, async () => url);
+app.get('/api/tasks/:name/run/:n', async (req) => req.params);
 await app.ready();
+const atReady = compiled;
+globalThis.Function = F;
+// Constrained handlers of one path (find-my-way compiles its constraint deriver once per router).
+const hosts = Fastify({ logger: false });
+hosts.get('/v', { constraints: { host: 'a.example' } }, async () => 'host a');
+hosts.get('/v', { constraints: { host: 'b.example' } }, async () => 'host b');
+hosts.get('/v', async () => 'any host');
 const got = [];
-for (const url of ['/api/status', '/api/statistics', '/api/stat', '/api/stats', '/api/statu', '/api/tasks', '/api/tasks/t1/run', '/api/task-runs', '/api/task-run', '/a-very-long-static-prefix/y', '/a-very-long-static-prefix/z']) {
+for (const url of ['/api/status', '/api/statistics', '/api/stat', '/api/stats', '/api/statu', '/api/tasks', '/api/tasks/t1/run/7', '/api/task-runs', '/api/task-run', '/a-very-long-static-prefix/y', '/a-very-long-static-prefix/z']) {
   const r = await app.inject({ url });
   got.push(r.statusCode === 200 ? r.body : r.statusCode);
 }
-globalThis.Function = F;
-process.stdout.write(JSON.stringify({ got, compiled }));`;
+for (const host of ['a.example', 'b.example', 'c.example']) got.push((await hosts.inject({ url: '/v', headers: { host } })).body);
+process.stdout.write(JSON.stringify({ got, atReady }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', body], { encoding: 'utf8', env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' }, timeout: 30_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
-      got: ['/api/status', '/api/statistics', '/api/stat', 404, 404, '/api/tasks', '/api/tasks/:name/run', '/api/task-runs', 404, '/a-very-long-static-prefix/y', 404],
-      compiled: 0,
+      got: ['/api/status', '/api/statistics', '/api/stat', 404, 404, '/api/tasks', '{"name":"t1","n":"7"}', '/api/task-runs', 404, '/a-very-long-static-prefix/y', 404, 'host a', 'host b', 'any host'],
+      atReady: 0,
     });
   });
 });
@@ -231,5 +242,20 @@ describe('what the runtime script carries', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const { z } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'index.js')).href)}); process.stdout.write(JSON.stringify({ locales: Object.keys(z.locales), message: z.string().safeParse(1).error.issues[0].message }))`], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ locales: ['en'], message: 'Invalid input: expected string, received number' });
+  });
+
+  it('hands plugins a zod that parses objects without compiling a parser at run time (jitless, decision 0176)', () => {
+    const body = `const { z } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'index.js')).href)});
+let compiled = 0;
+const F = globalThis.Function;
+globalThis.Function = new Proxy(F, { construct: (t, args) => (compiled++, Reflect.construct(t, args)) });
+const schema = z.object({ name: z.string(), every: z.number().int().positive(), tags: z.array(z.string()).default([]) }).strict();
+const ok = schema.safeParse({ name: 'a', every: 5 });
+const bad = schema.safeParse({ name: 'a', every: -1, extra: 1 });
+globalThis.Function = F;
+process.stdout.write(JSON.stringify({ ok: ok.data, bad: bad.error.issues.map((i) => i.code), compiled }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', body], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ ok: { name: 'a', every: 5, tags: [] }, bad: ['too_small', 'unrecognized_keys'], compiled: 0 });
   });
 });

@@ -3,7 +3,7 @@ export { HOST_API_VERSION } from './version.js';
 export * from './errors.js';
 export { definePlugin } from './plugins/types.js';
 /** The zod the host validates plugin config with: a bundled plugin's schemas use this copy rather than load their own. */
-export { z } from 'zod';
+export { z } from './zod.js';
 /** Durations in a plugin's config schema, with the runtime's grammar and message (`every: duration.default('1m')`). */
 export { consumerRetry, duration, durationMs, durationOrMs } from './config/duration-schema.js';
 /** A duration (or ms) to milliseconds, or a coded DurationError naming the grammar: what `duration` parsed, as a number. */

@@ -1,6 +1,6 @@
 // Durations in a plugin's config schema, read with the runtime's own grammar and message, so
 // `plugins.config.<id>.every: 5 minutes` fails the way `daemons.<name>.timeout: 5 minutes` does.
-import * as z from 'zod';
+import { z } from '../zod.js';
 import { DURATION_GRAMMAR, tryParseDuration, type Duration } from '../time/duration.js';
 
 /** The message kora.yaml's own duration fields give. */

@@ -3,7 +3,7 @@
 // Everything here is checked without any plugin: durations, the schedule rules an override
 // must follow on its own, the store URL's form. What needs a plugin's spec (does the task exist,
 // its own schedule) is checked when plugins load, by the same rules (schedule-rules.ts).
-import * as z from 'zod';
+import { z } from '../zod.js';
 import type { LogLevel } from '../log/logger.js';
 import { storeUrlProblem } from '../store/url.js';
 import { formatDuration, MAX_TIMER_MS, tryParseDuration } from '../time/duration.js';

@@ -1,6 +1,6 @@
 // What `kora status` accepts from `run/status.json`: the fields it reads, validated, and the rest
 // passed through. Schema 1 files (before heartbeat, process identity and exit records) still read.
-import { z } from 'zod';
+import { z } from '../zod.js';
 
 const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO time');
 const nullableString = z.string().nullable();

@@ -1,7 +1,7 @@
 // The plugin manifest (`package.json#kora`), validated before any plugin code is imported.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as z from 'zod';
+import { z } from '../zod.js';
 import { describeError, PluginError } from '../errors.js';
 
 /** The parts of an agent, in the load order `kora init` writes: whoever claims the identity first, operations last. */
