@@ -157,8 +157,25 @@ describe('a fleet of three gateways on one PostgreSQL', () => {
         const [{ n }] = (await rows<{ n: string }>("select count(*) as n from kora_runs where task like 'load.%' and slot = $1", [until])) as [{ n: string }];
         if (Number(n) === TASKS || Date.now() > deadline) break;
       }
+      // The killed leader's runs in flight stay `running` until their claims' lease runs out and
+      // the new leader's sweep (at each heartbeat) marks them: wait for it, as a fleet would.
+      for (const deadline = Date.now() + 30_000; ; await sleep(200)) {
+        const [{ n }] = (await rows<{ n: string }>("select count(*) as n from kora_runs where task like 'load.%' and status = 'running' and owner = $1", [lease!.owner])) as [{ n: string }];
+        if (Number(n) === 0 || Date.now() > deadline) break;
+      }
       for (const g of others) g.run.child.kill('SIGTERM');
       await Promise.all(others.map((g) => g.run.exited));
+      // Rows left `running` after the stop, said with whose they are, before the counts below fail on them.
+      const stillRunning = await rows<{ task: string; slot: string; owner: string | null; started_at: string | null; lease_until: string | null }>(
+        "select task, slot, owner, started_at, lease_until from kora_runs where task like 'load.%' and status = 'running' order by slot limit 10",
+      );
+      if (stillRunning.length > 0) {
+        const who = (owner: string | null) => (owner === lease!.owner ? 'the killed leader' : (others.find((g) => status(g.project).sessionId === owner) ? `a stopped gateway (${owner})` : String(owner)));
+        console.log(
+          `fleet e2e: rows still running after the stop: ${stillRunning.map((r) => `${r.task} slot ${(Number(r.slot) - from) / 1000} s in, ${who(r.owner)}, lease until ${r.lease_until === null ? 'none' : `${(Number(r.lease_until) - Date.now()) / 1000} s from now`}`).join('; ')}; ` +
+            `gateways' last lines: ${JSON.stringify(others.map((g) => g.run.stderr().split('\n').slice(-8)))}`,
+        );
+      }
 
       // Zero duplicates: no (task, slot) ran twice, fleet-wide.
       const duplicates = await rows('select task, slot, count(*) as n from fleetload_runs group by task, slot having count(*) > 1 limit 5');
