@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './logger.js';
 import { redactSecrets, redactUrl } from './redact.js';
@@ -111,5 +114,25 @@ describe('redaction helpers', () => {
   it('hides the password in a URL', () => {
     expect(redactUrl('postgres://kora:s3cret@db:5432/kora')).toBe('postgres://kora:[redacted]@db:5432/kora');
     expect(redactUrl('postgres://db/kora')).toBe('postgres://db/kora');
+  });
+
+  it('writes readable lines to stderr in dev, scrubbed, in the order they were logged', () => {
+    // The built logger in a fresh process: its pino-pretty formatter writes straight to fd 2.
+    const internal = pathToFileURL(join(import.meta.dirname, '../../dist/internal.js')).href;
+    const body = `const k = await import(${JSON.stringify(internal)});
+const log = await k.createLogger({ pretty: true, scrubber: k.createSecretScrubber({ env: { KORA_SLACK_BOT_TOKEN: 's3cret-value-1234' } }) });
+log.info({ part: 'store', token: 'Bearer abcdefghijklmnop' }, 'store opened');
+log.child({ plugin: 'web' }).warn('the key s3cret-value-1234 was refused');
+log.error({ err: new Error('boom') }, 'it failed');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', body], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    // eslint-disable-next-line no-control-regex -- ANSI colour codes, if the terminal check turned them on
+    const text = r.stderr.replace(/\x1b\[[0-9;]*m/g, '');
+    expect(text).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: store opened\n {4}part: "store"\n {4}token: "\[redacted\]"\n/);
+    expect(text).toMatch(/\] WARN: the key \[redacted\] was refused\n {4}plugin: "web"\n/);
+    expect(text).toMatch(/\] ERROR: it failed\n {4}err: \{[\s\S]*"message": "boom"/);
+    expect(text.indexOf('store opened')).toBeLessThan(text.indexOf('was refused'));
+    expect(text).not.toContain('s3cret-value-1234');
+    expect(text).not.toContain('abcdefghijklmnop');
   });
 });

@@ -39,9 +39,13 @@ export async function createLogger(options: LoggerOptions = {}): Promise<Logger>
   let logger: Logger;
   if (options.destination) logger = pino(opts, options.destination);
   else if (options.pretty) {
-    // Loaded only in dev: pino-pretty costs boot time a production gateway should not pay.
-    const { default: pretty } = await import('pino-pretty');
-    logger = pino(opts, pretty({ destination: 2, sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' }));
+    // Loaded only in dev: pino-pretty costs boot time a production gateway should not pay. Its
+    // formatter writes to the same synchronous stderr as the JSON lines, not through its stream
+    // (a line there passes a line splitter, a JSON parse, a Transform and a pipe: ≈ 60 lines a boot).
+    const { prettyFactory } = await import('pino-pretty');
+    const prettify = prettyFactory({ ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' });
+    const stderr = pino.destination({ dest: 2, sync: true });
+    logger = pino(opts, { write: (line: string) => stderr.write(prettify(line)) });
   } else logger = pino(opts, pino.destination({ dest: 2, sync: true }));
   return scrubChildBindings(logger, scrubber);
 }
