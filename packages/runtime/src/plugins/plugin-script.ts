@@ -90,14 +90,17 @@ async function loadScript(entry: string, header: ScriptHeader, loaded: LoadedPac
   if (!isFile(importer)) return undefined;
   const load = resolveProvided('@kora/runtime/load', from, loaded);
   if (!load) return undefined;
-  const provided: Record<string, unknown> = {};
+  const imports: (() => Promise<unknown>)[] = [];
   for (const id of header.provided) {
     const found = resolveProvided(id, from, loaded);
     if (!found) return undefined;
-    provided[id] = found;
+    imports.push(found);
   }
-  for (const [id, found] of Object.entries(provided)) provided[id] = await found;
-  const { loadPluginScript } = (await load) as { loadPluginScript: LoadPluginScript };
+  // Started once all are known, awaited together: one that fails is this plugin's import error,
+  // never an unhandled rejection.
+  const [loader, ...modules] = await Promise.all([load(), ...imports.map((start) => start())]);
+  const { loadPluginScript } = loader as { loadPluginScript: LoadPluginScript };
+  const provided = Object.fromEntries(header.provided.map((id, i) => [id, modules[i]]));
   let facade: Promise<(id: string) => Promise<unknown>> | undefined;
   const importFromPlugin = (id: string): Promise<unknown> => {
     facade ??= (importEntry(pathToFileURL(importer).href) as Promise<{ default: (id: string) => Promise<unknown> }>).then((m) => m.default);
@@ -107,19 +110,19 @@ async function loadScript(entry: string, header: ScriptHeader, loaded: LoadedPac
 }
 
 /**
- * What `import(id)` from a module in `from` gives, when it is this runtime's own entry point or a
- * plugin already loaded (a promise of its module), else undefined.
+ * How to get what `import(id)` from a module in `from` gives, when it is this runtime's own entry
+ * point or a plugin already loaded, else undefined.
  */
-function resolveProvided(id: string, from: string, loaded: LoadedPackages): Promise<unknown> | undefined {
+function resolveProvided(id: string, from: string, loaded: LoadedPackages): (() => Promise<unknown>) | undefined {
   const { name, subpath } = splitSpecifier(id);
   if (!name) return undefined;
   const dir = findPackage(name, from);
   if (!dir) return undefined;
   const target = exportedFile(dir, subpath);
   if (!target) return undefined;
-  if (dir === runtimeRealDir()) return importEntry(pathToFileURL(target).href);
+  if (dir === runtimeRealDir()) return () => importEntry(pathToFileURL(target).href);
   const plugin = loaded.get(dir);
-  if (plugin && subpath === '.' && plugin.entry === target) return Promise.resolve(plugin.exports);
+  if (plugin && subpath === '.' && plugin.entry === target) return () => Promise.resolve(plugin.exports);
   return undefined;
 }
 
