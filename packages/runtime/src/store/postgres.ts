@@ -94,6 +94,15 @@ export async function openPostgresStore(target: PostgresTarget, deps: PostgresSt
     health.writeFailed('KORA_ERR_STORE_UNREACHABLE', `${server} cannot be reached`);
     log.warn({ err: describeConnectionError(err) }, `store: an idle connection to ${server} was closed (${describeConnectionError(err)}); a new one is opened on demand`);
   });
+  // One that dies while checked out (between two statements of a transaction or a claim) is an
+  // 'error' event on the client, which the pool stops listening to at checkout: unheard, it ended
+  // the process. The work holding it fails with the connection's error (and the store's health
+  // says so); the pool drops the client when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      log.debug({ err: describeConnectionError(err) }, `store: a connection to ${server} in use was closed (${describeConnectionError(err)}); the work holding it fails`);
+    });
+  });
   const db = new Kysely<StoreSchema>({ dialect: new WatchedDialect(new PostgresDialect({ pool }), watch) });
   try {
     const outcome = await migrate(db, postgresMigrationDialect, { now: deps.clock.now(), location: target.location });
