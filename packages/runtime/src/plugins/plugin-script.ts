@@ -118,9 +118,15 @@ function resolveProvided(id: string, from: string, loaded: LoadedPackages): (() 
   if (!name) return undefined;
   const dir = findPackage(name, from);
   if (!dir) return undefined;
+  if (dir === runtimeRealDir()) {
+    // Every plugin asks for the same few entry points of this package, which cannot change under it.
+    let target = runtimeEntries.get(subpath);
+    if (target === undefined) runtimeEntries.set(subpath, (target = exportedFile(dir, subpath) ?? null));
+    const url = target === null ? undefined : pathToFileURL(target).href;
+    return url === undefined ? undefined : () => importEntry(url);
+  }
   const target = exportedFile(dir, subpath);
   if (!target) return undefined;
-  if (dir === runtimeRealDir()) return () => importEntry(pathToFileURL(target).href);
   const plugin = loaded.get(dir);
   if (plugin && subpath === '.' && plugin.entry === target) return () => Promise.resolve(plugin.exports);
   return undefined;
@@ -181,6 +187,8 @@ function pick(value: unknown): string | undefined {
   return undefined;
 }
 
+/** This runtime's entry points by subpath, as its `exports` maps them (null: not one). */
+const runtimeEntries = new Map<string, string | null>();
 let runtimeReal: string | null | undefined;
 function runtimeRealDir(): string | null {
   if (runtimeReal === undefined) {
