@@ -108,4 +108,34 @@ describe('probes and alerts through the real gateway', () => {
     gw.child.kill('SIGTERM');
     expect((await gw.exited).code).toBe(0);
   });
+
+  it('keeps a probe ok when its cycle outlives the task (every: 1s) before the site answers, and says nothing of it', async () => {
+    const site = { hang: false };
+    const held = new Set<import('node:http').ServerResponse>();
+    const server: Server = createServer((req, res) => {
+      req.resume();
+      if (site.hang) held.add(res);
+      else res.writeHead(200, { 'content-type': 'text/plain' }).end('all good');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise<void>((r) => (held.forEach((res) => res.destroy()), server.close(() => r()))));
+    const siteUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
+
+    const p = makeProject();
+    projects.push(p);
+    // The probe waits 10 s (its default timeout); the task's run is stopped after 1 s (its period).
+    p.writeConfig(
+      ['plugins:', '  enabled: [web, probes]', '  config:', `    probes: { http: [{ name: site, url: "${siteUrl}" }] }`, 'daemons:', '  heartbeat_probes: { tasks: { heartbeat.service_probes: { every: 1s } } }', ''].join('\n'),
+    );
+    const gw = startKora(['daemon'], p, { KORA_DEPLOY_ENV: 'e2e', KORA_ADMIN_TOKEN: ADMIN_TOKEN, KORA_WEB_PORT: '0' });
+    running.push(gw);
+    await gw.waitFor(/Kora gateway (RUNNING|DEGRADED)/, 30_000);
+    const site_ = () => kora<ProbesAnswer>(['probes', '--json'], p).probes.find((x) => x.name === 'site');
+    await eventually(() => site_()?.latest?.state === 'ok', 20_000);
+
+    site.hang = true;
+    await gw.waitForErr(/probe cycle stopped before 1 probe\(s\) answered/, 20_000);
+    expect(site_()?.latest).toMatchObject({ state: 'ok', detail: 'HTTP 200' });
+    expect(gw.stderr()).not.toMatch(/probe site turned/);
+  }, 90_000);
 });

@@ -5,7 +5,7 @@
 import type { DaemonSpec, PluginContext, ProbeResult, Probes } from '@kora/runtime';
 import type { ProbesSettings } from './config.js';
 import { latestResults, recordCycle } from './history.js';
-import { isBad, runCycle, type ProbeDefinition } from './probe-run.js';
+import { isBad, isCancelled, runCycle, type ProbeDefinition } from './probe-run.js';
 
 export const HEARTBEAT_DAEMON = 'heartbeat_probes';
 export const PROBE_TASK = 'heartbeat.service_probes';
@@ -58,7 +58,13 @@ export function heartbeatDaemon(ctx: PluginContext<unknown>, settings: ProbesSet
         name: PROBE_TASK,
         every: '5m',
         async run({ signal, log }) {
-          const results = await runCycle(board.probes, { clock: ctx.clock, concurrency: settings.concurrency, signal });
+          const cycle = await runCycle(board.probes, { clock: ctx.clock, concurrency: settings.concurrency, signal });
+          // A cycle cut short by its own stop (its timeout, the gateway stopping) says nothing of
+          // the services it had not heard from: they keep their last result, in the history and on
+          // the board, and raise no alert.
+          const results = cycle.filter((r) => !isCancelled(r));
+          const cut = cycle.length - results.length;
+          if (cut > 0) log.warn({ cancelled: cut }, `probe cycle stopped before ${cut} probe(s) answered: they keep their last result`);
           const turned = results.filter((r) => isBad(r.state) && !isBad(board.get(r.name)?.state));
           const previous = new Map(turned.map((r) => [r.name, board.get(r.name)?.state ?? null]));
           await recordCycle(ctx.db, results, settings.history, names);

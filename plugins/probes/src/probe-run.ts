@@ -125,10 +125,18 @@ export async function runCycle(probes: readonly ProbeDefinition[], options: Cycl
   return results;
 }
 
+/** What a probe the cycle's own stop cut short says: nothing about the service. */
+export const CANCELLED = 'cancelled: the cycle was stopped';
+
+/** A result of a probe the cycle's stop cut short (the task's timeout, the gateway stopping). */
+export function isCancelled(result: ProbeResult): boolean {
+  return result.state === 'error' && result.detail === CANCELLED;
+}
+
 async function runProbe(probe: ProbeDefinition, options: CycleOptions): Promise<ProbeResult> {
   const { clock } = options;
   if (!probe.request) return { name: probe.name, state: 'unconfigured', latencyMs: null, detail: probe.unconfigured, at: clock.now() };
-  if (options.signal?.aborted) return { name: probe.name, state: 'error', latencyMs: null, detail: 'cancelled: the cycle was stopped', at: clock.now() };
+  if (options.signal?.aborted) return { name: probe.name, state: 'error', latencyMs: null, detail: CANCELLED, at: clock.now() };
   const controller = new AbortController();
   let timedOut = false;
   const timer = clock.setTimeout(() => {
@@ -146,7 +154,7 @@ async function runProbe(probe: ProbeDefinition, options: CycleOptions): Promise<
     return { name: probe.name, state, latencyMs, detail, at: clock.now() };
   } catch (err) {
     if (timedOut) return { name: probe.name, state: 'down', latencyMs: null, detail: `timed out after ${formatMs(probe.timeoutMs)}`, at: clock.now() };
-    if (options.signal?.aborted) return { name: probe.name, state: 'error', latencyMs: null, detail: 'cancelled: the cycle was stopped', at: clock.now() };
+    if (options.signal?.aborted) return { name: probe.name, state: 'error', latencyMs: null, detail: CANCELLED, at: clock.now() };
     // undici reports a network failure as "fetch failed" with the reason as its cause; anything
     // else (a request that cannot be built, a bug) is the probe's own fault, not the service's.
     if (!(err instanceof Error && err.cause !== undefined)) throw err;
