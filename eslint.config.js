@@ -17,6 +17,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS files: the loader and the bin it serves (decision 0177).
+    files: ['**/*.cjs', 'packages/runtime/bin/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The runtime builds its schemas with the zod of src/zod.ts, configured before any is built.
     files: ['packages/runtime/src/**/*.ts'],
     ignores: ['packages/runtime/src/zod.ts', 'packages/runtime/src/**/*.test.ts', 'packages/runtime/src/**/*.test-helper.ts'],

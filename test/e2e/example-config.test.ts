@@ -54,16 +54,18 @@ describe('the example kora.yaml', () => {
     expect(gw.stderr()).not.toMatch(/handle\(s\) left open/);
   });
 
-  it('runs with every daemon up once an LLM credential is set', async () => {
+  it('runs with every daemon up once an LLM credential is set, without importing an ES module', async () => {
     project = makeProject();
     const config = join(project.dir, 'kora.yaml');
     copyFileSync(join(REPO, 'kora.yaml'), config);
     // The engine builds its client at start and calls the API only when asked for a reply.
-    const gw = startKora(['daemon', '--dev', '--config', config], project, { KORA_WEB_PORT: '0', KORA_WEBHOOK_PORT: '0', ANTHROPIC_API_KEY: 'sk-ant-test-not-a-real-key-0123' });
+    // NODE_DEBUG=esm: Node's ES module loader says each module it loads (decision 0177: none).
+    const gw = startKora(['daemon', '--dev', '--config', config], project, { KORA_WEB_PORT: '0', KORA_WEBHOOK_PORT: '0', ANTHROPIC_API_KEY: 'sk-ant-test-not-a-real-key-0123', NODE_DEBUG: 'esm' });
     running.push(gw);
     await gw.waitFor('Kora gateway running', 30_000);
     expect(gw.stdout()).toMatch(/daemons\s+20 running: reasoning_engine, slack_client, slack_dm, purelymail_client, email_inbound_imap, email_reply, web, mcp, mcp_consumption, webhooks, cost_telemetry, heartbeat_probes, probe_wake, alert_notifier, promote_phrasebook, promote_snapshot_expand, promote_router_tuning, promote_tool_trimming, promote_probe_fix_envelopes, snapshot; 0 failed/);
     expect(gw.stdout() + gw.stderr()).not.toContain('sk-ant-test-not-a-real-key-0123');
+    expect(gw.stderr()).not.toMatch(/^ESM \d+: /m);
     gw.child.kill('SIGTERM');
     expect((await gw.exited).code).toBe(0);
   });

@@ -30,7 +30,7 @@ const cacheFiles = () => (existsSync(join(dir, 'code-cache')) ? readdirSync(join
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'kora-code-cache-'));
-  for (const file of ['load.js', 'runtime.cjs', 'index.js', 'internal.js']) copyFileSync(join(DIST, file), join(dir, file));
+  for (const file of ['load.js', 'load.cjs', 'runtime.cjs', 'index.js', 'internal.js']) copyFileSync(join(DIST, file), join(dir, file));
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -94,7 +94,7 @@ describe('a bundled plugin’s script and its code cache', () => {
     const runtime = join(project, 'node_modules/@kora/runtime');
     mkdirSync(join(runtime, 'dist'), { recursive: true });
     copyFileSync(join(DIST, '../package.json'), join(runtime, 'package.json'));
-    for (const file of ['load.js', 'runtime.cjs', 'index.js', 'http.js', 'http.cjs']) copyFileSync(join(DIST, file), join(runtime, 'dist', file));
+    for (const file of ['load.js', 'load.cjs', 'runtime.cjs', 'index.js', 'http.js', 'http.cjs']) copyFileSync(join(DIST, file), join(runtime, 'dist', file));
     webDir = join(project, 'node_modules/@kora/plugin-web');
     mkdirSync(join(webDir, 'dist'), { recursive: true });
     copyFileSync(join(WEB, 'package.json'), join(webDir, 'package.json'));

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSecretScrubber } from './scrubber.js';
+import { createSecretScrubber, SECRET_SHAPES } from './scrubber.js';
 
 const env = {
   KORA_TEST_TOKEN: 'tok-4f9a1c77e2',
@@ -67,6 +68,19 @@ describe('secret scrubber', () => {
     expect(s.scrub(`Authorization: Basic ${basic}`)).toBe('Authorization: Basic [redacted]');
     expect(s.scrub('fetch https://ann:s3cr3t@api.example.com/v1 failed')).toBe('fetch https://ann:[redacted]@api.example.com/v1 failed');
     expect(s.scrub('{"url":"redis://:pw-only@cache:6379"}')).toBe('{"url":"redis://:[redacted]@cache:6379"}');
+  });
+
+  it('skips a shape only where it cannot match: the same as running every expression on every string', () => {
+    const s = createSecretScrubber();
+    const everyShape = (text: string) => SECRET_SHAPES.reduce((out, shape) => out.replace(shape.re, shape.replace as (m: string, ...g: string[]) => string), text);
+    const piece = fc.constantFrom('Bearer ', 'Basic ', 'bearer ', 'https://', 'redis://', '://', '@', ':', 'ann', 's3cr3t-pw', 'eyJhbGciOi.JIUzI1NiJ9', Buffer.from('ann:pw').toString('base64'), ' ', '"', '/', '=');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(piece, fc.string({ maxLength: 6 })), { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        expect(s.scrub(text)).toBe(everyShape(text));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('does not mistake prose for credentials', () => {

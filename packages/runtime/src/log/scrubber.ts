@@ -28,14 +28,17 @@ const SECRET_ENV_RE = /(?:^|_)(?:TOKEN|KEY|SECRET|PASSWORD|PASSWD|PAT|PASS|CREDE
 const DEFAULT_MIN_LENGTH = 6;
 
 // Shapes that are secrets without prior knowledge. User and password stop at a quote so a match
-// never runs across the fields of a JSON line.
-const SHAPES: { re: RegExp; replace: (match: string, ...groups: string[]) => string }[] = [
+// never runs across the fields of a JSON line. Each names the literal text every match contains
+// (`needs`): a string without it is left as is without running the expression. Most strings a
+// gateway logs hold none, and V8 compiles an expression to machine code on its first global
+// replace (≈ 5 ms of a boot, three expressions replaced ≈ 680 times each; decision 0177).
+export const SECRET_SHAPES: readonly { needs: readonly string[]; re: RegExp; replace: (match: string, ...groups: string[]) => string }[] = [
   // RFC 6750 bearer token; 8+ characters so "Bearer token" in prose stays.
-  { re: /\b(Bearer\s+)[A-Za-z0-9\-._~+/]{8,}=*/g, replace: (_m, lead) => `${lead}${REDACTED}` },
+  { needs: ['Bearer'], re: /\b(Bearer\s+)[A-Za-z0-9\-._~+/]{8,}=*/g, replace: (_m, lead) => `${lead}${REDACTED}` },
   // RFC 7617 basic credentials: only when the base64 really decodes to `user:password`.
-  { re: /\b(Basic\s+)([A-Za-z0-9+/]{6,}={0,2})/g, replace: (m, lead, b64) => (isBasicCredential(b64) ? `${lead}${REDACTED}` : m) },
+  { needs: ['Basic'], re: /\b(Basic\s+)([A-Za-z0-9+/]{6,}={0,2})/g, replace: (m, lead, b64) => (isBasicCredential(b64) ? `${lead}${REDACTED}` : m) },
   // RFC 3986 userinfo: `scheme://user:password@` keeps the user, hides the password.
-  { re: /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"'\\]*:)[^\s/@"'\\]+@/gi, replace: (_m, head) => `${head}${REDACTED}@` },
+  { needs: ['://', '@'], re: /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"'\\]*:)[^\s/@"'\\]+@/gi, replace: (_m, head) => `${head}${REDACTED}@` },
 ];
 
 export function createSecretScrubber(options: SecretScrubberOptions = {}): SecretScrubber {
@@ -125,7 +128,9 @@ class ValueScrubber implements SecretScrubber {
     let out = text;
     const matcher = this.#known();
     if (matcher) out = out.replace(matcher, REDACTED);
-    for (const shape of SHAPES) out = out.replace(shape.re, shape.replace as (m: string, ...g: string[]) => string);
+    for (const shape of SECRET_SHAPES) {
+      if (shape.needs.every((part) => out.includes(part))) out = out.replace(shape.re, shape.replace as (m: string, ...g: string[]) => string);
+    }
     return out;
   }
 

@@ -40,7 +40,7 @@ function installedVersion(version: string): void {
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'kora-sqlite-driver-'));
   mkdirSync(join(root, 'dist'));
-  for (const file of ['load.js', 'runtime.cjs', 'internal.js']) copyFileSync(join(DIST, file), join(root, 'dist', file));
+  for (const file of ['load.js', 'load.cjs', 'runtime.cjs', 'internal.js']) copyFileSync(join(DIST, file), join(root, 'dist', file));
   writeFileSync(join(root, 'package.json'), '{"type":"module"}');
   cpSync(PACKAGE, join(root, 'node_modules/better-sqlite3'), { recursive: true, filter: (src) => !src.includes(`${PACKAGE}/deps`) && !src.includes(`${PACKAGE}/src`) });
   // The package's own JavaScript needs its dependencies (bindings) when it is the one used.

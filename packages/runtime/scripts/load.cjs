@@ -1,9 +1,16 @@
-// dist/load.js (copied there by scripts/bundle.mjs): compiles the runtime's scripts with a V8
+// dist/load.cjs (copied there by scripts/bundle.mjs): compiles the runtime's scripts with a V8
 // code cache, each once per process (decision 0140): dist/runtime.cjs (the runtime) and
 // dist/http.cjs (Fastify and its plugins, for the HTTP surfaces). Every entry point of the
 // package re-exports from what this returns, so the bin and all plugins share one copy.
 // The bundled plugins ship the same way (decision 0142): each a script `dist/index.cjs`, which
 // its generated entry `dist/index.js` loads here (`loadPluginScript`, `@kora/runtime/load`).
+//
+// It is CommonJS, and so is the `kora` bin, so a boot needs no ES module at all (decision 0177):
+// Node 20 sets up its ES module loader (a dozen built-in modules, and `fs/promises` with
+// readline and streams) only for the first module imported, ≈ 8 ms of a start. The package's ES
+// module entry points (`dist/index.js`, `load.js`…) re-export from here, so an `import` and a
+// `require` get the very same instances; and what the runtime imports of its own entry points
+// (a bundled plugin's `@kora/runtime`, decision 0176) is handed over from here, not imported.
 //
 // A cache is V8's own bytecode of a script (`vm.Script` `cachedData`), written after a start
 // has run, so it holds the functions a boot compiles, not only the top level. It lives beside
@@ -13,14 +20,15 @@
 // checks the rest (its own version and flags) and rejects what does not fit, and a rejected or
 // missing cache is written anew.
 // NODE_DISABLE_COMPILE_CACHE (Node's own switch for its compile cache) turns it off.
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Script } from 'node:vm';
+'use strict';
+const { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { homedir } = require('node:os');
+const { dirname, join, resolve, sep } = require('node:path');
+const { fileURLToPath, pathToFileURL } = require('node:url');
+const { Script } = require('node:vm');
 
-const DIR = dirname(fileURLToPath(import.meta.url));
+const DIR = __dirname;
 /** How long a process runs before its caches are refreshed, if it compiled more than they hold. */
 const REFRESH_AFTER_MS = 3000;
 /** After the gateway says it runs: time for what it does first, then the refresh. */
@@ -44,7 +52,7 @@ globalThis[SETTLE] = () => {
 };
 
 /** Per script loaded so far: its cache file (null: caching off), and whether one was read and accepted. */
-export function codeCacheStatus() {
+function codeCacheStatus() {
   return Object.fromEntries(status);
 }
 
@@ -52,11 +60,11 @@ export function codeCacheStatus() {
  * The exports of `dist/<name>.cjs` (`runtime`: one function per part, `index`, `testing`,
  * `internal`, `cli`; `http`: Fastify and its plugins). `hash` names the build, for the cache.
  */
-export function load(name, hash) {
+function load(name, hash) {
   let exports = loaded.get(name);
   if (!exports) {
     const file = join(DIR, `${name}.cjs`);
-    exports = compile(name, file, hash, createRequire(file), (url) => import(url));
+    exports = compile(name, file, hash, createRequire(file), importOrOwn);
     loaded.set(name, exports);
   }
   return exports;
@@ -72,7 +80,7 @@ export function load(name, hash) {
  * first asked for, exactly as from its ES modules. `preload` names, per lazily imported part of the
  * plugin, the libraries that part imports statically: imported (from the plugin's folder) before it runs.
  */
-export function loadPluginScript(entryUrl, name, hash, provided, importer) {
+function loadPluginScript(entryUrl, name, hash, provided, importer) {
   const file = fileURLToPath(new URL('./index.cjs', entryUrl));
   let exports = loaded.get(file);
   if (!exports) {
@@ -179,3 +187,38 @@ function cachePath(dir, script, hash) {
     return join(home, 'cache', name);
   }
 }
+
+/**
+ * The package's own ES module entry points, by path in dist/, and what each re-exports: a part
+ * of a script (`[script, hash, part]`) or a whole script (`[script, hash]`). Written in by
+ * scripts/bundle.mjs when it copies this file to dist/ (the hashes name the build).
+ */
+const OWN_ENTRIES = /* kora:own-entries */ {};
+
+/**
+ * What `import()` of one of the package's own entry points gives, without importing it: the
+ * `kora` bin and the runtime's plugin loader reach the runtime this way. A promise, as `import()`.
+ */
+function entry(path) {
+  if (path === 'load.js') return Promise.resolve(module.exports);
+  const own = OWN_ENTRIES[path];
+  if (!own) return Promise.reject(new Error(`${path} is not an entry point of @kora/runtime (a dist/ out of step with dist/load.cjs?)`));
+  return new Promise((res) => {
+    const exports = load(own[0], own[1]);
+    res(own[2] === undefined ? exports : exports[own[2]]());
+  });
+}
+
+/** The runtime's `import()`: its own entry points from here, anything else imported. */
+function importOrOwn(url) {
+  if (url.startsWith('file:')) {
+    const file = fileURLToPath(url);
+    if (file.startsWith(DIR + sep)) {
+      const path = file.slice(DIR.length + 1).split(sep).join('/');
+      if (path === 'load.js' || Object.hasOwn(OWN_ENTRIES, path)) return entry(path);
+    }
+  }
+  return import(url);
+}
+
+module.exports = { load, loadPluginScript, codeCacheStatus, entry };
