@@ -166,6 +166,12 @@ const LAZY_EDITS = [
     ],
   },
   {
+    // perf_hooks (with nine more of Node's modules) times a request's reply; a boot sends none
+    // (decision 0177). Required at the first request, then kept.
+    file: /[\\/]fastify[\\/]lib[\\/]logger-factory\.js$/,
+    edits: [["const { performance } = require('node:perf_hooks')", "let perfHooks\nconst performance = { now: () => (perfHooks ??= require('node:perf_hooks').performance).now() }"]],
+  },
+  {
     // http-errors builds a class for every HTTP status (and depd inspects the stack) when
     // required; @fastify/send makes one only for a file it cannot serve.
     file: /[\\/]@fastify[\\/]send[\\/]lib[\\/]createHttpError\.js$/,

@@ -182,24 +182,27 @@ process.stdout.write(JSON.stringify({ codes, css: [css.statusCode, css.body], mi
     }
   });
 
-  it('serves HTTP/1.1 without loading https or http2, and still builds a TLS or HTTP/2 server when asked (decision 0176)', () => {
+  it('serves HTTP/1.1 without loading https or http2, and perf_hooks only at the first request; still builds a TLS or HTTP/2 server when asked (decisions 0176, 0177)', () => {
     const body = `const { Fastify } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'http.js')).href)});
-const loaded = () => process.moduleLoadList.filter((m) => /^NativeModule (https|http2)$/.test(m)).map((m) => m.slice(13));
+const loaded = () => process.moduleLoadList.filter((m) => /^NativeModule (https|http2|perf_hooks)$/.test(m)).map((m) => m.slice(13));
 const plain = Fastify({ logger: false });
+let elapsed;
 plain.get('/', async () => 'ok');
+plain.addHook('onResponse', async (_request, reply) => { elapsed = reply.elapsedTime; });
 await plain.listen({ host: '127.0.0.1', port: 0 });
 const before = loaded();
 const answer = (await plain.inject({ url: '/' })).body;
+const timed = loaded().includes('perf_hooks') && typeof elapsed === 'number' && elapsed >= 0;
 await plain.close();
 const tls = Fastify({ logger: false, https: {} });
 const h2 = Fastify({ logger: false, http2: true });
 await Promise.all([tls.ready(), h2.ready()]);
 const { Server: HttpsServer } = await import('node:https');
-process.stdout.write(JSON.stringify({ answer, before, after: loaded().sort(), https: tls.server instanceof HttpsServer, http2: h2.server.constructor.name }));
+process.stdout.write(JSON.stringify({ answer, before, timed, after: loaded().sort(), https: tls.server instanceof HttpsServer, http2: h2.server.constructor.name }));
 await Promise.all([tls.close(), h2.close()]);`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', body], { encoding: 'utf8', env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' }, timeout: 30_000 });
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ answer: 'ok', before: [], after: ['http2', 'https'], https: true, http2: 'Http2Server' });
+    expect(JSON.parse(r.stdout)).toEqual({ answer: 'ok', before: [], timed: true, after: ['http2', 'https', 'perf_hooks'], https: true, http2: 'Http2Server' });
   });
 
   it('routes static paths that share prefixes, params and constraints, compiling nothing as routes are added (decision 0176)', () => {
