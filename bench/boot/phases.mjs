@@ -5,9 +5,9 @@
 // Run: npm run build && node bench/boot/phases.mjs [--runs 15] [--env machine|clean|both] [--config <kora.yaml>]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchEnv, median } from './env.mjs';
 
@@ -31,9 +31,11 @@ async function child(home, config) {
     ms[name] = (ms[name] ?? 0) + (now - t);
     t = now;
   };
-  // What `bin/kora.js` loads: the CLI entry and, from it, the chunks the gateway needs.
-  await import(pathToFileURL(join(DIST, 'cli/main.js')).href);
-  const k = await import(pathToFileURL(join(DIST, 'internal.js')).href);
+  // What `bin/kora.js` loads, the way it loads it (the CommonJS loader, decision 0177): the CLI
+  // entry and, from it, the chunks the gateway needs.
+  const loader = createRequire(import.meta.url)(join(DIST, 'load.cjs'));
+  await loader.entry('cli/main.js');
+  const k = await loader.entry('internal.js');
   lap('load');
 
   const env = { ...process.env, HOME: home, KORA_HOME: home };
