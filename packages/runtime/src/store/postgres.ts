@@ -6,7 +6,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { KoraError, StoreError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { monotonicMs, type Clock } from '../time/clock.js';
+import type { Clock } from '../time/clock.js';
 import { StoreHealthMonitor } from './health.js';
 import { migrate, type MigrationDialect } from './migrations.js';
 import type { StoreSchema } from './schema.js';
@@ -67,7 +67,7 @@ export function describeServer(target: PostgresTarget): string {
 }
 
 export async function openPostgresStore(target: PostgresTarget, deps: PostgresStoreDeps): Promise<Store> {
-  const started = monotonicMs();
+  const started = deps.clock.monotonic();
   const log = deps.logger;
   const health = new StoreHealthMonitor(deps.clock, log);
   const server = describeServer(target);
@@ -106,7 +106,7 @@ export async function openPostgresStore(target: PostgresTarget, deps: PostgresSt
   const db = new Kysely<StoreSchema>({ dialect: new WatchedDialect(new PostgresDialect({ pool }), watch) });
   try {
     const outcome = await migrate(db, postgresMigrationDialect, { now: deps.clock.now(), location: target.location });
-    const fields = { location: target.location, schema: outcome.to, ms: Math.round(monotonicMs() - started) };
+    const fields = { location: target.location, schema: outcome.to, ms: Math.round(deps.clock.monotonic() - started) };
     if (outcome.applied > 0) log.info({ ...fields, from: outcome.from, applied: outcome.applied }, 'store migrated');
     else log.debug(fields, 'store opened');
   } catch (err) {

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import { KoraError, StoreError, describeError, type StoreErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { monotonicMs, type Clock } from '../time/clock.js';
+import type { Clock } from '../time/clock.js';
 import { StoreHealthMonitor } from './health.js';
 import { migrate, type MigrationDialect } from './migrations.js';
 import type { StoreSchema } from './schema.js';
@@ -89,7 +89,7 @@ export function openSqliteStore(target: SqliteTarget, deps: SqliteStoreDeps): Pr
 }
 
 async function open(target: SqliteTarget, deps: SqliteStoreDeps): Promise<Store> {
-  const started = monotonicMs();
+  const started = deps.clock.monotonic();
   const log = deps.logger;
   const health = new StoreHealthMonitor(deps.clock, log);
   // Commits reach the disk within WAL_SYNC_EVERY_MS (wal-sync.ts); an in-memory store has no file.
@@ -109,7 +109,7 @@ async function open(target: SqliteTarget, deps: SqliteStoreDeps): Promise<Store>
     await applyPragmas(raw, target, log, watch, deps.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
     db = new Kysely<StoreSchema>({ dialect: new WatchedDialect(new SqliteDialect({ database: withStatementCache(raw) }), watch, { oneConnection: true }) });
     const outcome = await migrate(db, sqliteMigrationDialect, { now: deps.clock.now(), location: target.location });
-    const fields = { location: target.location, schema: outcome.to, ms: Math.round(monotonicMs() - started) };
+    const fields = { location: target.location, schema: outcome.to, ms: Math.round(deps.clock.monotonic() - started) };
     if (outcome.applied > 0) log.info({ ...fields, from: outcome.from, applied: outcome.applied }, 'store migrated');
     else log.debug(fields, 'store opened');
     const kysely = db;

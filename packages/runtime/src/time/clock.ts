@@ -24,7 +24,7 @@ export interface Clock {
  * the global `performance` is loaded on first use in Node 20, with perf_hooks and nine more
  * built-in modules a boot would compile for it (≈ 2 ms; decision 0177).
  */
-export function monotonicMs(): number {
+function monotonicMs(): number {
   const [s, ns] = process.hrtime();
   return s * 1e3 + ns / 1e6;
 }
